@@ -1,0 +1,163 @@
+# certwiz: one Makefile for every board, test and tool. `make help` lists the targets.
+#
+# BOARD picks board/<BOARD>/board.mk (default: host). Output goes to build/<BOARD>/.
+# Third-party sources (mbedTLS, lwIP) are fetched, verified and unpacked into third_party/ by
+# tools/deps/fetch.sh, which every top-level target runs first (a no-op when all is present).
+
+BOARD      ?= host
+BUILD      := build/$(BOARD)
+CC         ?= cc
+PYTHON     ?= /usr/bin/python3
+
+MBEDTLS_DIR := third_party/mbedtls
+LWIP_DIR    := third_party/lwip
+
+include board/$(BOARD)/board.mk
+
+VERSION    := 0.1.0
+GIT_DESC   := $(shell git describe --always --dirty 2>/dev/null)
+CW_VERSION := $(VERSION)$(if $(GIT_DESC),+g$(GIT_DESC))
+
+# ---- flags ---------------------------------------------------------------------------------
+
+WARN      := -std=c11 -Wall -Wextra -Wconversion -Wshadow -Wstrict-prototypes -Werror
+INCLUDES  := -Ifirmware/include -Ihal -Ipkcs11 -Iboard/$(BOARD) -I$(BUILD)/gen \
+             -I$(MBEDTLS_DIR)/include -I$(LWIP_DIR)/src/include
+CPPFLAGS  := $(INCLUDES) -DMBEDTLS_CONFIG_FILE='<mbedtls_config.h>' $(BOARD_CPPFLAGS)
+CFLAGS    := $(BOARD_CFLAGS) -MMD -MP
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# Third-party code is compiled with our configs but not held to our warning set.
+TP_CFLAGS := -std=c11 $(BOARD_CFLAGS) -w
+
+# ---- sources -------------------------------------------------------------------------------
+
+CORE_SRCS  := $(wildcard firmware/src/*.c) $(wildcard pkcs11/*.c) $(CW_EXTRA_SRCS)
+MBEDTLS_SRCS := $(wildcard $(MBEDTLS_DIR)/library/*.c)
+LWIP_SRCS  := $(addprefix $(LWIP_DIR)/src/core/, init.c def.c dns.c inet_chksum.c ip.c mem.c \
+                memp.c netif.c pbuf.c raw.c stats.c sys.c altcp.c altcp_alloc.c altcp_tcp.c \
+                tcp.c tcp_in.c tcp_out.c timeouts.c udp.c) \
+              $(addprefix $(LWIP_DIR)/src/core/ipv4/, acd.c autoip.c dhcp.c etharp.c icmp.c \
+                igmp.c ip4_frag.c ip4.c ip4_addr.c) \
+              $(LWIP_DIR)/src/netif/ethernet.c
+
+obj = $(patsubst %.c,$(1)/%.o,$(2))
+
+CORE_OBJS    := $(call obj,$(BUILD)/obj,$(CORE_SRCS))
+BOARD_OBJS   := $(call obj,$(BUILD)/obj,$(BOARD_SRCS))
+MBEDTLS_OBJS := $(patsubst $(MBEDTLS_DIR)/library/%.c,$(BUILD)/mbedtls/%.o,$(MBEDTLS_SRCS))
+LWIP_OBJS    := $(patsubst $(LWIP_DIR)/src/%.c,$(BUILD)/lwip/%.o,$(LWIP_SRCS))
+LIBMBEDTLS   := $(BUILD)/libmbedtls.a
+LIBLWIP      := $(BUILD)/liblwip.a
+
+FIRMWARE     := $(BUILD)/certwiz
+NOMALLOC_OK  := $(BUILD)/no-malloc.ok
+
+# Host-only: the PC tool, the sanitizer build and the unit tests.
+CWCTL        := $(BUILD)/cwctl
+CWCTL_SRCS   := $(wildcard tools/cwctl/*.c)
+ASAN         := $(BUILD)/asan
+UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
+UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
+UNIT_BINS    := $(patsubst tests/unit/%.c,$(ASAN)/tests/%,$(UNIT_SRCS))
+ASAN_CORE    := $(call obj,$(ASAN)/obj,$(CORE_SRCS))
+ASAN_SUPPORT := $(call obj,$(ASAN)/obj,$(UNIT_SUPPORT) board/host/host_clock.c)
+
+# ---- top-level targets ---------------------------------------------------------------------
+
+.PHONY: all deps build check unit system demo clean help
+.DEFAULT_GOAL := all
+
+help:
+	@echo "certwiz make targets (BOARD=$(BOARD)):"
+	@echo "  make            fetch dependencies, build firmware, cwctl, run the no-malloc check"
+	@echo "  make deps       install missing Debian packages; fetch, verify and unpack mbedTLS/lwIP"
+	@echo "  make check      build, then run every test: unit (ASan+UBSan) and system (pytest)"
+	@echo "  make unit       only the unit tests"
+	@echo "  make system     only the system tests"
+	@echo "  make demo       boot the firmware and drive it with cwctl (see README)"
+	@echo "  make clean      remove build/ (third_party/ stays as a download cache)"
+	@echo "variables: BOARD=$(BOARD) CC=$(CC) PYTHON=$(PYTHON)"
+
+deps:
+	@tools/deps/fetch.sh
+
+# Recursive so that the source lists above are read after the sources exist.
+all: deps
+	@$(MAKE) --no-print-directory build
+
+check: deps
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory system
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@tools/demo.sh
+
+clean:
+	rm -rf build
+
+build: $(FIRMWARE) $(if $(BOARD_IS_HOST),$(CWCTL))
+
+# ---- version header (rewritten only when the version changes) -------------------------------
+
+$(BUILD)/gen/cw_version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define CW_VERSION "$(CW_VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+# ---- compile rules -------------------------------------------------------------------------
+
+$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
+	@mkdir -p $(@D)
+	$(BOARD_CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c board/$(BOARD)/mbedtls_config.h
+	@mkdir -p $(@D)
+	@echo "CC (mbedTLS) $<"
+	@$(BOARD_CC) $(CPPFLAGS) $(TP_CFLAGS) -c $< -o $@
+
+$(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c board/$(BOARD)/lwipopts.h
+	@mkdir -p $(@D)
+	@echo "CC (lwIP) $<"
+	@$(BOARD_CC) $(CPPFLAGS) $(TP_CFLAGS) -c $< -o $@
+
+$(LIBMBEDTLS): $(MBEDTLS_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBLWIP): $(LWIP_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# The memory model's link-time check: runs before the firmware links, fails naming the object.
+$(NOMALLOC_OK): $(CORE_OBJS) $(MBEDTLS_OBJS) $(LWIP_OBJS) tools/check-no-malloc.sh
+	@tools/check-no-malloc.sh $(CORE_OBJS) $(MBEDTLS_OBJS) $(LWIP_OBJS)
+	@touch $@
+
+$(FIRMWARE): $(NOMALLOC_OK) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
+	$(BOARD_CC) $(CFLAGS) -o $@ $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP) $(BOARD_LDLIBS)
+
+# ---- host tools and tests ------------------------------------------------------------------
+
+$(CWCTL): $(CWCTL_SRCS) $(wildcard tools/cwctl/*.h)
+	@mkdir -p $(@D)
+	$(CC) -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(WARN) -O2 -g -o $@ $(CWCTL_SRCS)
+
+$(ASAN)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN)/tests/%: $(ASAN)/obj/tests/unit/%.o $(ASAN_CORE) $(ASAN_SUPPORT) $(LIBMBEDTLS) $(LIBLWIP)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka
+
+unit: $(UNIT_BINS)
+	@tools/run-unit-tests.sh $(UNIT_BINS)
+
+system: build
+	@CW_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/system
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

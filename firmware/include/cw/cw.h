@@ -1,0 +1,19 @@
+/*
+ * cw.h: the entry points a board calls.
+ *
+ * One thread, no RTOS: the board's main loop calls board_poll() (network input, lwIP timers) and
+ * cw_poll() (console input, one step of the running operation), forever.
+ */
+#ifndef CW_H
+#define CW_H
+
+#include "cw/cw_err.h"
+
+/* Brings up the arena and the console and prints the banner and the first prompt. Call once,
+ * after the board's UART and clock work. */
+cw_err cw_init(void);
+
+/* Reads what the UART has received and runs what it completes. Never blocks. */
+void cw_poll(void);
+
+#endif /* CW_H */
