@@ -5,7 +5,7 @@
 # tools/deps/fetch.sh, which every top-level target runs first (a no-op when all is present).
 
 BOARD      ?= host
-BUILD      := build/$(BOARD)
+BUILD      ?= build/$(BOARD)
 CC         ?= cc
 PYTHON     ?= /usr/bin/python3
 
@@ -21,8 +21,10 @@ CW_VERSION := $(VERSION)$(if $(GIT_DESC),+g$(GIT_DESC))
 # ---- flags ---------------------------------------------------------------------------------
 
 WARN      := -std=c11 -Wall -Wextra -Wconversion -Wshadow -Wstrict-prototypes -Werror
+# The PKCS#11 header comes from Debian's p11-kit-dev (only the header: pkcs11/ links no p11-kit).
+P11_INC   := -I/usr/include/p11-kit-1
 INCLUDES  := -Ifirmware/include -Ihal -Ipkcs11 -Iboard/$(BOARD) -I$(BUILD)/gen \
-             -I$(MBEDTLS_DIR)/include -I$(LWIP_DIR)/src/include
+             -I$(MBEDTLS_DIR)/include -I$(LWIP_DIR)/src/include $(P11_INC)
 CPPFLAGS  := $(INCLUDES) -DMBEDTLS_CONFIG_FILE='<mbedtls_config.h>' $(BOARD_CPPFLAGS)
 CFLAGS    := $(BOARD_CFLAGS) -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -112,7 +114,8 @@ FORCE:
 
 $(BUILD)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
 	@mkdir -p $(@D)
-	$(BOARD_CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+	@echo "CC $<"
+	@$(BOARD_CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c board/$(BOARD)/mbedtls_config.h
 	@mkdir -p $(@D)
@@ -126,11 +129,13 @@ $(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c board/$(BOARD)/lwipopts.h
 
 $(LIBMBEDTLS): $(MBEDTLS_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@echo "AR $@"
+	@$(AR) rcs $@ $^
 
 $(LIBLWIP): $(LWIP_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@echo "AR $@"
+	@$(AR) rcs $@ $^
 
 # The memory model's link-time check: runs before the firmware links, fails naming the object.
 $(NOMALLOC_OK): $(CORE_OBJS) $(MBEDTLS_OBJS) $(LWIP_OBJS) tools/check-no-malloc.sh
@@ -138,7 +143,8 @@ $(NOMALLOC_OK): $(CORE_OBJS) $(MBEDTLS_OBJS) $(LWIP_OBJS) tools/check-no-malloc.
 	@touch $@
 
 $(FIRMWARE): $(NOMALLOC_OK) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
-	$(BOARD_CC) $(CFLAGS) -o $@ $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP) $(BOARD_LDLIBS)
+	@echo "LD $@"
+	@$(BOARD_CC) $(CFLAGS) -o $@ $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP) $(BOARD_LDLIBS)
 
 # ---- host tools and tests ------------------------------------------------------------------
 
@@ -148,16 +154,21 @@ $(CWCTL): $(CWCTL_SRCS) $(wildcard tools/cwctl/*.h)
 
 $(ASAN)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	@echo "CC (asan) $<"
+	@$(CC) $(CPPFLAGS) -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(ASAN)/tests/%: $(ASAN)/obj/tests/unit/%.o $(ASAN_CORE) $(ASAN_SUPPORT) $(LIBMBEDTLS) $(LIBLWIP)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka
+	@echo "LD (asan) $@"
+	@$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lp11-kit -ldl
 
 unit: $(UNIT_BINS)
 	@tools/run-unit-tests.sh $(UNIT_BINS)
 
 system: build
 	@CW_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/system
+
+# Keep objects of test binaries (make would delete them as intermediates).
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

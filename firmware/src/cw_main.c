@@ -88,7 +88,9 @@ static cw_err cmd_mem(cw_console_ctx *con, int argc, char **argv)
     cw_console_printf(con, "lwIP   %-16s %6s %6s %6s %6s", "pool", "size", "used", "high", "errors");
     print_pool(con, "HEAP (bytes)", &lwip_stats.mem);
     for (size_t i = 0; i < (size_t)MEMP_MAX; i++) {
-        print_pool(con, memp_pools[i]->desc, lwip_stats.memp[i]);
+        if (lwip_stats.memp[i] != NULL) { /* NULL until the board has called lwip_init() */
+            print_pool(con, memp_pools[i]->desc, lwip_stats.memp[i]);
+        }
     }
     return CW_OK;
 }

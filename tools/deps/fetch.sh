@@ -15,7 +15,9 @@ set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 deps="$top/tools/deps"
-tp="$top/third_party"
+# Overridable for tests of this script: the pin file and the third_party directory.
+pins=${CW_PINS:-$deps/pins.txt}
+tp=${CW_THIRD_PARTY:-$top/third_party}
 do_pkgs=1
 do_srcs=1
 for a in "$@"; do
@@ -86,6 +88,7 @@ apt_private() {
     -o Dir::State::Lists="$tp/apt/lists" \
     -o Dir::Cache="$tp/apt/cache" \
     -o Debug::NoLocking=1 \
+    -o APT::Sandbox::User="$(id -un)" \
     "$@"
 }
 
@@ -94,13 +97,13 @@ fetch_sources() {
   while read -r pkg file sha; do
     case "$pkg" in ''|\#*) continue ;; esac
     unpacked_ok "$pkg" "$sha" || need="$need $pkg"
-  done < "$deps/pins.txt"
+  done < "$pins"
   [ -z "$need" ] && return 0
 
   mkdir -p "$tp/downloads" "$tp/apt/sources" "$tp/apt/lists/partial" "$tp/apt/cache/archives/partial"
   have_all=1
   for pkg in $need; do
-    file=$(awk -v p="$pkg" '$1 == p { print $2 }' "$deps/pins.txt")
+    file=$(awk -v p="$pkg" '$1 == p { print $2 }' "$pins")
     ls "$tp/downloads/${pkg}_"*.dsc >/dev/null 2>&1 && [ -f "$tp/downloads/$file" ] || have_all=0
   done
 
@@ -151,7 +154,8 @@ EOF
     echo "$sha" > "$tp/$pkg.tmp/.certwiz-pin"
     basename "$dsc" > "$tp/$pkg.tmp/.certwiz-dsc"
     mv "$tp/$pkg.tmp" "$tp/$pkg"
-  done < "$deps/pins.txt"
+    rm -f "$tp/$file" # dpkg-source leaves a link to the orig tarball beside the tree
+  done < "$pins"
 }
 
 [ "$do_pkgs" -eq 1 ] && install_packages

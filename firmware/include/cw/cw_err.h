@@ -43,7 +43,8 @@
     X(NOT_LOGGED_IN, 201, "This command needs the token user login; use login first.")           \
     X(TOKEN_NOT_FOUND, 202, "No token matches the configured token URI.")                        \
     X(MECHANISM, 203, "The token does not offer a mechanism this operation needs.")              \
-    X(URI, 204, "The PKCS#11 URI is not valid.")
+    X(URI, 204, "The PKCS#11 URI is not valid.")                                                 \
+    X(AMBIGUOUS, 205, "More than one object matches; name it by ID.")
 
 typedef enum cw_err {
     CW_OK = 0,

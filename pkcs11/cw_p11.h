@@ -1,0 +1,262 @@
+/*
+ * cw_p11.h: certwiz's token layer, the only code that calls PKCS#11 C_* functions.
+ *
+ * The board hands over a CK_FUNCTION_LIST (hal: how it got it is its business: p11-kit on the
+ * host, a statically linked C_GetFunctionList on a Cortex-M board); this layer never loads a
+ * module. One caller-owned cw_p11_ctx holds one R/W session on one token.
+ *
+ * Memory: no allocation of its own beyond short-lived scratch from the arena (cw_arena.h), all
+ * returned before a function returns. Every output buffer is the caller's, with its capacity;
+ * functions that write variable-length output take (out, cap, *len) and work in two passes:
+ * out == NULL or cap too small returns CW_ERR_BUFFER_SMALL with the needed length in *len (for
+ * signatures and decryption an upper bound, see there), touching neither out nor the token.
+ *
+ * Errors: a token's own answer comes back wrapped, CW_ERR_FROM_P11(rv) (CKR_PIN_INCORRECT,
+ * CKR_USER_NOT_LOGGED_IN, CKR_MECHANISM_INVALID, ...); test with CW_ERR_IS_P11(e, rv).
+ * cw_p11_last_call() names the C_* function that gave the last token error. certwiz's own
+ * codes: CW_ERR_NO_TOKEN (context not open), CW_ERR_TOKEN_NOT_FOUND, CW_ERR_MECHANISM,
+ * CW_ERR_BUFFER_SMALL, CW_ERR_TOO_LARGE, CW_ERR_NOT_FOUND, CW_ERR_AMBIGUOUS (more than one key
+ * pair matches), CW_ERR_NOT_SUPPORTED (a key certwiz does not handle), CW_ERR_MALFORMED (a
+ * certificate that is not DER), CW_ERR_NO_MEMORY (arena full), CW_ERR_INVALID_ARG.
+ *
+ * Secrets: private keys never leave the token; nothing here can read a private or secret key's
+ * value. The PIN is used in place and never copied; the caller wipes its buffer.
+ */
+#ifndef CW_P11_H
+#define CW_P11_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cw/cw_err.h"
+#include "cw_p11_cryptoki.h"
+#include "cw_p11_uri.h"
+
+/* ---- types shared with the rest of certwiz ------------------------------------------------ */
+
+/* Key types certwiz generates (RSA keys with public exponent 65537). */
+typedef enum cw_key_type {
+    CW_KEY_NONE = 0,
+    CW_KEY_RSA2048,
+    CW_KEY_RSA3072,
+    CW_KEY_RSA4096,
+    CW_KEY_EC_P256,
+    CW_KEY_EC_P384
+} cw_key_type;
+
+/* Hashes certwiz signs with. SHA-1 only where a protocol demands it (SCEP). */
+typedef enum cw_hash_alg {
+    CW_HASH_SHA1 = 1,
+    CW_HASH_SHA256,
+    CW_HASH_SHA384
+} cw_hash_alg;
+
+/* ---- bounds -------------------------------------------------------------------------------- */
+
+/* Most slots looked at when opening a token (SoftHSM2 shows one per token plus a free one). */
+#define CW_P11_SLOTS_MAX 32u
+/* CKA_ID of a certwiz key: SHA-1 of the subjectPublicKey bits = the subjectKeyIdentifier. */
+#define CW_P11_KEY_ID_LEN 20u
+/* RSA-4096 modulus, the largest key certwiz handles. */
+#define CW_P11_RSA_MODULUS_MAX 512u
+/* Public exponents up to 64 bits (certwiz makes 65537; other tools' keys rarely differ). */
+#define CW_P11_RSA_EXPONENT_MAX 8u
+/* Uncompressed P-384 point: 04 || X || Y = 1 + 2 * 48. */
+#define CW_P11_EC_POINT_MAX 97u
+/* Largest SubjectPublicKeyInfo: RSA-4096 with an 8-byte exponent:
+ * INTEGER n 1+3+513, INTEGER e 1+1+9, RSAPublicKey 1+3+528, BIT STRING 1+3+533,
+ * AlgorithmIdentifier (rsaEncryption, NULL) 15, SEQUENCE 1+3+552 = 556
+ * (550 with exponent 65537; P-384: 120). */
+#define CW_P11_SPKI_MAX 556u
+/* Largest signature: RSA-4096 is 512 bytes; ECDSA P-384 DER is at most 2+2*(2+49) = 104. */
+#define CW_P11_SIG_MAX CW_P11_RSA_MODULUS_MAX
+
+/* ---- session -------------------------------------------------------------------------------- */
+
+/* Caller-owned; treat the contents as private. Zero it or let cw_p11_open fill it. */
+typedef struct cw_p11_ctx {
+    CK_FUNCTION_LIST *fl;
+    CK_SLOT_ID slot;
+    CK_SESSION_HANDLE session;
+    bool open;           /* a session is open */
+    bool own_init;       /* our C_Initialize succeeded, so close finalizes */
+    bool logged_in;      /* as far as this layer knows (cw_p11_logged_in asks the token) */
+    bool idle_armed;     /* last_use_ms is valid */
+    uint32_t idle_ms;    /* 0 = never log out for idleness */
+    uint32_t last_use_ms;
+    const char *last_call; /* static name of the C_* function that failed last, or "" */
+} cw_p11_ctx;
+
+/* C_Initialize (CKR_CRYPTOKI_ALREADY_INITIALIZED accepted: then close leaves the library
+ * initialised), picks the first slot whose token is initialised and matches the URI's token
+ * attributes (token NULL or "pkcs11:" = the first initialised token), opens a R/W session.
+ * The function list is linked, not copied: it must outlive ctx. The URI is only read here.
+ * Errors: CW_ERR_TOKEN_NOT_FOUND when nothing matches, CW_ERR_TOO_LARGE over CW_P11_SLOTS_MAX
+ * slots, the token's answer from C_Initialize, C_GetSlotList, C_GetTokenInfo, C_OpenSession. */
+cw_err cw_p11_open(cw_p11_ctx *ctx, CK_FUNCTION_LIST *fl, const cw_p11_uri_t *token);
+
+/* Logs out if logged in, closes the session, finalises the library if open initialised it,
+ * and zeroes ctx. Safe on a zeroed or already closed ctx. */
+void cw_p11_close(cw_p11_ctx *ctx);
+
+/* Name of the C_* function that returned the last token error on ctx ("C_Login"), or "". */
+const char *cw_p11_last_call(const cw_p11_ctx *ctx);
+
+/* ---- login and idle logout ---------------------------------------------------------------- */
+
+/* Normal user login with pin[0..pin_len) (pin NULL with pin_len 0: the token's protected
+ * authentication path). The PIN is not copied. CKR_USER_ALREADY_LOGGED_IN counts as success;
+ * every other token answer comes back wrapped (CKR_PIN_INCORRECT, CKR_PIN_LOCKED,
+ * CKR_PIN_LEN_RANGE, ...). Disarms the idle timer until the next touch or poll. */
+cw_err cw_p11_login(cw_p11_ctx *ctx, const char *pin, size_t pin_len);
+
+/* C_Logout; logging out when not logged in (CKR_USER_NOT_LOGGED_IN) counts as success. */
+cw_err cw_p11_logout(cw_p11_ctx *ctx);
+
+/* What the token says about this session: true in a user-functions state. */
+bool cw_p11_logged_in(cw_p11_ctx *ctx);
+
+/* Log out after ms milliseconds without cw_p11_touch (0 = never, the default). */
+void cw_p11_set_idle_logout(cw_p11_ctx *ctx, uint32_t ms);
+
+/* Records a use at now_ms (the board's monotonic ms clock, hal_clock_ms): call on every use. */
+void cw_p11_touch(cw_p11_ctx *ctx, uint32_t now_ms);
+
+/* Logs out when logged in and at least the idle time has passed since the last touch (wrap-safe
+ * unsigned arithmetic; the first poll after a login without a touch starts the count). If the
+ * token refuses C_Logout, the session is closed and reopened, which ends the login. Returns
+ * true when it logged out now. */
+bool cw_p11_poll(cw_p11_ctx *ctx, uint32_t now_ms);
+
+/* ---- token information and random ---------------------------------------------------------- */
+
+/* Token fields with the padding spaces trimmed, NUL-terminated. */
+typedef struct cw_p11_token_info_t {
+    char label[33];
+    char manufacturer[33];
+    char model[17];
+    char serial[17];
+    bool free_public_known;   /* false when the token says CK_UNAVAILABLE_INFORMATION */
+    bool free_private_known;  /* (print "unknown" then) */
+    unsigned long free_public;  /* bytes */
+    unsigned long free_private; /* bytes */
+    bool pin_count_low;       /* CKF_USER_PIN_COUNT_LOW: a wrong PIN was given recently */
+    bool pin_final_try;       /* CKF_USER_PIN_FINAL_TRY */
+    bool pin_locked;          /* CKF_USER_PIN_LOCKED */
+    unsigned long pin_min, pin_max; /* ulMinPinLen, ulMaxPinLen */
+} cw_p11_token_info_t;
+
+/* C_GetTokenInfo of the open token, trimmed into out. */
+cw_err cw_p11_token_info(cw_p11_ctx *ctx, cw_p11_token_info_t *out);
+
+/* len bytes from the token's RNG (C_GenerateRandom). len 0 is a no-op. */
+cw_err cw_p11_random(cw_p11_ctx *ctx, uint8_t *buf, size_t len);
+
+/* ---- key pairs ------------------------------------------------------------------------------ */
+
+/* A key pair in the token. Handles are valid while ctx's session is open and, for the private
+ * key, only while logged in: a token may drop private handles at logout (SoftHSM2 does, and
+ * they stay dead after the next login). After a login, re-open pairs with
+ * cw_p11_key_find_by_id. Using a dropped handle while logged out is CW_ERR_NOT_LOGGED_IN. */
+typedef struct cw_p11_key {
+    CK_OBJECT_HANDLE priv;
+    CK_OBJECT_HANDLE pub;
+    cw_key_type type;
+    uint8_t id[CW_P11_KEY_ID_LEN];
+    size_t id_len;
+} cw_p11_key;
+
+/* Generates a key pair in the token (needs the user login):
+ *   private: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE true, CKA_EXTRACTABLE false, CKA_SIGN true,
+ *            CKA_DECRYPT = allow_decrypt, CKA_UNWRAP false, CKA_DERIVE false, CKA_LABEL = label
+ *   public:  CKA_TOKEN, CKA_PRIVATE false, CKA_VERIFY true, CKA_ENCRYPT = allow_decrypt,
+ *            CKA_WRAP false, CKA_LABEL = label
+ * then sets CKA_ID on both to SHA-1 of the subjectPublicKey bits (what openssl writes as the
+ * certificate's subjectKeyIdentifier); if that fails, both keys are destroyed.
+ * Checks first that the token offers the generation mechanism and the signing mechanism (and
+ * RSA decryption when asked): CW_ERR_MECHANISM if not. allow_decrypt with an EC type is
+ * CW_ERR_INVALID_ARG. Other errors: the token's (CKR_USER_NOT_LOGGED_IN when logged out). */
+cw_err cw_p11_keygen(cw_p11_ctx *ctx, cw_key_type type, const char *label, bool allow_decrypt,
+                     cw_p11_key *out);
+
+/* Re-opens a key pair by CKA_ID (id_len <= CW_P11_KEY_ID_LEN, else CW_ERR_TOO_LARGE) or by
+ * CKA_LABEL: both a private and a public key must match. CW_ERR_NOT_FOUND if none,
+ * CW_ERR_AMBIGUOUS if more than one private key matches, CW_ERR_NOT_SUPPORTED for a key type or
+ * size certwiz does not generate. Finding a private key needs the user login. */
+cw_err cw_p11_key_find_by_id(cw_p11_ctx *ctx, const uint8_t *id, size_t id_len, cw_p11_key *out);
+cw_err cw_p11_key_find_by_label(cw_p11_ctx *ctx, const char *label, cw_p11_key *out);
+
+/* The public key as SubjectPublicKeyInfo DER (rsaEncryption with NULL parameters, or
+ * id-ecPublicKey with the named curve), two-pass; at most CW_P11_SPKI_MAX bytes. */
+cw_err cw_p11_pubkey_spki(cw_p11_ctx *ctx, const cw_p11_key *key, uint8_t *out, size_t cap,
+                          size_t *len);
+
+/* Hashes data[0..len) with mbedTLS, then signs in the token: RSA PKCS#1 v1.5 (CKM_RSA_PKCS over
+ * the DigestInfo) or ECDSA (CKM_ECDSA over the hash, returned as DER ECDSA-Sig-Value).
+ * Two-pass: *siglen first gets the most the signature can take (RSA: the modulus length, which
+ * is exact; ECDSA: 72 for P-256, 104 for P-384), then the actual length. The token refusing the
+ * mechanism comes back as its CKR_MECHANISM_INVALID (or CKR_KEY_FUNCTION_NOT_PERMITTED, ...);
+ * logged out: CKR_USER_NOT_LOGGED_IN from the token, or CW_ERR_NOT_LOGGED_IN when the token
+ * answers with a handle error because it dropped the key's handle at logout. */
+cw_err cw_p11_sign(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash, const uint8_t *data,
+                   size_t len, uint8_t *sig, size_t cap, size_t *siglen);
+
+/* As cw_p11_sign, over a digest already computed with hash (dlen must be its length). */
+cw_err cw_p11_sign_digest(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash,
+                          const uint8_t *digest, size_t dlen, uint8_t *sig, size_t cap,
+                          size_t *siglen);
+
+/* RSA PKCS#1 v1.5 decryption in the token (CKM_RSA_PKCS). Two-pass: cap must be at least the
+ * modulus length - 11 (reported in *outlen), then *outlen gets the plaintext length. The
+ * token's scratch copy is wiped. A key made without allow_decrypt gets the token's
+ * CKR_KEY_FUNCTION_NOT_PERMITTED; an EC key CW_ERR_INVALID_ARG. */
+cw_err cw_p11_decrypt(cw_p11_ctx *ctx, const cw_p11_key *key, const uint8_t *in, size_t len,
+                      uint8_t *out, size_t cap, size_t *outlen);
+
+/* ---- objects -------------------------------------------------------------------------------- */
+
+/* CKA_CERTIFICATE_CATEGORY values. */
+#define CW_P11_CERT_CATEGORY_USER 1u      /* token user: certwiz's own certificates */
+#define CW_P11_CERT_CATEGORY_AUTHORITY 2u /* CA and intermediate certificates */
+
+/* Stores a DER X.509 certificate as a public token object (CKO_CERTIFICATE, CKC_X_509,
+ * CKA_TOKEN true, CKA_PRIVATE false) with CKA_SUBJECT, CKA_ISSUER and CKA_SERIAL_NUMBER (the
+ * DER INTEGER) taken from the DER, CKA_VALUE, CKA_CERTIFICATE_CATEGORY, CKA_ID (id may be NULL
+ * with idlen 0: none) and CKA_LABEL. CW_ERR_MALFORMED / CW_ERR_TRUNCATED for bad DER. */
+cw_err cw_p11_cert_create(cw_p11_ctx *ctx, const uint8_t *der, size_t len, const char *label,
+                          const uint8_t *id, size_t idlen, unsigned long category,
+                          CK_OBJECT_HANDLE *out);
+
+/* Stores a CKO_DATA record (CKA_TOKEN true, CKA_PRIVATE true: needs the user login) with
+ * CKA_APPLICATION = application (certwiz uses "certwiz"), CKA_LABEL and CKA_VALUE. */
+cw_err cw_p11_data_create(cw_p11_ctx *ctx, const char *application, const char *label,
+                          const uint8_t *value, size_t len, CK_OBJECT_HANDLE *out);
+
+/* What to look for: only the set fields go into the search template. Zero it first. */
+typedef struct cw_p11_match_t {
+    bool has_class;
+    CK_OBJECT_CLASS cls;
+    const char *label;       /* NULL: any */
+    const uint8_t *id;       /* NULL: any */
+    size_t id_len;
+    const char *application; /* NULL: any (CKO_DATA only) */
+} cw_p11_match_t;
+
+/* Handles of the matching objects (private objects only when logged in). Two-pass: when out
+ * is NULL or more than cap objects match, out holds the first cap, *n the total, and the
+ * result is CW_ERR_BUFFER_SMALL. */
+cw_err cw_p11_find(cw_p11_ctx *ctx, const cw_p11_match_t *m, CK_OBJECT_HANDLE *out, size_t cap,
+                   size_t *n);
+
+/* One attribute's value (CKA_VALUE, CKA_LABEL, CKA_ID, ...), two-pass. The token's answer for a
+ * missing or sensitive attribute comes back wrapped (CKR_ATTRIBUTE_TYPE_INVALID,
+ * CKR_ATTRIBUTE_SENSITIVE). Secret values of private and secret keys (CKA_VALUE, the RSA
+ * private components) are refused with CW_ERR_INVALID_ARG whatever the token would allow. */
+cw_err cw_p11_read_attr(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, uint8_t *buf,
+                        size_t cap, size_t *len);
+
+/* C_DestroyObject. */
+cw_err cw_p11_destroy(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h);
+
+#endif /* CW_P11_H */

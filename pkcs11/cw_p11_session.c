@@ -1,0 +1,275 @@
+/*
+ * cw_p11_session.c: library initialisation, token selection, session, login, idle logout,
+ * token information, random bytes.
+ */
+#include <string.h>
+
+#include "cw_p11_internal.h"
+
+cw_err cw_p11__rv(cw_p11_ctx *ctx, const char *call, CK_RV rv)
+{
+    if (rv != CKR_OK && ctx != NULL) {
+        ctx->last_call = call;
+    }
+    return CW_ERR_FROM_P11(rv);
+}
+
+bool cw_p11__ready(const cw_p11_ctx *ctx)
+{
+    return ctx != NULL && ctx->open && ctx->fl != NULL;
+}
+
+void cw_p11__wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p;
+    while (n-- > 0u) {
+        *v++ = 0;
+    }
+}
+
+const char *cw_p11_last_call(const cw_p11_ctx *ctx)
+{
+    return (ctx != NULL && ctx->last_call != NULL) ? ctx->last_call : "";
+}
+
+/* First slot holding an initialised token that the URI's token attributes match. */
+static cw_err find_slot(cw_p11_ctx *ctx, const cw_p11_uri_t *uri, CK_SLOT_ID *slot)
+{
+    CK_SLOT_ID slots[CW_P11_SLOTS_MAX];
+    CK_ULONG n = CW_P11_SLOTS_MAX;
+    CK_RV rv = ctx->fl->C_GetSlotList(CK_TRUE, slots, &n);
+    if (rv == CKR_BUFFER_TOO_SMALL) {
+        return CW_ERR_TOO_LARGE;
+    }
+    if (rv != CKR_OK) {
+        return cw_p11__rv(ctx, "C_GetSlotList", rv);
+    }
+    for (CK_ULONG i = 0; i < n; i++) {
+        CK_TOKEN_INFO info;
+        rv = ctx->fl->C_GetTokenInfo(slots[i], &info);
+        if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_TOKEN_NOT_RECOGNIZED) {
+            continue; /* removed between the two calls, or unusable: not the one */
+        }
+        if (rv != CKR_OK) {
+            return cw_p11__rv(ctx, "C_GetTokenInfo", rv);
+        }
+        if ((info.flags & CKF_TOKEN_INITIALIZED) == 0u) {
+            continue;
+        }
+        if (uri == NULL || cw_p11_uri_match_token(uri, &info)) {
+            *slot = slots[i];
+            return CW_OK;
+        }
+    }
+    return CW_ERR_TOKEN_NOT_FOUND;
+}
+
+cw_err cw_p11_open(cw_p11_ctx *ctx, CK_FUNCTION_LIST *fl, const cw_p11_uri_t *token)
+{
+    if (ctx == NULL) {
+        return CW_ERR_INVALID_ARG;
+    }
+    memset(ctx, 0, sizeof *ctx);
+    ctx->last_call = "";
+    if (fl == NULL) {
+        return CW_ERR_NO_TOKEN;
+    }
+    ctx->fl = fl;
+    CK_RV rv = fl->C_Initialize(NULL_PTR);
+    if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+        cw_err e = cw_p11__rv(ctx, "C_Initialize", rv);
+        ctx->fl = NULL;
+        return e;
+    }
+    ctx->own_init = (rv == CKR_OK);
+
+    cw_err e = find_slot(ctx, token, &ctx->slot);
+    if (e == CW_OK) {
+        rv = fl->C_OpenSession(ctx->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL_PTR, NULL_PTR,
+                               &ctx->session);
+        e = cw_p11__rv(ctx, "C_OpenSession", rv);
+    }
+    if (e != CW_OK) {
+        const char *call = ctx->last_call;
+        if (ctx->own_init) {
+            (void)fl->C_Finalize(NULL_PTR);
+        }
+        memset(ctx, 0, sizeof *ctx);
+        ctx->last_call = call;
+        return e;
+    }
+    ctx->open = true;
+    return CW_OK;
+}
+
+void cw_p11_close(cw_p11_ctx *ctx)
+{
+    if (ctx == NULL) {
+        return;
+    }
+    if (cw_p11__ready(ctx)) {
+        if (ctx->logged_in) {
+            (void)ctx->fl->C_Logout(ctx->session);
+        }
+        (void)ctx->fl->C_CloseSession(ctx->session);
+        if (ctx->own_init) {
+            (void)ctx->fl->C_Finalize(NULL_PTR);
+        }
+    }
+    memset(ctx, 0, sizeof *ctx);
+    ctx->last_call = "";
+}
+
+cw_err cw_p11_login(cw_p11_ctx *ctx, const char *pin, size_t pin_len)
+{
+    if (!cw_p11__ready(ctx)) {
+        return CW_ERR_NO_TOKEN;
+    }
+    if (pin == NULL && pin_len != 0u) {
+        return CW_ERR_INVALID_ARG;
+    }
+    CK_RV rv = ctx->fl->C_Login(ctx->session, CKU_USER, (CK_UTF8CHAR_PTR)CW_P11_IN(pin),
+                                (CK_ULONG)pin_len);
+    if (rv == CKR_USER_ALREADY_LOGGED_IN) {
+        rv = CKR_OK;
+    }
+    if (rv == CKR_OK) {
+        ctx->logged_in = true;
+        ctx->idle_armed = false;
+    }
+    return cw_p11__rv(ctx, "C_Login", rv);
+}
+
+cw_err cw_p11_logout(cw_p11_ctx *ctx)
+{
+    if (!cw_p11__ready(ctx)) {
+        return CW_ERR_NO_TOKEN;
+    }
+    CK_RV rv = ctx->fl->C_Logout(ctx->session);
+    if (rv == CKR_USER_NOT_LOGGED_IN) {
+        rv = CKR_OK;
+    }
+    if (rv == CKR_OK) {
+        ctx->logged_in = false;
+        ctx->idle_armed = false;
+    }
+    return cw_p11__rv(ctx, "C_Logout", rv);
+}
+
+bool cw_p11_logged_in(cw_p11_ctx *ctx)
+{
+    if (!cw_p11__ready(ctx)) {
+        return false;
+    }
+    CK_SESSION_INFO si;
+    CK_RV rv = ctx->fl->C_GetSessionInfo(ctx->session, &si);
+    if (rv != CKR_OK) {
+        (void)cw_p11__rv(ctx, "C_GetSessionInfo", rv);
+        return false;
+    }
+    ctx->logged_in = (si.state == CKS_RO_USER_FUNCTIONS || si.state == CKS_RW_USER_FUNCTIONS);
+    return ctx->logged_in;
+}
+
+void cw_p11_set_idle_logout(cw_p11_ctx *ctx, uint32_t ms)
+{
+    if (ctx != NULL) {
+        ctx->idle_ms = ms;
+    }
+}
+
+void cw_p11_touch(cw_p11_ctx *ctx, uint32_t now_ms)
+{
+    if (ctx != NULL) {
+        ctx->last_use_ms = now_ms;
+        ctx->idle_armed = true;
+    }
+}
+
+/* Closing the last session of an application ends its login (PKCS#11 v2.40, 5.6, C_CloseSession). */
+static void drop_login_by_reopening(cw_p11_ctx *ctx)
+{
+    (void)ctx->fl->C_CloseSession(ctx->session);
+    CK_RV rv = ctx->fl->C_OpenSession(ctx->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL_PTR,
+                                      NULL_PTR, &ctx->session);
+    if (rv != CKR_OK) {
+        (void)cw_p11__rv(ctx, "C_OpenSession", rv);
+        ctx->open = false; /* every later call answers CW_ERR_NO_TOKEN until reopened */
+    }
+}
+
+bool cw_p11_poll(cw_p11_ctx *ctx, uint32_t now_ms)
+{
+    if (!cw_p11__ready(ctx) || !ctx->logged_in || ctx->idle_ms == 0u) {
+        return false;
+    }
+    if (!ctx->idle_armed) {
+        cw_p11_touch(ctx, now_ms);
+        return false;
+    }
+    if ((uint32_t)(now_ms - ctx->last_use_ms) < ctx->idle_ms) {
+        return false;
+    }
+    if (cw_p11_logout(ctx) != CW_OK) {
+        drop_login_by_reopening(ctx);
+    }
+    ctx->logged_in = false;
+    ctx->idle_armed = false;
+    return true;
+}
+
+/* Copies a space-padded CK_TOKEN_INFO field into a NUL-terminated string without padding. */
+static void trim_field(char *dst, const CK_UTF8CHAR *src, size_t width)
+{
+    size_t n = width;
+    while (n > 0u && (src[n - 1u] == ' ' || src[n - 1u] == '\0')) {
+        n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+cw_err cw_p11_token_info(cw_p11_ctx *ctx, cw_p11_token_info_t *out)
+{
+    if (out == NULL) {
+        return CW_ERR_INVALID_ARG;
+    }
+    memset(out, 0, sizeof *out);
+    if (!cw_p11__ready(ctx)) {
+        return CW_ERR_NO_TOKEN;
+    }
+    CK_TOKEN_INFO info;
+    CK_RV rv = ctx->fl->C_GetTokenInfo(ctx->slot, &info);
+    if (rv != CKR_OK) {
+        return cw_p11__rv(ctx, "C_GetTokenInfo", rv);
+    }
+    trim_field(out->label, info.label, sizeof info.label);
+    trim_field(out->manufacturer, info.manufacturerID, sizeof info.manufacturerID);
+    trim_field(out->model, info.model, sizeof info.model);
+    trim_field(out->serial, info.serialNumber, sizeof info.serialNumber);
+    out->free_public_known = info.ulFreePublicMemory != CK_UNAVAILABLE_INFORMATION;
+    out->free_private_known = info.ulFreePrivateMemory != CK_UNAVAILABLE_INFORMATION;
+    out->free_public = out->free_public_known ? info.ulFreePublicMemory : 0u;
+    out->free_private = out->free_private_known ? info.ulFreePrivateMemory : 0u;
+    out->pin_count_low = (info.flags & CKF_USER_PIN_COUNT_LOW) != 0u;
+    out->pin_final_try = (info.flags & CKF_USER_PIN_FINAL_TRY) != 0u;
+    out->pin_locked = (info.flags & CKF_USER_PIN_LOCKED) != 0u;
+    out->pin_min = info.ulMinPinLen;
+    out->pin_max = info.ulMaxPinLen;
+    return CW_OK;
+}
+
+cw_err cw_p11_random(cw_p11_ctx *ctx, uint8_t *buf, size_t len)
+{
+    if (!cw_p11__ready(ctx)) {
+        return CW_ERR_NO_TOKEN;
+    }
+    if (len == 0u) {
+        return CW_OK;
+    }
+    if (buf == NULL) {
+        return CW_ERR_INVALID_ARG;
+    }
+    return cw_p11__rv(ctx, "C_GenerateRandom",
+                      ctx->fl->C_GenerateRandom(ctx->session, buf, (CK_ULONG)len));
+}

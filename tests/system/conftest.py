@@ -1,0 +1,68 @@
+"""Fixtures for the system tests: the real firmware binary on a pty, driven by the real cwctl.
+
+Run with Debian's /usr/bin/python3 (python3-pytest, python3-pexpect). The Makefile passes the
+build directory in CW_BUILD (default build/host).
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / os.environ.get("CW_BUILD", "build/host")
+CERTWIZ = BUILD / "certwiz"
+CWCTL = BUILD / "cwctl"
+
+
+class Device:
+    """A running certwiz process whose console is a pty."""
+
+    def __init__(self, proc, port):
+        self.proc = proc
+        self.port = port
+
+    def cwctl(self, *args, timeout=30, pin_file=None, stdin=None, extra=()):
+        """Run cwctl against this device; returns the CompletedProcess (text)."""
+        cmd = [str(CWCTL), "--port", self.port, "--timeout", "20", *extra]
+        if pin_file:
+            cmd += ["--pin-file", str(pin_file)]
+        cmd += list(args)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL if stdin is None else stdin)
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stop the firmware; returns its exit status and stderr."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            _, err = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return self.proc.returncode, err
+
+
+def start_device(*extra_args, env=None):
+    """Start certwiz --uart pty and wait for it to print its console path."""
+    proc = subprocess.Popen([str(CERTWIZ), "--uart", "pty", *extra_args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    line = proc.stdout.readline()
+    m = re.match(r"certwiz: console on (/dev/pts/\d+)", line)
+    if not m:
+        proc.kill()
+        out, err = proc.communicate()
+        raise RuntimeError(f"certwiz did not announce its pty: {line!r} {out!r} {err!r}")
+    return Device(proc, m.group(1))
+
+
+@pytest.fixture
+def device():
+    dev = start_device()
+    yield dev
+    rc, err = dev.stop()
+    assert rc == 0, f"certwiz exited {rc}: {err}"

@@ -1,0 +1,96 @@
+/*
+ * test_board.c: hal_uart and hal_board for unit tests (see test_board.h).
+ */
+#include "test_board.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cw/cw_arena.h"
+#include "hal_board.h"
+#include "hal_uart.h"
+
+/* Large enough for the longest reply a unit test provokes; overflowing it fails the test. */
+#define TEST_UART_CAP (64u * 1024u)
+
+static char out[TEST_UART_CAP + 1];
+static size_t out_len;
+
+const char *test_uart_output(void)
+{
+    out[out_len] = '\0';
+    return out;
+}
+
+void test_uart_reset(void)
+{
+    out_len = 0;
+    out[0] = '\0';
+}
+
+static char in[4096];
+static size_t in_len;
+static size_t in_pos;
+
+void test_uart_feed(const char *s)
+{
+    size_t n = strlen(s);
+    assert_true(in_len + n <= sizeof in);
+    memcpy(in + in_len, s, n);
+    in_len += n;
+}
+
+/* Hands out input in pieces of at most 7 bytes, as a UART FIFO does, to exercise reassembly. */
+size_t hal_uart_read(uint8_t *buf, size_t cap)
+{
+    size_t n = in_len - in_pos;
+    if (n > cap) {
+        n = cap;
+    }
+    if (n > 7) {
+        n = 7;
+    }
+    memcpy(buf, in + in_pos, n);
+    in_pos += n;
+    if (in_pos == in_len) {
+        in_pos = in_len = 0;
+    }
+    return n;
+}
+
+void hal_uart_write(const uint8_t *buf, size_t len)
+{
+    assert_true(out_len + len <= TEST_UART_CAP);
+    memcpy(out + out_len, buf, len);
+    out_len += len;
+}
+
+const char *hal_board_describe(void)
+{
+    return "unit-test board";
+}
+
+void hal_board_assert_failed(const char *file, int line, const char *expr)
+{
+    fprintf(stderr, "assertion failed at %s:%d: %s\n", file, line, expr);
+    abort();
+}
+
+unsigned int board_lwip_rand(void)
+{
+    return (unsigned int)rand();
+}
+
+void test_assert_arena_empty(void)
+{
+    cw_arena_stats_t s;
+    cw_arena_stats(&s);
+    assert_int_equal(s.used, 0);
+    assert_int_equal(s.blocks, 0);
+}

@@ -1,0 +1,67 @@
+/*
+ * cwctl.h: what the parts of cwctl, the PC-side console tool of certwiz, share.
+ *
+ * cwctl speaks the console protocol of docs/console.md over a serial port. The parts:
+ *   cwctl.c    options, usage, signals, small helpers
+ *   serial.c   the serial port and local terminal (termios, EINTR-safe I/O)
+ *   reply.c    splits what the device sends into lines
+ *   input.c    secrets and text lines cwctl sends when the device prompts for them
+ *   command.c  one command: send it, print the reply, map the final line to an exit code
+ *   shell.c    interactive pass-through
+ */
+#ifndef CWCTL_H
+#define CWCTL_H
+
+#include <stddef.h>
+
+#ifndef CWCTL_VERSION
+#define CWCTL_VERSION "0.1.0"
+#endif
+
+/* Exit codes; docs/console.md and the usage text promise these. */
+#define CWCTL_EXIT_OK 0      /* the device answered OK (or the shell ended normally) */
+#define CWCTL_EXIT_ERR 1     /* the device answered ERR <NAME>: <sentence> */
+#define CWCTL_EXIT_USAGE 2   /* usage error, I/O error, a prompt cwctl cannot answer, a signal */
+#define CWCTL_EXIT_TIMEOUT 3 /* the device sent nothing for --timeout seconds */
+
+#define CWCTL_DEFAULT_SPEED 115200UL
+#define CWCTL_DEFAULT_TIMEOUT_S 30.0
+
+/* The command line, parsed. Strings point into argv. */
+typedef struct cwctl_opts_t {
+    const char *port;
+    unsigned long speed;       /* bits per second */
+    double timeout_s;          /* > 0 */
+    const char *pin_file;      /* NULL when not given */
+    const char *secret_file;
+    const char *input_file;
+    const char *output_file;
+    char **words;              /* the command words, in order */
+    size_t word_count;         /* >= 1 */
+} cwctl_opts_t;
+
+/* Runs one console command as described by opts; returns a CWCTL_EXIT_ code. Messages for every
+ * failure have been written to stderr. */
+int cwctl_command_run(const cwctl_opts_t *opts);
+
+/* Passes the local terminal (or standard input) through to the device until Ctrl-] or the end of
+ * input; returns a CWCTL_EXIT_ code. Restores the local terminal on every exit path. */
+int cwctl_shell_run(const cwctl_opts_t *opts);
+
+/* Has SIGINT, SIGTERM or SIGHUP arrived? The handlers only set a flag; loops test it on EINTR. */
+int cwctl_signal_pending(void);
+
+/* Milliseconds of a monotonic clock, for timeouts only. */
+long long cwctl_now_ms(void);
+
+/* Writes "cwctl: " + the formatted message + a line end to stderr. A failing stderr is ignored:
+ * there is nowhere left to report it. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+void cwctl_warn(const char *fmt, ...);
+
+/* Overwrites len bytes at p with zeros in a way the compiler may not drop (secrets). */
+void cwctl_wipe(void *p, size_t len);
+
+#endif /* CWCTL_H */
