@@ -65,9 +65,21 @@ UNIT_BINS    := $(patsubst tests/unit/%.c,$(ASAN)/tests/%,$(UNIT_SRCS))
 ASAN_CORE    := $(call obj,$(ASAN)/obj,$(CORE_SRCS))
 ASAN_SUPPORT := $(call obj,$(ASAN)/obj,$(UNIT_SUPPORT) board/host/host_clock.c)
 
+# Fuzz targets (libFuzzer, clang): one per parser, tests/fuzz/fuzz_<name>.c, seeds in
+# tests/fuzz/corpus/<name>/. `make check` runs each for FUZZ_RUNS inputs; `make fuzz` for
+# FUZZ_SECONDS each. Working corpora grow in build/, the committed seeds stay as they are.
+FUZZ_CC      ?= clang
+FUZZ         := $(BUILD)/fuzz
+FUZZ_RUNS    ?= 3000
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRCS))
+FUZZ_CORE    := $(call obj,$(FUZZ)/obj,$(CORE_SRCS) $(wildcard tests/fuzz/support/*.c) board/host/host_clock.c)
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
 # ---- top-level targets ---------------------------------------------------------------------
 
-.PHONY: all deps build check unit system demo clean help
+.PHONY: all deps build check unit system fuzz fuzz-smoke demo clean help
 .DEFAULT_GOAL := all
 
 help:
@@ -77,6 +89,7 @@ help:
 	@echo "  make check      build, then run every test: unit (ASan+UBSan) and system (pytest)"
 	@echo "  make unit       only the unit tests"
 	@echo "  make system     only the system tests"
+	@echo "  make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each"
 	@echo "  make demo       boot the firmware and drive it with cwctl (see README)"
 	@echo "  make clean      remove build/ (third_party/ stays as a download cache)"
 	@echo "variables: BOARD=$(BOARD) CC=$(CC) PYTHON=$(PYTHON)"
@@ -91,6 +104,7 @@ all: deps
 check: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory system
 
 demo: deps
@@ -150,7 +164,8 @@ $(FIRMWARE): $(NOMALLOC_OK) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
 
 $(CWCTL): $(CWCTL_SRCS) $(wildcard tools/cwctl/*.h)
 	@mkdir -p $(@D)
-	$(CC) -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(WARN) -O2 -g -o $@ $(CWCTL_SRCS)
+	@echo "CC+LD $@"
+	@$(CC) -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Ifirmware/include $(WARN) -O2 -g -o $@ $(CWCTL_SRCS) -ljansson
 
 $(ASAN)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
 	@mkdir -p $(@D)
@@ -164,6 +179,22 @@ $(ASAN)/tests/%: $(ASAN)/obj/tests/unit/%.o $(ASAN_CORE) $(ASAN_SUPPORT) $(LIBMB
 
 unit: $(UNIT_BINS)
 	@tools/run-unit-tests.sh $(UNIT_BINS)
+
+$(FUZZ)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
+	@mkdir -p $(@D)
+	@echo "CC (fuzz) $<"
+	@$(FUZZ_CC) $(CPPFLAGS) -D_DEFAULT_SOURCE $(WARN) -MMD -MP $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ)/fuzz_%: $(FUZZ)/obj/tests/fuzz/fuzz_%.o $(FUZZ_CORE) $(LIBMBEDTLS) $(LIBLWIP)
+	@echo "LD (fuzz) $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^
+
+fuzz-smoke: $(FUZZ_BINS)
+	@tools/run-fuzz.sh -runs=$(FUZZ_RUNS) -- $(FUZZ_BINS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@tools/run-fuzz.sh -max_total_time=$(FUZZ_SECONDS) -- $(FUZZ_BINS)
 
 system: build
 	@CW_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/system

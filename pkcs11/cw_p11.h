@@ -30,27 +30,9 @@
 #include <stdint.h>
 
 #include "cw/cw_err.h"
+#include "cw/cw_types.h"
 #include "cw_p11_cryptoki.h"
 #include "cw_p11_uri.h"
-
-/* ---- types shared with the rest of certwiz ------------------------------------------------ */
-
-/* Key types certwiz generates (RSA keys with public exponent 65537). */
-typedef enum cw_key_type {
-    CW_KEY_NONE = 0,
-    CW_KEY_RSA2048,
-    CW_KEY_RSA3072,
-    CW_KEY_RSA4096,
-    CW_KEY_EC_P256,
-    CW_KEY_EC_P384
-} cw_key_type;
-
-/* Hashes certwiz signs with. SHA-1 only where a protocol demands it (SCEP). */
-typedef enum cw_hash_alg {
-    CW_HASH_SHA1 = 1,
-    CW_HASH_SHA256,
-    CW_HASH_SHA384
-} cw_hash_alg;
 
 /* ---- bounds -------------------------------------------------------------------------------- */
 

@@ -85,12 +85,24 @@ void cw_console_expect(cw_console_ctx *con, const char *prompt, bool secret, cw_
     }
 }
 
-void cw_console_init(cw_console_ctx *con, const cw_cmd_t *cmds, size_t ncmds)
+void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *groups, size_t ngroups)
 {
     memset(con, 0, sizeof *con);
-    con->cmds = cmds;
-    con->ncmds = ncmds;
+    con->groups = groups;
+    con->ngroups = ngroups;
     con_puts(CON_PROMPT);
+}
+
+const cw_cmd_t *cw_console_find(const cw_console_ctx *con, const char *word)
+{
+    for (size_t g = 0; g < con->ngroups; g++) {
+        for (size_t i = 0; i < con->groups[g].ncmds; i++) {
+            if (strcmp(con->groups[g].cmds[i].name, word) == 0) {
+                return &con->groups[g].cmds[i];
+            }
+        }
+    }
+    return NULL;
 }
 
 int cw_console_split(char *line, char **argv, int max)
@@ -123,12 +135,8 @@ static cw_err dispatch(cw_console_ctx *con, char *line)
     if (argc < 0) {
         return CW_ERR_USAGE;
     }
-    for (size_t i = 0; i < con->ncmds; i++) {
-        if (strcmp(con->cmds[i].name, argv[0]) == 0) {
-            return con->cmds[i].fn(con, argc, argv);
-        }
-    }
-    return CW_ERR_UNKNOWN_COMMAND;
+    const cw_cmd_t *cmd = cw_console_find(con, argv[0]);
+    return cmd != NULL ? cmd->fn(con, argc, argv) : CW_ERR_UNKNOWN_COMMAND;
 }
 
 static bool is_blank(const char *s)

@@ -4,6 +4,7 @@
  */
 #include "cw/cw.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cw/cw_arena.h"
@@ -95,11 +96,16 @@ static cw_err cmd_mem(cw_console_ctx *con, int argc, char **argv)
     return CW_OK;
 }
 
-static const cw_cmd_t commands[] = {
+static const cw_cmd_t sys_commands[] = {
     {"help", "", "list the commands", cmd_help},
     {"version", "", "firmware version, board, library versions", cmd_version},
     {"status", "", "board, uptime, clock, arena use, token state", cmd_status},
     {"mem", "", "arena and lwIP pool use with high-water marks", cmd_mem},
+};
+
+/* Every module's commands; help lists them in this order. */
+static const cw_cmd_group_t command_groups[] = {
+    {sys_commands, sizeof sys_commands / sizeof sys_commands[0]},
 };
 
 static cw_err cmd_help(cw_console_ctx *con, int argc, char **argv)
@@ -108,15 +114,13 @@ static cw_err cmd_help(cw_console_ctx *con, int argc, char **argv)
     if (argc != 1) {
         return CW_ERR_USAGE;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        char left[40];
-        size_t n = strlen(commands[i].name);
-        memcpy(left, commands[i].name, n + 1);
-        if (commands[i].args[0] != '\0' && n + 1 + strlen(commands[i].args) < sizeof left) {
-            left[n] = ' ';
-            memcpy(left + n + 1, commands[i].args, strlen(commands[i].args) + 1);
+    for (size_t g = 0; g < con->ngroups; g++) {
+        for (size_t i = 0; i < con->groups[g].ncmds; i++) {
+            const cw_cmd_t *c = &con->groups[g].cmds[i];
+            char left[48];
+            (void)snprintf(left, sizeof left, "%s%s%s", c->name, c->args[0] != '\0' ? " " : "", c->args);
+            cw_console_printf(con, "%-30s %s", left, c->help);
         }
-        cw_console_printf(con, "%-24s %s", left, commands[i].help);
     }
     return CW_OK;
 }
@@ -129,7 +133,7 @@ cw_err cw_init(void)
 
     cw_arena_init();
     hal_uart_write((const uint8_t *)banner, sizeof banner - 1);
-    cw_console_init(&console, commands, sizeof commands / sizeof commands[0]);
+    cw_console_init(&console, command_groups, sizeof command_groups / sizeof command_groups[0]);
     return CW_OK;
 }
 

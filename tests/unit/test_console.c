@@ -86,6 +86,8 @@ static const cw_cmd_t cmds[] = {
     {"paste", "", "read lines until END", cmd_paste},
 };
 
+static const cw_cmd_group_t groups[] = {{cmds, sizeof cmds / sizeof cmds[0]}};
+
 static void type(const char *s)
 {
     cw_console_push(&con, (const uint8_t *)s, strlen(s));
@@ -95,7 +97,7 @@ static int setup(void **state)
 {
     (void)state;
     test_uart_reset();
-    cw_console_init(&con, cmds, sizeof cmds / sizeof cmds[0]);
+    cw_console_init(&con, groups, 1);
     memset(last_secret, 0, sizeof last_secret);
     return 0;
 }

@@ -33,6 +33,12 @@ typedef struct cw_cmd_t {
     cw_cmd_fn fn;
 } cw_cmd_t;
 
+/* A module's commands: each firmware module that adds commands exports one group. */
+typedef struct cw_cmd_group_t {
+    const cw_cmd_t *cmds;
+    size_t ncmds;
+} cw_cmd_group_t;
+
 /* A continuation: receives each following line (NUL-terminated, without its line end). Returns
  * CW_ERR_IN_PROGRESS to get the next line too, or the command's final result. A NULL line means
  * the operator pressed Ctrl-C: release what you hold; the console prints ERR CANCELLED. */
@@ -44,15 +50,18 @@ struct cw_console_ctx {
     bool overflow;                      /* the current line passed CW_CONSOLE_LINE_MAX */
     bool last_was_cr;                   /* swallow the LF of a CR LF pair */
     bool busy;                          /* a command runs; input waits until it finishes */
-    const cw_cmd_t *cmds;
-    size_t ncmds;
+    const cw_cmd_group_t *groups;
+    size_t ngroups;
     cw_line_fn cont;                    /* continuation receiving lines, or NULL */
     void *cont_arg;
     bool secret;                        /* do not echo the line being typed */
 };
 
-/* Prepares the console with a command table (static, not copied) and prints the prompt. */
-void cw_console_init(cw_console_ctx *con, const cw_cmd_t *cmds, size_t ncmds);
+/* Prepares the console with the command groups (static, not copied) and prints the prompt. */
+void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *groups, size_t ngroups);
+
+/* The command named word, or NULL. */
+const cw_cmd_t *cw_console_find(const cw_console_ctx *con, const char *word);
 
 /* Feeds received bytes; runs the commands whose lines they complete. */
 void cw_console_push(cw_console_ctx *con, const uint8_t *buf, size_t len);
