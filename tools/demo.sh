@@ -1,19 +1,47 @@
 #!/bin/sh
 # tools/demo.sh: what certwiz can do today, end to end, as an operator would do it.
 #
-# Boots the firmware as a Linux process with its console on a pty, drives it with cwctl, and
-# shuts it down. Run through `make demo`, which builds everything first.
+# Makes a fresh SoftHSM2 token (the appliance's HSM), boots the firmware as a Linux process with
+# its console on a pty, drives it with cwctl, and shuts it down. Run through `make demo`, which
+# builds everything first. Leaves build/demo/env for looking at the token afterwards.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
 build=${CW_BUILD:-$top/build/host}
 demo="$top/build/demo"
 mkdir -p "$demo"
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "a fresh SoftHSM2 token for this demo (the appliance's HSM)"
+rm -rf "$demo/softhsm"
+mkdir -p "$demo/softhsm/tokens"
+SOFTHSM2_CONF="$demo/softhsm/softhsm2.conf"
+export SOFTHSM2_CONF
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+  "$demo/softhsm/tokens" > "$SOFTHSM2_CONF"
+TOKEN_LABEL=certwiz-demo
+USER_PIN=1234
+PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so
+softhsm2-util --init-token --free --label "$TOKEN_LABEL" --so-pin 12345678 --pin "$USER_PIN"
+printf '%s\n' "$USER_PIN" > "$demo/pin"
+printf '0000\n' > "$demo/wrong-pin"
+# A key pair made by another tool, so that `keys` has something to list.
+pkcs11-tool --module "$PKCS11_MODULE" --token-label "$TOKEN_LABEL" --login --pin "$USER_PIN" \
+  --keypairgen --key-type EC:prime256v1 --label made-by-pkcs11-tool --id 01 > /dev/null
+{
+  echo "# Shell assignments for looking at the demo's token: . build/demo/env"
+  echo "SOFTHSM2_CONF='$SOFTHSM2_CONF'"
+  echo "TOKEN_LABEL='$TOKEN_LABEL'"
+  echo "USER_PIN='$USER_PIN'"
+  echo "PKCS11_MODULE='$PKCS11_MODULE'"
+  echo "export SOFTHSM2_CONF"
+} > "$demo/env"
+
 step "boot the firmware with its console on a pseudo-terminal"
-"$build/certwiz" --uart pty --pty-link "$demo/console" > "$demo/certwiz.out" 2> "$demo/certwiz.err" &
+"$build/certwiz" --uart pty --pty-link "$demo/console" --module "$PKCS11_MODULE" \
+  --token "pkcs11:token=$TOKEN_LABEL" > "$demo/certwiz.out" 2> "$demo/certwiz.err" &
 fw=$!
 trap 'kill $fw 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
@@ -24,7 +52,7 @@ done
 cat "$demo/certwiz.out"
 
 cw() {
-  echo "\$ cwctl --port $demo/console $*"
+  echo "\$ cwctl --port build/demo/console $*"
   "$build/cwctl" --port "$demo/console" "$@"
 }
 
@@ -36,6 +64,14 @@ step "its memory: the static arena and lwIP's pools"
 cw mem
 step "a mistyped command gets a named error; the console carries on"
 cw frobnicate || echo "(cwctl exit status $?)"
+step "the token"
+cw token
+step "a wrong PIN gets the token's own answer"
+cw --pin-file build/demo/wrong-pin login || echo "(cwctl exit status $?)"
+step "log in (the PIN comes from a file and is never echoed) and list the key pairs"
+cw --pin-file build/demo/pin login
+cw keys
+cw logout
 
 step "shut down (SIGTERM)"
 kill -TERM $fw
@@ -43,4 +79,6 @@ wait $fw
 trap - EXIT
 cat "$demo/certwiz.err"
 echo
-echo "demo: done. Not built yet: the token layer, topology, requests and enrolment (see README)."
+echo "demo: done. The token is in build/demo/softhsm; to look at it:"
+echo "  . build/demo/env && pkcs11-tool --module \$PKCS11_MODULE -O --login --pin \$USER_PIN"
+echo "Not built yet: topology, requests, import and enrolment (see README)."

@@ -5,5 +5,5 @@ BOARD_SRCS      := $(wildcard board/host/*.c)
 BOARD_CPPFLAGS  := -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 \
                    -DCW_HOST_COMPILER='"$(shell $(CC) --version | head -n 1)"'
 BOARD_CFLAGS    := -O2 -g
-BOARD_LDLIBS    :=
+BOARD_LDLIBS    := -lp11-kit
 BOARD_IS_HOST   := 1

@@ -5,6 +5,7 @@
 #define HOST_BOARD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* How the console reaches a person or a tool. */
 typedef enum host_uart_mode_t {
@@ -27,5 +28,13 @@ void host_uart_close(void);
 
 /* Starts the board's clocks. */
 void host_clock_init(void);
+
+/* Loads the PKCS#11 module at path (NULL: p11-kit's configured softhsm2 module) for
+ * hal_token_get(), with the token URI and idle logout to hand over. Returns 0, or -1 with a
+ * message on stderr (certwiz then runs without a token). */
+int host_token_load(const char *path, const char *uri, uint32_t idle_logout_ms);
+
+/* Releases the module; call after cw_shutdown(). */
+void host_token_release(void);
 
 #endif /* HOST_BOARD_H */

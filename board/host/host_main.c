@@ -57,6 +57,13 @@ static void usage(FILE *f)
             "  --uart pty            console on a new pseudo-terminal; its path is printed as\n"
             "                        'certwiz: console on /dev/pts/N' (attach cwctl, picocom, screen)\n"
             "  --pty-link PATH       with --uart pty, also make PATH a symlink to the pty\n"
+            "  --module PATH         PKCS#11 module to load with p11-kit (default: the module\n"
+            "                        p11-kit's configuration names softhsm2)\n"
+            "  --token URI           RFC 7512 URI of the token to use, e.g. 'pkcs11:token=edge1'\n"
+            "                        (also serial=, model=, manufacturer=; default: the first\n"
+            "                        initialised token of the module)\n"
+            "  --idle-logout SECONDS log the token user out after this long unused (default 300,\n"
+            "                        0 = never)\n"
             "  -h, --help            this text\n"
             "  --version             print the version and exit\n"
             "\n"
@@ -68,13 +75,20 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"uart", required_argument, NULL, 'u'},
         {"pty-link", required_argument, NULL, 'l'},
+        {"module", required_argument, NULL, 'm'},
+        {"token", required_argument, NULL, 't'},
+        {"idle-logout", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     host_uart_mode_t mode = HOST_UART_STDIO;
     const char *link = NULL;
+    const char *module = NULL;
+    const char *token = NULL;
+    unsigned long idle_s = CW_TOKEN_IDLE_LOGOUT_MS / 1000u;
     struct sigaction sa;
+    char *end;
     int c;
 
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -91,6 +105,19 @@ int main(int argc, char **argv)
             break;
         case 'l':
             link = optarg;
+            break;
+        case 'm':
+            module = optarg;
+            break;
+        case 't':
+            token = optarg;
+            break;
+        case 'i':
+            idle_s = strtoul(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || idle_s > 86400ul * 30ul) {
+                fprintf(stderr, "certwiz: --idle-logout takes seconds from 0 to 2592000, not '%s'\n", optarg);
+                return 2;
+            }
             break;
         case 'h':
             usage(stdout);
@@ -125,6 +152,7 @@ int main(int argc, char **argv)
         return 1;
     }
     lwip_init();
+    (void)host_token_load(module, token, (uint32_t)(idle_s * 1000u));
     if (cw_init() != CW_OK) {
         host_uart_close();
         return 1;
@@ -139,6 +167,8 @@ int main(int argc, char **argv)
         cw_poll();
     }
 
+    cw_shutdown();
+    host_token_release();
     host_uart_close();
     if (stop_signal != 0) {
         fprintf(stderr, "certwiz: %s, shut down\n", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");

@@ -85,7 +85,7 @@ void cw_console_expect(cw_console_ctx *con, const char *prompt, bool secret, cw_
     }
 }
 
-void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *groups, size_t ngroups)
+void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *const *groups, size_t ngroups)
 {
     memset(con, 0, sizeof *con);
     con->groups = groups;
@@ -96,9 +96,9 @@ void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *groups, size_t n
 const cw_cmd_t *cw_console_find(const cw_console_ctx *con, const char *word)
 {
     for (size_t g = 0; g < con->ngroups; g++) {
-        for (size_t i = 0; i < con->groups[g].ncmds; i++) {
-            if (strcmp(con->groups[g].cmds[i].name, word) == 0) {
-                return &con->groups[g].cmds[i];
+        for (size_t i = 0; i < con->groups[g]->ncmds; i++) {
+            if (strcmp(con->groups[g]->cmds[i].name, word) == 0) {
+                return &con->groups[g]->cmds[i];
             }
         }
     }

@@ -60,6 +60,50 @@ def start_device(*extra_args, env=None):
     return Device(proc, m.group(1))
 
 
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+class Token:
+    """A fresh SoftHSM2 token in a temporary directory."""
+
+    def __init__(self, tmp_path, label="edge1", pin="1234", so_pin="12345678"):
+        self.dir = tmp_path / "softhsm"
+        (self.dir / "tokens").mkdir(parents=True)
+        self.conf = self.dir / "softhsm2.conf"
+        self.conf.write_text(f"directories.tokendir = {self.dir}/tokens\n"
+                             "objectstore.backend = file\nlog.level = ERROR\n")
+        self.env = {**os.environ, "SOFTHSM2_CONF": str(self.conf)}
+        self.label, self.pin, self.so_pin = label, pin, so_pin
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label,
+                        "--so-pin", so_pin, "--pin", pin], env=self.env, check=True,
+                       capture_output=True)
+        self.pin_file = self.dir / "pin"
+        self.pin_file.write_text(pin + "\n")
+
+    def tool(self, *args):
+        """pkcs11-tool on this token (logged in), returns stdout."""
+        r = subprocess.run(["pkcs11-tool", "--module", SOFTHSM_MODULE, "--token-label", self.label,
+                            "--login", "--pin", self.pin, *args], env=self.env,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+
+@pytest.fixture
+def token(tmp_path):
+    return Token(tmp_path)
+
+
+@pytest.fixture
+def device_with_token(token):
+    dev = start_device("--module", SOFTHSM_MODULE, "--token", f"pkcs11:token={token.label}",
+                       env=token.env)
+    dev.token = token
+    yield dev
+    rc, err = dev.stop()
+    assert rc == 0, f"certwiz exited {rc}: {err}"
+
+
 @pytest.fixture
 def device():
     dev = start_device()

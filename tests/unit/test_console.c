@@ -86,7 +86,8 @@ static const cw_cmd_t cmds[] = {
     {"paste", "", "read lines until END", cmd_paste},
 };
 
-static const cw_cmd_group_t groups[] = {{cmds, sizeof cmds / sizeof cmds[0]}};
+static const cw_cmd_group_t group = {cmds, sizeof cmds / sizeof cmds[0]};
+static const cw_cmd_group_t *const groups[] = {&group};
 
 static void type(const char *s)
 {
@@ -323,7 +324,7 @@ static void test_firmware_commands(void **state)
     test_uart_reset();
     test_uart_feed("help\r");
     cw_poll();
-    for (const char *c = "help\0version\0status\0mem\0"; *c != '\0'; c += strlen(c) + 1) {
+    for (const char *c = "help\0version\0status\0mem\0login\0logout\0token\0keys\0"; *c != '\0'; c += strlen(c) + 1) {
         char want[32];
         snprintf(want, sizeof want, "\r\n%s ", c);
         assert_non_null(strstr(test_uart_output(), want));

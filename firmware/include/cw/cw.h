@@ -9,11 +9,16 @@
 
 #include "cw/cw_err.h"
 
-/* Brings up the arena and the console and prints the banner and the first prompt. Call once,
- * after the board's UART and clock work. */
+/* Brings up the arena, opens the board's token (a missing token is reported by `status`, not
+ * fatal) and the console, and prints the banner and the first prompt. Call once, after the
+ * board's UART, clock and token provider work. */
 cw_err cw_init(void);
 
 /* Reads what the UART has received and runs what it completes. Never blocks. */
 void cw_poll(void);
+
+/* Releases what cw_init took from the board (the token session). The board calls it before it
+ * powers down or exits; the console stops answering. */
+void cw_shutdown(void);
 
 #endif /* CW_H */

@@ -50,7 +50,7 @@ struct cw_console_ctx {
     bool overflow;                      /* the current line passed CW_CONSOLE_LINE_MAX */
     bool last_was_cr;                   /* swallow the LF of a CR LF pair */
     bool busy;                          /* a command runs; input waits until it finishes */
-    const cw_cmd_group_t *groups;
+    const cw_cmd_group_t *const *groups;
     size_t ngroups;
     cw_line_fn cont;                    /* continuation receiving lines, or NULL */
     void *cont_arg;
@@ -58,7 +58,7 @@ struct cw_console_ctx {
 };
 
 /* Prepares the console with the command groups (static, not copied) and prints the prompt. */
-void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *groups, size_t ngroups);
+void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *const *groups, size_t ngroups);
 
 /* The command named word, or NULL. */
 const cw_cmd_t *cw_console_find(const cw_console_ctx *con, const char *word);

@@ -45,6 +45,20 @@
 #define CW_CONSOLE_ARGS_MAX 8u
 #endif
 
+/* ---- token ------------------------------------------------------------------------------- */
+
+/* Log the token user out after this many ms without a token operation (0 = never). Five minutes:
+ * long enough for an operator pasting a response, short enough that a console left open does not
+ * stay privileged. A board may set another value at run time (hal_token_t). */
+#ifndef CW_TOKEN_IDLE_LOGOUT_MS
+#define CW_TOKEN_IDLE_LOGOUT_MS (5u * 60u * 1000u)
+#endif
+
+/* Most key pairs `keys` lists; more are counted but not shown. */
+#ifndef CW_TOKEN_KEYS_LIST_MAX
+#define CW_TOKEN_KEYS_LIST_MAX 64u
+#endif
+
 /* ---- sanity ------------------------------------------------------------------------------ */
 
 #if CW_ARENA_SIZE < 4096u

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "hal_board.h"
+#include "hal_token.h"
 #include "hal_uart.h"
 
 static const uint8_t *in;
@@ -60,4 +61,10 @@ void hal_board_assert_failed(const char *file, int line, const char *expr)
 unsigned int board_lwip_rand(void)
 {
     return 4; /* deterministic runs */
+}
+
+cw_err hal_token_get(hal_token_t *out)
+{
+    (void)out;
+    return CW_ERR_NO_TOKEN; /* the console fuzz target runs without a token */
 }

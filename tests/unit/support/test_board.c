@@ -4,6 +4,7 @@
 #include "test_board.h"
 
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "cw/cw_arena.h"
 #include "hal_board.h"
+#include "hal_token.h"
 #include "hal_uart.h"
 
 /* Large enough for the longest reply a unit test provokes; overflowing it fails the test. */
@@ -93,4 +95,24 @@ void test_assert_arena_empty(void)
     cw_arena_stats(&s);
     assert_int_equal(s.used, 0);
     assert_int_equal(s.blocks, 0);
+}
+
+static hal_token_t token;
+static bool have_token;
+
+void test_board_set_token(const struct hal_token_t *t)
+{
+    have_token = t != NULL;
+    if (t != NULL) {
+        token = *t;
+    }
+}
+
+cw_err hal_token_get(hal_token_t *t)
+{
+    if (!have_token) {
+        return CW_ERR_NO_TOKEN;
+    }
+    *t = token;
+    return CW_OK;
 }

@@ -16,6 +16,10 @@ void test_uart_feed(const char *s);
 /* Forget the captured output. */
 void test_uart_reset(void);
 
+/* What hal_token_get() hands to cw_init(): NULL (the default) means "no token on this board". */
+struct hal_token_t;
+void test_board_set_token(const struct hal_token_t *t);
+
 /* Fails the test (cmocka) unless the arena holds no live block: every test ends with this. */
 void test_assert_arena_empty(void);
 
