@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cw/cw_wipe.h"
 #include "hal_uart.h"
 
 #define CON_PROMPT "certwiz> "
@@ -168,7 +169,7 @@ static void line_done(cw_console_ctx *con)
             r = con->cont(con, con->line, con->cont_arg);
         }
         /* Secrets typed into the line buffer do not outlive their use. */
-        memset(con->line, 0, sizeof con->line);
+        cw_wipe(con->line, sizeof con->line);
         if (r != CW_ERR_IN_PROGRESS) {
             cw_console_finish(con, r);
         }

@@ -59,6 +59,86 @@
 #define CW_TOKEN_KEYS_LIST_MAX 64u
 #endif
 
+/* ---- topology (docs/topology.md, "Limits") ----------------------------------------------- */
+
+/* Largest topology blob the device takes, in DER bytes. The example edge appliance (three sets,
+ * two domains) is about 800 bytes; 4096 leaves room for every other limit below filled with short
+ * names, and is one PEM paste of 87 lines and one small CKO_DATA record. At most 65535: the
+ * decoded form keeps 16-bit offsets into the blob. */
+#ifndef CW_TOPO_DER_MAX
+#define CW_TOPO_DER_MAX 4096u
+#endif
+
+/* CA profiles: an internal CA, a public (offline) CA, an ACME CA, and one spare. */
+#ifndef CW_TOPO_PROFILES_MAX
+#define CW_TOPO_PROFILES_MAX 4u
+#endif
+
+/* Certificate sets: an edge server uses three or four (Default/WebServices, EdgeInternal,
+ * EdgeExternal, OAuthTokenIssuer); eight is twice that. */
+#ifndef CW_TOPO_SETS_MAX
+#define CW_TOPO_SETS_MAX 8u
+#endif
+
+/* Roles one set serves: the widest combined certificate known to us serves three (Default,
+ * WebServicesInternal, WebServicesExternal); eight leaves room. */
+#ifndef CW_TOPO_ROLES_PER_SET_MAX
+#define CW_TOPO_ROLES_PER_SET_MAX 8u
+#endif
+
+/* Roles in all sets together: twice the roles of the largest server topology we know (eight). */
+#ifndef CW_TOPO_ROLES_MAX
+#define CW_TOPO_ROLES_MAX 16u
+#endif
+
+/* SAN entries (templates and addresses) of one set before expansion. An external edge
+ * certificate lists sip., webconf., av., lyncdiscover., meet., dialin. templates and a few
+ * literals; sixteen covers that. */
+#ifndef CW_TOPO_SANS_PER_SET_MAX
+#define CW_TOPO_SANS_PER_SET_MAX 16u
+#endif
+
+/* SIP/DNS domains the appliance serves. */
+#ifndef CW_TOPO_DOMAINS_MAX
+#define CW_TOPO_DOMAINS_MAX 8u
+#endif
+
+/* IP addresses of the appliance (an IPv4 and an IPv6 address on each of two interfaces). */
+#ifndef CW_TOPO_ADDRESSES_MAX
+#define CW_TOPO_ADDRESSES_MAX 4u
+#endif
+
+/* Set, role and CA profile names, in bytes: they are console words and CKA_LABELs; the longest
+ * role name we know (WebServicesExternal) is 19. */
+#ifndef CW_TOPO_NAME_MAX
+#define CW_TOPO_NAME_MAX 32u
+#endif
+
+/* Site name and subject attributes (O, OU, L, ST), in UTF-8 bytes: X.520's ub-organization-name
+ * and ub-organizational-unit-name are 64 characters (L and ST allow 128; certwiz keeps one
+ * bound, counted in bytes, so it is never above X.520's). */
+#ifndef CW_TOPO_TEXT_MAX
+#define CW_TOPO_TEXT_MAX 64u
+#endif
+
+/* CA URLs and token URIs, in bytes: a URL with a 63-byte host, a port and a path, or an RFC 7512
+ * URI naming token, manufacturer, serial and object (32+32+16+64 bytes plus keys), fits. */
+#ifndef CW_TOPO_URL_MAX
+#define CW_TOPO_URL_MAX 255u
+#endif
+
+/* Names one set derives (the CN plus every SAN entry, a {domain} template once per domain),
+ * counted before duplicates are dropped: 6 templates x 4 domains + CN + addresses stays below. */
+#ifndef CW_TOPO_DERIVED_SANS_MAX
+#define CW_TOPO_DERIVED_SANS_MAX 32u
+#endif
+
+/* Bytes of the derived DNS names of one set, each with its NUL (cw_topology_derived.text):
+ * 32 names of 63 bytes average; one name of the DNS maximum (253) always fits. */
+#ifndef CW_TOPO_DERIVED_TEXT_MAX
+#define CW_TOPO_DERIVED_TEXT_MAX 2048u
+#endif
+
 /* ---- sanity ------------------------------------------------------------------------------ */
 
 #if CW_ARENA_SIZE < 4096u
@@ -69,6 +149,26 @@
 #endif
 #if CW_CONSOLE_ARGS_MAX < 2u
 #error "CW_CONSOLE_ARGS_MAX must allow a command and one argument"
+#endif
+
+#if CW_TOPO_DER_MAX < 64u || CW_TOPO_DER_MAX > 65535u
+#error "CW_TOPO_DER_MAX must be 64..65535 (the decoded topology keeps 16-bit offsets)"
+#endif
+#if CW_TOPO_PROFILES_MAX < 1u || CW_TOPO_SETS_MAX < 1u || CW_TOPO_ROLES_PER_SET_MAX < 1u || \
+    CW_TOPO_ROLES_MAX < 1u || CW_TOPO_SANS_PER_SET_MAX < 1u || CW_TOPO_DERIVED_SANS_MAX < 1u
+#error "every CW_TOPO_*_MAX count must be at least 1"
+#endif
+#if CW_TOPO_PROFILES_MAX > 255u || CW_TOPO_SETS_MAX > 255u || CW_TOPO_ROLES_PER_SET_MAX > 255u || \
+    CW_TOPO_ROLES_MAX > 255u || CW_TOPO_SANS_PER_SET_MAX > 255u || CW_TOPO_DOMAINS_MAX > 255u || \
+    CW_TOPO_ADDRESSES_MAX > 255u || CW_TOPO_DERIVED_SANS_MAX > 255u
+#error "CW_TOPO_* counts are kept in 8 bits: at most 255"
+#endif
+#if CW_TOPO_NAME_MAX < 1u || CW_TOPO_NAME_MAX > 255u || CW_TOPO_TEXT_MAX < 2u || \
+    CW_TOPO_TEXT_MAX > 255u || CW_TOPO_URL_MAX < 16u || CW_TOPO_URL_MAX > 1024u
+#error "CW_TOPO_NAME_MAX must be 1..255, CW_TOPO_TEXT_MAX 2..255, CW_TOPO_URL_MAX 16..1024"
+#endif
+#if CW_TOPO_DERIVED_TEXT_MAX < 254u || CW_TOPO_DERIVED_TEXT_MAX > 65535u
+#error "CW_TOPO_DERIVED_TEXT_MAX must hold one 253-byte DNS name and its NUL, and fit 16 bits"
 #endif
 
 #endif /* CW_OPTS_H */
