@@ -45,6 +45,19 @@
 #define CW_CONSOLE_ARGS_MAX 8u
 #endif
 
+/* ---- PEM and import ------------------------------------------------------------------------ */
+
+/* Most PEM blocks in one paste: a certificate, its intermediates and root, with room to spare. */
+#ifndef CW_PEM_BLOCKS_MAX
+#define CW_PEM_BLOCKS_MAX 8u
+#endif
+
+/* Most subjectAltName entries in one request: an edge certificate names a handful of services
+ * per domain (sip., lyncdiscover., webcon. ...) for a few domains. */
+#ifndef CW_CSR_SAN_MAX
+#define CW_CSR_SAN_MAX 24u
+#endif
+
 /* ---- token ------------------------------------------------------------------------------- */
 
 /* Log the token user out after this many ms without a token operation (0 = never). Five minutes:
