@@ -38,61 +38,93 @@
     X(LINE_TOO_LONG, 101, "The line is longer than the console accepts and was discarded.")      \
     X(USAGE, 102, "The command's arguments are wrong; type help for its usage.")                 \
     X(CANCELLED, 103, "The operator cancelled the command.")                                     \
+    /* import and enrolment: 500..599 */                                                          \
+    X(IMPORT_NO_CERT, 500, "The paste holds no certificate.")                                    \
+    X(IMPORT_FORMAT, 501, "A block of the paste is neither a certificate nor a PKCS#7 certificate bundle.") \
+    X(IMPORT_KEY_MISMATCH, 502, "No certificate in the paste is for the pending key of this set.") \
+    X(IMPORT_NAME_MISSING, 503, "The certificate lacks a name the request asked for (CN or a SAN).") \
+    X(IMPORT_EXPIRED, 504, "The certificate has expired by the device clock.")                    \
+    X(IMPORT_NOT_YET_VALID, 505, "The certificate is not valid yet by the device clock.")         \
+    X(IMPORT_CLOCK_UNSET, 506, "The device clock is not set, so validity cannot be checked.")     \
+    X(IMPORT_EKU, 507, "The certificate's extended key usage does not allow what the set is for.") \
+    X(IMPORT_UNTRUSTED, 508, "The certificate does not chain to a trusted CA certificate.")        \
+    X(IMPORT_PIN_MISMATCH, 509, "The root CA does not match the CA profile's pinned fingerprint.") \
+    X(IMPORT_NOT_CA, 510, "The certificate is not a CA certificate.")                              \
+    X(NO_PENDING, 511, "This set has no pending request; use request first.")                     \
     /* token: 200..299 */                                                                         \
     X(NO_TOKEN, 200, "No PKCS#11 token is available on this board.")                             \
     X(NOT_LOGGED_IN, 201, "This command needs the token user login; use login first.")           \
     X(TOKEN_NOT_FOUND, 202, "No token matches the configured token URI.")                        \
     X(MECHANISM, 203, "The token does not offer a mechanism this operation needs.")              \
     X(URI, 204, "The PKCS#11 URI is not valid.")                                                 \
-    X(AMBIGUOUS, 205, "More than one object matches; name it by ID.")                             \
-    /* topology: 300..399 */                                                                      \
-    X(TOPO_VERSION, 300, "The topology's version is not 1, the only one this firmware reads.")    \
-    X(TOPO_TAG, 301, "A topology element has a tag the format does not allow at that place.")     \
-    X(TOPO_LENGTH, 302, "A DER length is indefinite, not minimal, or overruns its enclosing element.") \
-    X(TOPO_TRAILING, 303, "Bytes follow the end of the topology.")                                \
-    X(TOPO_MISSING, 304, "A required element of the topology is missing.")                        \
-    X(TOPO_DER_VALUE, 305, "An INTEGER, ENUMERATED or BIT STRING is not in minimal DER form.")    \
-    X(TOPO_TEXT, 306, "A text field is empty or holds control characters, braces or invalid UTF-8.") \
-    X(TOPO_NAME, 307, "A name is empty or holds other characters than letters, digits, '.', '-', '_'.") \
-    X(TOPO_HOST, 308, "The appliance host is not a fully qualified DNS name.")                    \
-    X(TOPO_DOMAIN, 309, "A listed domain is not a valid DNS name of two or more labels.")         \
-    X(TOPO_ADDRESS, 310, "An IP address is neither 4 (IPv4) nor 16 (IPv6) bytes long.")           \
-    X(TOPO_COUNTRY, 311, "The country is not two upper-case letters (ISO 3166-1 alpha-2).")       \
-    X(TOPO_PROTOCOL, 312, "A CA profile names a protocol other than offline, scep and acme.")     \
-    X(TOPO_URL_MISSING, 313, "A scep or acme CA profile has no URL.")                             \
-    X(TOPO_URL, 314, "A URL is not an http:// or https:// URL with a valid host.")                \
-    X(TOPO_FINGERPRINT, 315, "A pinned CA fingerprint is not 32 bytes long (SHA-256).")           \
-    X(TOPO_KEY_TYPE, 316, "A key type is not one certwiz generates.")                             \
-    X(TOPO_KEY_PROTOCOL, 317, "An EC key is asked for on a scep profile; SCEP needs an RSA key.") \
-    X(TOPO_RENEW_PERCENT, 318, "A renewal threshold is outside 1..99 percent of the lifetime.")   \
-    X(TOPO_POLL_INTERVAL, 319, "A poll interval is outside 10..86400 seconds.")                   \
-    X(TOPO_EKU, 320, "A set's key purposes are empty or name others than serverAuth, clientAuth.") \
-    X(TOPO_PLACEHOLDER, 321, "A template has a stray brace or a placeholder other than {host}, {site}, {domain}.") \
-    X(TOPO_NO_DOMAINS, 322, "A template uses {domain} but the topology lists no domains.")        \
-    X(TOPO_CN, 323, "A common name does not expand to a valid DNS name of at most 64 bytes.")     \
-    X(TOPO_SAN, 324, "A SAN template does not expand to a valid DNS name.")                       \
-    X(TOPO_TOKEN_URI, 325, "A token URI is not an RFC 7512 pkcs11: URI without a query part.")    \
-    X(TOPO_EMPTY_LIST, 326, "A list that needs at least one entry is empty.")                     \
-    X(TOPO_DUPLICATE_DOMAIN, 327, "A domain is listed twice.")                                    \
-    X(TOPO_DUPLICATE_PROFILE, 328, "Two CA profiles have the same name.")                         \
-    X(TOPO_DUPLICATE_SET, 329, "Two certificate sets have the same name.")                        \
-    X(TOPO_DUPLICATE_ROLE, 330, "A set lists the same role twice.")                               \
-    X(TOPO_ROLE_TWO_SETS, 331, "A role is served by two certificate sets.")                       \
-    X(TOPO_UNKNOWN_PROFILE, 332, "A set names a CA profile the topology does not define.")        \
-    X(TOPO_TOO_LARGE, 340, "The topology blob is larger than CW_TOPO_DER_MAX bytes.")             \
-    X(TOPO_TOO_MANY_PROFILES, 341, "The topology has more CA profiles than CW_TOPO_PROFILES_MAX.") \
-    X(TOPO_TOO_MANY_SETS, 342, "The topology has more certificate sets than CW_TOPO_SETS_MAX.")   \
-    X(TOPO_TOO_MANY_ROLES, 343, "A set serves more roles than CW_TOPO_ROLES_PER_SET_MAX.")        \
-    X(TOPO_TOO_MANY_ROLES_TOTAL, 344, "The sets serve more roles in all than CW_TOPO_ROLES_MAX.") \
-    X(TOPO_TOO_MANY_SANS, 345, "A set has more SAN entries than CW_TOPO_SANS_PER_SET_MAX.")       \
-    X(TOPO_TOO_MANY_DOMAINS, 346, "The topology lists more domains than CW_TOPO_DOMAINS_MAX.")    \
-    X(TOPO_TOO_MANY_ADDRESSES, 347, "The appliance lists more IP addresses than CW_TOPO_ADDRESSES_MAX.") \
-    X(TOPO_NAME_TOO_LONG, 348, "A set, role or CA profile name is longer than CW_TOPO_NAME_MAX bytes.") \
-    X(TOPO_TEXT_TOO_LONG, 349, "The site or a subject attribute is longer than CW_TOPO_TEXT_MAX bytes.") \
-    X(TOPO_URL_TOO_LONG, 350, "A URL or token URI is longer than CW_TOPO_URL_MAX bytes.")         \
-    X(TOPO_TEMPLATE_TOO_LONG, 351, "A CN or SAN template is longer than 253 bytes.")              \
-    X(TOPO_DERIVED_TOO_MANY, 352, "A set expands to more names than CW_TOPO_DERIVED_SANS_MAX.")   \
-    X(TOPO_DERIVED_TOO_LARGE, 353, "A set's expanded names need more than CW_TOPO_DERIVED_TEXT_MAX bytes.")
+    X(AMBIGUOUS, 205, "More than one object matches; name it by ID.")                            \
+    /* topology: 300..399 */                                                                     \
+    X(TOPO_VERSION, 300, "The topology's version is not 1, the one this firmware reads.")        \
+    X(TOPO_TAG, 301, "A topology element has a tag the format does not allow there.")            \
+    X(TOPO_LENGTH, 302, "A DER length is indefinite, not minimal, or overruns its element.")     \
+    X(TOPO_TRAILING, 303, "Bytes follow the end of the topology.")                               \
+    X(TOPO_MISSING, 304, "A required element of the topology is missing.")                       \
+    X(TOPO_DER_VALUE, 305, "An INTEGER, ENUMERATED or BIT STRING is not minimal DER.")           \
+    X(TOPO_TEXT, 306, "A text field is empty or has control characters, braces or bad UTF-8.")   \
+    X(TOPO_NAME, 307, "A name is empty or has characters other than A-Z a-z 0-9 . - _.")         \
+    X(TOPO_HOST, 308, "The appliance host is not a fully qualified DNS name.")                   \
+    X(TOPO_DOMAIN, 309, "A listed domain is not a valid DNS name of two or more labels.")        \
+    X(TOPO_ADDRESS, 310, "An IP address is neither 4 (IPv4) nor 16 (IPv6) bytes long.")          \
+    X(TOPO_COUNTRY, 311, "The country is not two upper-case letters (ISO 3166-1 alpha-2).")      \
+    X(TOPO_PROTOCOL, 312, "A CA profile has a protocol other than offline, scep and acme.")      \
+    X(TOPO_URL_MISSING, 313, "A scep or acme CA profile has no URL.")                            \
+    X(TOPO_URL, 314, "A URL is not an http:// or https:// URL with a valid host.")               \
+    X(TOPO_FINGERPRINT, 315, "A pinned CA fingerprint is not 32 bytes long (SHA-256).")          \
+    X(TOPO_KEY_TYPE, 316, "A key type is not one certwiz generates.")                            \
+    X(TOPO_KEY_PROTOCOL, 317, "A scep profile is given an EC key; SCEP needs an RSA key.")       \
+    X(TOPO_RENEW_PERCENT, 318, "A renewal threshold is outside 1..99 percent of the lifetime.")  \
+    X(TOPO_POLL_INTERVAL, 319, "A poll interval is outside 10..86400 seconds.")                  \
+    X(TOPO_EKU, 320, "A set's key purposes are empty or not serverAuth/clientAuth.")             \
+    X(TOPO_PLACEHOLDER, 321, "A template has an unknown placeholder or a stray brace.")          \
+    X(TOPO_NO_DOMAINS, 322, "A template uses {domain} but the topology lists no domains.")       \
+    X(TOPO_CN, 323, "A common name does not expand to a DNS name of at most 64 bytes.")          \
+    X(TOPO_SAN, 324, "A SAN template does not expand to a valid DNS name.")                      \
+    X(TOPO_TOKEN_URI, 325, "A token URI is not an RFC 7512 pkcs11: URI without a query.")        \
+    X(TOPO_EMPTY_LIST, 326, "A list that needs at least one entry is empty.")                    \
+    X(TOPO_DUPLICATE_DOMAIN, 327, "A domain is listed twice.")                                   \
+    X(TOPO_DUPLICATE_PROFILE, 328, "Two CA profiles have the same name.")                        \
+    X(TOPO_DUPLICATE_SET, 329, "Two certificate sets have the same name.")                       \
+    X(TOPO_DUPLICATE_ROLE, 330, "A set lists the same role twice.")                              \
+    X(TOPO_ROLE_TWO_SETS, 331, "A role is served by two certificate sets.")                      \
+    X(TOPO_UNKNOWN_PROFILE, 332, "A set names a CA profile the topology does not define.")       \
+    X(TOPO_TOO_LARGE, 340, "The topology blob is larger than CW_TOPO_DER_MAX bytes.")            \
+    X(TOPO_TOO_MANY_PROFILES, 341, "More CA profiles than CW_TOPO_PROFILES_MAX.")                \
+    X(TOPO_TOO_MANY_SETS, 342, "More certificate sets than CW_TOPO_SETS_MAX.")                   \
+    X(TOPO_TOO_MANY_ROLES, 343, "A set serves more roles than CW_TOPO_ROLES_PER_SET_MAX.")       \
+    X(TOPO_TOO_MANY_ROLES_TOTAL, 344, "More roles in all sets than CW_TOPO_ROLES_MAX.")          \
+    X(TOPO_TOO_MANY_SANS, 345, "A set has more SAN entries than CW_TOPO_SANS_PER_SET_MAX.")      \
+    X(TOPO_TOO_MANY_DOMAINS, 346, "More domains than CW_TOPO_DOMAINS_MAX.")                      \
+    X(TOPO_TOO_MANY_ADDRESSES, 347, "More appliance addresses than CW_TOPO_ADDRESSES_MAX.")      \
+    X(TOPO_NAME_TOO_LONG, 348, "A set, role or profile name is longer than CW_TOPO_NAME_MAX.")   \
+    X(TOPO_TEXT_TOO_LONG, 349, "The site or a subject field is longer than CW_TOPO_TEXT_MAX.")   \
+    X(TOPO_URL_TOO_LONG, 350, "A URL or token URI is longer than CW_TOPO_URL_MAX.")              \
+    X(TOPO_TEMPLATE_TOO_LONG, 351, "A CN or SAN template is longer than 253 bytes.")             \
+    X(TOPO_DERIVED_TOO_MANY, 352, "A set derives more names than CW_TOPO_DERIVED_SANS_MAX.")     \
+    X(TOPO_DERIVED_TOO_LARGE, 353, "A set's derived names exceed CW_TOPO_DERIVED_TEXT_MAX bytes.") \
+    /* network and HTTP: 400..499 */                                                             \
+    X(NET_NO_INTERFACE, 400, "This board has no network interface.")                             \
+    X(NET_DOWN, 401, "The network link is down or the interface has no address yet.")            \
+    X(DNS_FAILED, 402, "The host name could not be resolved.")                                   \
+    X(URL_MALFORMED, 410, "The URL is not of the form http://host[:port][/path][?query].")       \
+    X(URL_USERINFO, 411, "The URL carries user:password@; certwiz refuses credentials in URLs.") \
+    X(URL_TOO_LONG, 412, "The URL, its host or its path is longer than this build allows.")      \
+    X(HTTP_NO_TLS, 420, "https:// needs TLS, which this build does not offer yet.")              \
+    X(HTTP_REFUSED, 421, "The server refused the connection: nothing listens on that port.")     \
+    X(HTTP_CONNECT_TIMEOUT, 422, "No connection to the server within the connect timeout.")      \
+    X(HTTP_IDLE_TIMEOUT, 423, "The server sent nothing for longer than the idle timeout.")       \
+    X(HTTP_CLOSED, 424, "The server closed the connection before the response was complete.")    \
+    X(HTTP_MALFORMED, 425, "The server's response is not valid HTTP/1.1.")                       \
+    X(HTTP_HEADER_TOO_LONG, 426, "A response line or the response headers exceed this build's bounds.") \
+    X(HTTP_TOO_LARGE, 427, "The response body is larger than the buffer this request allows.")   \
+    X(HTTP_BAD_CHUNK, 428, "A chunk of the chunked response is malformed.")                      \
+    X(HTTP_TRANSFER_CODING, 429, "The response uses a transfer coding other than chunked.")      \
+    X(HTTP_REQUEST_TOO_LARGE, 430, "The request's target, headers or body exceed the client's bounds.") \
+    X(HTTP_STATUS, 431, "The server answered with a status other than 2xx.")
 
 typedef enum cw_err {
     CW_OK = 0,

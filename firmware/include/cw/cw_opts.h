@@ -58,6 +58,17 @@
 #define CW_CSR_SAN_MAX 24u
 #endif
 
+/* Most certificates in one answer: the leaf, intermediates and a root, from PEM blocks and
+ * PKCS#7 bundles together. */
+#ifndef CW_IMPORT_CERTS_MAX
+#define CW_IMPORT_CERTS_MAX 8u
+#endif
+
+/* Longest subject, issuer or serial shown as text ("CN=..., O=..."). */
+#ifndef CW_CERT_TEXT_MAX
+#define CW_CERT_TEXT_MAX 160u
+#endif
+
 /* ---- token ------------------------------------------------------------------------------- */
 
 /* Log the token user out after this many ms without a token operation (0 = never). Five minutes:
@@ -150,6 +161,103 @@
  * 32 names of 63 bytes average; one name of the DNS maximum (253) always fits. */
 #ifndef CW_TOPO_DERIVED_TEXT_MAX
 #define CW_TOPO_DERIVED_TEXT_MAX 2048u
+#endif
+
+/* ---- network and HTTP (docs/network.md) -------------------------------------------------- */
+
+/* Longest URL text the parser takes, in bytes: the same bound as a CA URL in the topology. */
+#ifndef CW_URL_MAX
+#define CW_URL_MAX 255u
+#endif
+
+/* Longest host: a DNS name in text form is at most 253 bytes (RFC 1035 2.3.4, without the
+ * trailing dot). The board's lwipopts.h must let lwIP's resolver take it (DNS_MAX_NAME_LENGTH). */
+#ifndef CW_URL_HOST_MAX
+#define CW_URL_HOST_MAX 253u
+#endif
+
+/* Longest request target (path and query) kept from a URL: a whole CW_URL_MAX URL is at least
+ * "http://a" (8 bytes) plus its target, so this never refuses a URL the text bound accepts. */
+#ifndef CW_URL_PATH_MAX
+#define CW_URL_PATH_MAX 247u
+#endif
+
+/* Longest response line (status line, header line, chunk-size line with its extensions), without
+ * its CR LF. nginx and Python's http.server write lines under 100 bytes; a SCEP or ACME server's
+ * longest is a Location or Link header with a URL (< 300). 1024 leaves room; longer lines are
+ * refused (CW_ERR_HTTP_HEADER_TOO_LONG). The parser keeps one line buffer of this size. */
+#ifndef CW_HTTP_LINE_MAX
+#define CW_HTTP_LINE_MAX 1024u
+#endif
+
+/* Most bytes of one response's header section (status line, headers, any 1xx responses before
+ * it, and the chunked trailer), CR LF included. Bounds a server that never stops sending headers;
+ * the servers we meet send 150..400 bytes. */
+#ifndef CW_HTTP_HEADER_MAX
+#define CW_HTTP_HEADER_MAX 8192u
+#endif
+
+/* Reason phrase kept for display. RFC 9112 section 4: a client ignores its content, so a longer one
+ * is kept to its first CW_HTTP_REASON_MAX bytes (the only place the client shortens text). */
+#ifndef CW_HTTP_REASON_MAX
+#define CW_HTTP_REASON_MAX 63u
+#endif
+
+/* Content-Type value, in bytes ("application/x-x509-ca-ra-cert", "text/html; charset=utf-8").
+ * Longer values are refused (CW_ERR_HTTP_HEADER_TOO_LONG): a SCEP client decides by this value. */
+#ifndef CW_HTTP_CTYPE_MAX
+#define CW_HTTP_CTYPE_MAX 127u
+#endif
+
+/* Request line and headers the client writes, in bytes: the request line with a target of up to
+ * 700 bytes (a SCEP GET with a short query), Host with a 253-byte name, and about 150 bytes of
+ * fixed headers. The client keeps the head in its context and sends it from there. */
+#ifndef CW_HTTP_REQUEST_HEAD_MAX
+#define CW_HTTP_REQUEST_HEAD_MAX 1024u
+#endif
+
+/* Largest POST body, in bytes. The body is sent from the caller's memory (not copied), so this
+ * bounds only what a caller may ask for: a SCEP PKCSReq for an RSA-4096 key with its signer
+ * certificate, enveloped and signed, is about 6 KiB; 16 KiB is above any request we build. */
+#ifndef CW_HTTP_REQUEST_BODY_MAX
+#define CW_HTTP_REQUEST_BODY_MAX (16u * 1024u)
+#endif
+
+/* Time from the start of a request (name resolution included) to an established connection. */
+#ifndef CW_HTTP_CONNECT_TIMEOUT_MS
+#define CW_HTTP_CONNECT_TIMEOUT_MS 10000u
+#endif
+
+/* Longest silence (nothing received, nothing acknowledged) once connected. Below cwctl's default
+ * 30 s so that a silent server is reported by the device, not by cwctl giving up. */
+#ifndef CW_HTTP_IDLE_TIMEOUT_MS
+#define CW_HTTP_IDLE_TIMEOUT_MS 20000u
+#endif
+
+/* Name lookups the HTTP clients may have waiting in lwIP's resolver at once (one per client
+ * context, plus one whose owner gave up and whose answer has not come yet). */
+#ifndef CW_HTTP_DNS_SLOTS
+#define CW_HTTP_DNS_SLOTS 2u
+#endif
+
+/* The `http get`/`http post` diagnostic's one buffer: the response body (and for `http post` the
+ * request body before it). A GetCACert reply with an RA pair is under 4 KiB; 16 KiB shows that a
+ * CA answers with the sizes certwiz expects. Bodies over it end with CW_ERR_HTTP_TOO_LARGE. */
+#ifndef CW_NET_DIAG_BODY_MAX
+#define CW_NET_DIAG_BODY_MAX (16u * 1024u)
+#endif
+
+#if CW_URL_MAX < 16u || CW_URL_HOST_MAX < 1u || CW_URL_HOST_MAX > 253u || CW_URL_PATH_MAX < 1u
+#error "CW_URL_MAX must be at least 16, CW_URL_HOST_MAX 1..253, CW_URL_PATH_MAX at least 1"
+#endif
+#if CW_HTTP_LINE_MAX < 64u || CW_HTTP_HEADER_MAX < CW_HTTP_LINE_MAX
+#error "CW_HTTP_LINE_MAX must be at least 64 and CW_HTTP_HEADER_MAX at least one line"
+#endif
+#if CW_HTTP_REQUEST_HEAD_MAX < CW_URL_PATH_MAX + CW_URL_HOST_MAX + 200u
+#error "CW_HTTP_REQUEST_HEAD_MAX must hold a request for the longest URL target and host"
+#endif
+#if CW_HTTP_DNS_SLOTS < 1u
+#error "CW_HTTP_DNS_SLOTS must be at least 1"
 #endif
 
 /* ---- sanity ------------------------------------------------------------------------------ */

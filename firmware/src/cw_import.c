@@ -1,0 +1,476 @@
+/*
+ * cw_import.c: collecting the certificates of a CA's answer and checking them (cw_import.h).
+ */
+#include "cw/cw_import.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cw/cw_time.h"
+#include "mbedtls/asn1.h"
+#include "mbedtls/oid.h"
+#include "mbedtls/sha256.h"
+#include "mbedtls/x509_crt.h"
+
+/* ---- collecting ---------------------------------------------------------------------------- */
+
+static cw_err from_asn1(int r)
+{
+    return r == MBEDTLS_ERR_ASN1_OUT_OF_DATA ? CW_ERR_TRUNCATED : CW_ERR_MALFORMED;
+}
+
+static cw_err add_cert(cw_cert_list_t *out, const uint8_t *p, size_t len)
+{
+    if (out->n == CW_IMPORT_CERTS_MAX) {
+        return CW_ERR_TOO_LARGE;
+    }
+    out->cert[out->n].p = p;
+    out->cert[out->n].len = len;
+    out->n++;
+    return CW_OK;
+}
+
+/*
+ * RFC 5652 5.1:
+ *   ContentInfo ::= SEQUENCE { contentType OBJECT IDENTIFIER (id-signedData),
+ *                              content [0] EXPLICIT SignedData }
+ *   SignedData ::= SEQUENCE { version CMSVersion, digestAlgorithms SET OF ...,
+ *                             encapContentInfo EncapsulatedContentInfo,
+ *                             certificates [0] IMPLICIT CertificateSet OPTIONAL,
+ *                             crls [1] IMPLICIT RevocationInfoChoices OPTIONAL,
+ *                             signerInfos SET OF SignerInfo }
+ * "certs-only" bundles have no content and no signers; we only read the certificates.
+ */
+static cw_err collect_pkcs7(unsigned char *p, const unsigned char *end, cw_cert_list_t *out)
+{
+    static const char oid_signed_data[] = MBEDTLS_OID_PKCS7 "\x02";
+    size_t len;
+    size_t before = out->n;
+    int r;
+
+    if ((r = mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_OID)) != 0) {
+        return from_asn1(r);
+    }
+    if (len != sizeof oid_signed_data - 1 || memcmp(p, oid_signed_data, len) != 0) {
+        return CW_ERR_IMPORT_FORMAT;
+    }
+    p += len;
+    if ((r = mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)) != 0 ||
+        (r = mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) != 0) {
+        return from_asn1(r);
+    }
+    end = p + len;
+    /* version, digestAlgorithms, encapContentInfo */
+    {
+        int version;
+        if ((r = mbedtls_asn1_get_int(&p, end, &version)) != 0 ||
+            (r = mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET)) != 0) {
+            return from_asn1(r);
+        }
+        p += len;
+        if ((r = mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) != 0) {
+            return from_asn1(r);
+        }
+        p += len;
+    }
+    if (p == end || *p != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)) {
+        return CW_ERR_IMPORT_NO_CERT;
+    }
+    if ((r = mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)) != 0) {
+        return from_asn1(r);
+    }
+    {
+        const unsigned char *set_end = p + len;
+        while (p < set_end) {
+            unsigned char *cert = p;
+            cw_err e;
+            /* CertificateChoices: only Certificate (a SEQUENCE); other choices are skipped */
+            if (*p != (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) {
+                unsigned char tag = *p++;
+                (void)tag;
+                if ((r = mbedtls_asn1_get_len(&p, set_end, &len)) != 0) {
+                    return from_asn1(r);
+                }
+                p += len;
+                continue;
+            }
+            if ((r = mbedtls_asn1_get_tag(&p, set_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) != 0) {
+                return from_asn1(r);
+            }
+            p += len;
+            e = add_cert(out, cert, (size_t)(p - cert));
+            if (e != CW_OK) {
+                return e;
+            }
+        }
+    }
+    return out->n > before ? CW_OK : CW_ERR_IMPORT_NO_CERT;
+}
+
+cw_err cw_import_collect(const uint8_t *der, size_t len, cw_cert_list_t *out)
+{
+    unsigned char *p = (unsigned char *)(uintptr_t)der; /* mbedTLS's reader takes non-const; it does not write */
+    const unsigned char *end = der + len;
+    mbedtls_x509_crt probe;
+    size_t seq_len;
+    int r;
+
+    if ((r = mbedtls_asn1_get_tag(&p, end, &seq_len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) != 0) {
+        return r == MBEDTLS_ERR_ASN1_OUT_OF_DATA ? CW_ERR_TRUNCATED : CW_ERR_IMPORT_FORMAT;
+    }
+    if (p + seq_len != end) {
+        return CW_ERR_MALFORMED; /* trailing bytes after the outer SEQUENCE */
+    }
+    /* A ContentInfo opens with its contentType OID; a Certificate with the TBSCertificate. */
+    if (p < end && *p == MBEDTLS_ASN1_OID) {
+        return collect_pkcs7(p, end, out);
+    }
+    /* Whatever else it is (a key, a CSR), it is a certificate only if it parses as one. */
+    mbedtls_x509_crt_init(&probe);
+    r = mbedtls_x509_crt_parse_der_nocopy(&probe, der, len);
+    mbedtls_x509_crt_free(&probe);
+    return r == 0 ? add_cert(out, der, len) : CW_ERR_IMPORT_FORMAT;
+}
+
+/* ---- checking ------------------------------------------------------------------------------ */
+
+static int64_t x509_time_utc(const mbedtls_x509_time *t)
+{
+    cw_tm_t tm = {
+        .year = t->year,
+        .month = (uint8_t)t->mon,
+        .day = (uint8_t)t->day,
+        .hour = (uint8_t)t->hour,
+        .min = (uint8_t)t->min,
+        .sec = (uint8_t)t->sec,
+    };
+    return cw_time_join(&tm);
+}
+
+static bool is_ca(const mbedtls_x509_crt *c)
+{
+    /* basicConstraints cA; mbedTLS keeps it private but documents reading it this way */
+    return c->MBEDTLS_PRIVATE(ca_istrue) != 0;
+}
+
+static bool self_signed(const mbedtls_x509_crt *c)
+{
+    return c->subject_raw.len == c->issuer_raw.len &&
+           memcmp(c->subject_raw.p, c->issuer_raw.p, c->subject_raw.len) == 0;
+}
+
+static bool ascii_iequal(const unsigned char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+    if (alen != blen) {
+        return false;
+    }
+    for (size_t i = 0; i < alen; i++) {
+        unsigned char x = a[i];
+        unsigned char y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z') {
+            x = (unsigned char)(x + 32);
+        }
+        if (y >= 'A' && y <= 'Z') {
+            y = (unsigned char)(y + 32);
+        }
+        if (x != y) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool has_dns(const mbedtls_x509_crt *c, const char *name)
+{
+    for (const mbedtls_x509_sequence *s = &c->subject_alt_names; s != NULL && s->buf.p != NULL; s = s->next) {
+        if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME) &&
+            ascii_iequal(s->buf.p, s->buf.len, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool has_ip(const mbedtls_x509_crt *c, const uint8_t *ip, size_t len)
+{
+    for (const mbedtls_x509_sequence *s = &c->subject_alt_names; s != NULL && s->buf.p != NULL; s = s->next) {
+        if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_IP_ADDRESS) && s->buf.len == len &&
+            memcmp(s->buf.p, ip, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool has_cn(const mbedtls_x509_crt *c, const char *cn)
+{
+    for (const mbedtls_x509_name *n = &c->subject; n != NULL; n = n->next) {
+        if (n->oid.len == sizeof MBEDTLS_OID_AT_CN - 1 &&
+            memcmp(n->oid.p, MBEDTLS_OID_AT_CN, n->oid.len) == 0 && ascii_iequal(n->val.p, n->val.len, cn)) {
+            return true;
+        }
+    }
+    /* A CA may move the CN into the SAN list only; the name is still covered. */
+    return has_dns(c, cn);
+}
+
+static cw_err check_validity(const mbedtls_x509_crt *c, int64_t now)
+{
+    if (now <= 0) {
+        return CW_ERR_IMPORT_CLOCK_UNSET;
+    }
+    if (now < x509_time_utc(&c->valid_from)) {
+        return CW_ERR_IMPORT_NOT_YET_VALID;
+    }
+    if (now > x509_time_utc(&c->valid_to)) {
+        return CW_ERR_IMPORT_EXPIRED;
+    }
+    return CW_OK;
+}
+
+/* State for the verification callback: the chain's validity and its top. */
+typedef struct verify_state {
+    int64_t now;
+    cw_err validity;
+    int top_depth;
+    uint8_t top_sha256[32];
+} verify_state;
+
+static int on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    verify_state *v = arg;
+    cw_err e = check_validity(crt, v->now);
+    (void)flags;
+    if (e != CW_OK && v->validity == CW_OK) {
+        v->validity = e;
+    }
+    if (depth >= v->top_depth) {
+        v->top_depth = depth;
+        (void)mbedtls_sha256(crt->raw.p, crt->raw.len, v->top_sha256, 0);
+    }
+    return 0;
+}
+
+/* Parses cert into a fresh chain head (or appends when chain is already in use). */
+static int parse(mbedtls_x509_crt *chain, const cw_der_t *d)
+{
+    return mbedtls_x509_crt_parse_der_nocopy(chain, d->p, d->len);
+}
+
+/*
+ * Builds the chain to verify (target first, then every CA certificate that is not self-signed,
+ * from extra and trusted) and the trust anchors (the self-signed CA certificates of both), then
+ * lets mbedTLS find and check the path. Signatures are checked by mbedTLS; validity times by us
+ * (mbedTLS is built without a clock).
+ */
+static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, size_t skip,
+                          const cw_cert_list_t *trusted, int64_t now, uint8_t root_sha256[32], bool *used_as_ca)
+{
+    mbedtls_x509_crt chain;
+    mbedtls_x509_crt anchors;
+    mbedtls_x509_crt probe;
+    const cw_cert_list_t *lists[2] = {extra, trusted};
+    verify_state v = {.now = now, .validity = CW_OK, .top_depth = -1};
+    uint32_t flags = 0;
+    bool any_anchor = false;
+    cw_err e = CW_OK;
+    int r;
+
+    mbedtls_x509_crt_init(&chain);
+    mbedtls_x509_crt_init(&anchors);
+    if (parse(&chain, target) != 0) {
+        return CW_ERR_FROM_MBEDTLS(MBEDTLS_ERR_X509_INVALID_FORMAT);
+    }
+    for (size_t l = 0; l < 2; l++) {
+        if (lists[l] == NULL) {
+            continue;
+        }
+        for (size_t i = 0; i < lists[l]->n; i++) {
+            const cw_der_t *d = &lists[l]->cert[i];
+            if (l == 0 && i == skip) {
+                continue;
+            }
+            mbedtls_x509_crt_init(&probe);
+            r = parse(&probe, d);
+            if (r != 0) {
+                mbedtls_x509_crt_free(&probe);
+                e = CW_ERR_FROM_MBEDTLS(r);
+                goto out;
+            }
+            if (is_ca(&probe)) {
+                if (self_signed(&probe)) {
+                    r = parse(&anchors, d);
+                    any_anchor = true;
+                } else {
+                    r = parse(&chain, d);
+                }
+                if (l == 0 && used_as_ca != NULL) {
+                    used_as_ca[i] = true;
+                }
+            }
+            mbedtls_x509_crt_free(&probe);
+            if (r != 0) {
+                e = CW_ERR_FROM_MBEDTLS(r);
+                goto out;
+            }
+        }
+    }
+    if (!any_anchor && !self_signed(&chain)) {
+        e = CW_ERR_IMPORT_UNTRUSTED;
+        goto out;
+    }
+    if (!any_anchor) {
+        /* the target is itself a self-signed CA (ca import of a root) */
+        r = parse(&anchors, target);
+        if (r != 0) {
+            e = CW_ERR_FROM_MBEDTLS(r);
+            goto out;
+        }
+    }
+    r = mbedtls_x509_crt_verify(&chain, &anchors, NULL, NULL, &flags, on_verify, &v);
+    if (r != 0 || flags != 0) {
+        e = CW_ERR_IMPORT_UNTRUSTED;
+        goto out;
+    }
+    if (v.validity != CW_OK) {
+        e = v.validity;
+        goto out;
+    }
+    memcpy(root_sha256, v.top_sha256, 32);
+out:
+    mbedtls_x509_crt_free(&chain);
+    mbedtls_x509_crt_free(&anchors);
+    return e;
+}
+
+static bool eku_allows(const mbedtls_x509_crt *c, unsigned eku)
+{
+    /* No extendedKeyUsage extension, or anyExtendedKeyUsage, allows every purpose (RFC 5280
+     * 4.2.1.12); mbedTLS's check implements exactly that. */
+    if ((eku & CW_EKU_SERVER_AUTH) &&
+        mbedtls_x509_crt_check_extended_key_usage(c, MBEDTLS_OID_SERVER_AUTH, sizeof MBEDTLS_OID_SERVER_AUTH - 1) != 0) {
+        return false;
+    }
+    if ((eku & CW_EKU_CLIENT_AUTH) &&
+        mbedtls_x509_crt_check_extended_key_usage(c, MBEDTLS_OID_CLIENT_AUTH, sizeof MBEDTLS_OID_CLIENT_AUTH - 1) != 0) {
+        return false;
+    }
+    return true;
+}
+
+cw_err cw_import_check(const cw_cert_list_t *certs, const cw_import_expect_t *x, cw_import_result_t *res)
+{
+    mbedtls_x509_crt leaf;
+    size_t found = SIZE_MAX;
+    cw_err e = CW_OK;
+
+    memset(res, 0, sizeof *res);
+    if (certs->n == 0) {
+        return CW_ERR_IMPORT_NO_CERT;
+    }
+
+    /* 1. the certificate for the pending key */
+    for (size_t i = 0; i < certs->n && found == SIZE_MAX; i++) {
+        mbedtls_x509_crt c;
+        mbedtls_x509_crt_init(&c);
+        if (parse(&c, &certs->cert[i]) != 0) {
+            mbedtls_x509_crt_free(&c);
+            return CW_ERR_FROM_MBEDTLS(MBEDTLS_ERR_X509_INVALID_FORMAT);
+        }
+        if (c.pk_raw.len == x->spki_len && memcmp(c.pk_raw.p, x->spki, x->spki_len) == 0) {
+            found = i;
+        }
+        mbedtls_x509_crt_free(&c);
+    }
+    if (found == SIZE_MAX) {
+        return CW_ERR_IMPORT_KEY_MISMATCH;
+    }
+    res->leaf = found;
+
+    mbedtls_x509_crt_init(&leaf);
+    if (parse(&leaf, &certs->cert[found]) != 0) {
+        return CW_ERR_INTERNAL;
+    }
+    /* 2. names */
+    if (x->cn != NULL && x->cn[0] != '\0' && !has_cn(&leaf, x->cn)) {
+        e = CW_ERR_IMPORT_NAME_MISSING;
+    }
+    for (size_t i = 0; e == CW_OK && i < x->nsan; i++) {
+        const cw_san_t *s = &x->san[i];
+        if ((s->kind == CW_SAN_DNS && !has_dns(&leaf, s->dns)) ||
+            (s->kind == CW_SAN_IP && !has_ip(&leaf, s->ip, s->ip_len))) {
+            e = CW_ERR_IMPORT_NAME_MISSING;
+        }
+    }
+    /* 3. validity of the leaf (the chain's is checked with the path) */
+    if (e == CW_OK) {
+        e = check_validity(&leaf, x->now);
+    }
+    /* 4. purpose */
+    if (e == CW_OK && !eku_allows(&leaf, x->eku)) {
+        e = CW_ERR_IMPORT_EKU;
+    }
+    res->not_before = x509_time_utc(&leaf.valid_from);
+    res->not_after = x509_time_utc(&leaf.valid_to);
+    mbedtls_x509_crt_free(&leaf);
+    if (e != CW_OK) {
+        return e;
+    }
+    /* 5. the chain, 6. the pin */
+    e = verify_path(&certs->cert[found], certs, found, x->trusted, x->now, res->root_sha256, res->store_as_ca);
+    if (e == CW_OK && x->pin != NULL && memcmp(x->pin, res->root_sha256, 32) != 0) {
+        e = CW_ERR_IMPORT_PIN_MISMATCH;
+    }
+    return e;
+}
+
+cw_err cw_import_check_ca(const cw_der_t *cert, int64_t now, const uint8_t *pin, const cw_cert_list_t *trusted,
+                          uint8_t root_sha256[32])
+{
+    mbedtls_x509_crt c;
+    cw_err e;
+
+    mbedtls_x509_crt_init(&c);
+    if (parse(&c, cert) != 0) {
+        mbedtls_x509_crt_free(&c);
+        return CW_ERR_FROM_MBEDTLS(MBEDTLS_ERR_X509_INVALID_FORMAT);
+    }
+    e = is_ca(&c) ? check_validity(&c, now) : CW_ERR_IMPORT_NOT_CA;
+    mbedtls_x509_crt_free(&c);
+    if (e != CW_OK) {
+        return e;
+    }
+    e = verify_path(cert, NULL, SIZE_MAX, trusted, now, root_sha256, NULL);
+    if (e == CW_OK && pin != NULL && memcmp(pin, root_sha256, 32) != 0) {
+        e = CW_ERR_IMPORT_PIN_MISMATCH;
+    }
+    return e;
+}
+
+cw_err cw_import_summary(const cw_der_t *cert, cw_cert_summary_t *out)
+{
+    mbedtls_x509_crt c;
+    cw_err e = CW_OK;
+
+    memset(out, 0, sizeof *out);
+    mbedtls_x509_crt_init(&c);
+    if (parse(&c, cert) != 0) {
+        e = CW_ERR_FROM_MBEDTLS(MBEDTLS_ERR_X509_INVALID_FORMAT);
+    } else {
+        if (mbedtls_x509_dn_gets(out->subject, sizeof out->subject, &c.subject) < 0) {
+            strcpy(out->subject, "(too long to show)");
+        }
+        if (mbedtls_x509_dn_gets(out->issuer, sizeof out->issuer, &c.issuer) < 0) {
+            strcpy(out->issuer, "(too long to show)");
+        }
+        if (mbedtls_x509_serial_gets(out->serial, sizeof out->serial, &c.serial) < 0) {
+            strcpy(out->serial, "(too long to show)");
+        }
+        out->not_before = x509_time_utc(&c.valid_from);
+        out->not_after = x509_time_utc(&c.valid_to);
+        (void)mbedtls_sha256(cert->p, cert->len, out->sha256, 0);
+    }
+    mbedtls_x509_crt_free(&c);
+    return e;
+}
