@@ -10,4 +10,9 @@ const char *hal_board_describe(void);
 /* Reached by a broken internal invariant (CW_ASSERT in cw_assert.h); does not return. */
 void hal_board_assert_failed(const char *file, int line, const char *expr);
 
+/* Reached at the named steps of multi-step token updates (cw_fault.h lists them). A board may
+ * stop the device there to test what a power cut at that instant leaves behind (the host
+ * board's --crash-at NAME raises SIGKILL); every other board does nothing. */
+void hal_board_fault_point(const char *name);
+
 #endif /* HAL_BOARD_H */

@@ -39,6 +39,16 @@ void hal_board_assert_failed(const char *file, int line, const char *expr)
     abort();
 }
 
+static const char *crash_at; /* --crash-at: the fault point where the process kills itself */
+
+void hal_board_fault_point(const char *name)
+{
+    if (crash_at != NULL && strcmp(name, crash_at) == 0) {
+        /* A power cut at exactly this instant: no cleanup, no flush, no C_Finalize. */
+        raise(SIGKILL);
+    }
+}
+
 unsigned int board_lwip_rand(void)
 {
     return (unsigned int)random();
@@ -64,6 +74,8 @@ static void usage(FILE *f)
             "                        initialised token of the module)\n"
             "  --idle-logout SECONDS log the token user out after this long unused (default 300,\n"
             "                        0 = never)\n"
+            "  --crash-at POINT      tests only: die by SIGKILL at the named step of a token update,\n"
+            "                        as a power cut would (points: firmware/include/cw/cw_fault.h)\n"
             "  -h, --help            this text\n"
             "  --version             print the version and exit\n"
             "\n"
@@ -78,6 +90,7 @@ int main(int argc, char **argv)
         {"module", required_argument, NULL, 'm'},
         {"token", required_argument, NULL, 't'},
         {"idle-logout", required_argument, NULL, 'i'},
+        {"crash-at", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -118,6 +131,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "certwiz: --idle-logout takes seconds from 0 to 2592000, not '%s'\n", optarg);
                 return 2;
             }
+            break;
+        case 'k':
+            crash_at = optarg;
             break;
         case 'h':
             usage(stdout);

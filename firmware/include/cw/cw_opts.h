@@ -69,6 +69,24 @@
 #define CW_CERT_TEXT_MAX 160u
 #endif
 
+/* ---- records in the token ------------------------------------------------------------------- */
+
+/* Longest role or set name certwiz keeps in its records (the topology's limit for names). */
+#ifndef CW_STORE_NAME_MAX
+#define CW_STORE_NAME_MAX 32u
+#endif
+
+/* Most roles in the role table (the topology's limit for roles). */
+#ifndef CW_STORE_ROLES_MAX
+#define CW_STORE_ROLES_MAX 16u
+#endif
+
+/* Most certwiz records in a token at once: a topology, a role table, a pending request per set,
+ * and the leftovers of a cut (two of each sequenced kind). */
+#ifndef CW_STORE_RECORDS_MAX
+#define CW_STORE_RECORDS_MAX 48u
+#endif
+
 /* ---- token ------------------------------------------------------------------------------- */
 
 /* Log the token user out after this many ms without a token operation (0 = never). Five minutes:
