@@ -57,7 +57,8 @@ NOMALLOC_OK  := $(BUILD)/no-malloc.ok
 
 # Host-only: the PC tool, the sanitizer build and the unit tests.
 CWCTL        := $(BUILD)/cwctl
-CWCTL_SRCS   := $(wildcard tools/cwctl/*.c)
+# cwctl validates topology blobs with the device's own decoder (and names its errors).
+CWCTL_SRCS   := $(wildcard tools/cwctl/*.c) firmware/src/cw_topology.c firmware/src/cw_err.c
 ASAN         := $(BUILD)/asan
 UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
 UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
@@ -162,10 +163,11 @@ $(FIRMWARE): $(NOMALLOC_OK) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
 
 # ---- host tools and tests ------------------------------------------------------------------
 
-$(CWCTL): $(CWCTL_SRCS) $(wildcard tools/cwctl/*.h)
+$(CWCTL): $(CWCTL_SRCS) $(wildcard tools/cwctl/*.h) $(wildcard firmware/include/cw/*.h) board/$(BOARD)/cw_config.h
 	@mkdir -p $(@D)
 	@echo "CC+LD $@"
-	@$(CC) -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Ifirmware/include $(WARN) -O2 -g -o $@ $(CWCTL_SRCS) -ljansson
+	@$(CC) -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Ifirmware/include -Iboard/$(BOARD) $(WARN) -O2 -g -o $@ \
+		$(CWCTL_SRCS) -ljansson
 
 $(ASAN)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
 	@mkdir -p $(@D)

@@ -210,9 +210,12 @@ cw_err cw_p11_cert_create(cw_p11_ctx *ctx, const uint8_t *der, size_t len, const
                           const uint8_t *id, size_t idlen, unsigned long category,
                           CK_OBJECT_HANDLE *out);
 
-/* Stores a CKO_DATA record (CKA_TOKEN true, CKA_PRIVATE true: needs the user login) with
- * CKA_APPLICATION = application (certwiz uses "certwiz"), CKA_LABEL and CKA_VALUE. */
-cw_err cw_p11_data_create(cw_p11_ctx *ctx, const char *application, const char *label,
+/* Stores a CKO_DATA record (CKA_TOKEN true) with CKA_APPLICATION = application (certwiz uses
+ * "certwiz"), CKA_LABEL and CKA_VALUE. is_private sets CKA_PRIVATE: a private record needs the
+ * user login to create and to see; a public one can be read without it (certwiz's records are
+ * public so that `status`, `roles` and `topology show` work before a login, and certwiz itself
+ * only writes them after one). */
+cw_err cw_p11_data_create(cw_p11_ctx *ctx, const char *application, const char *label, bool is_private,
                           const uint8_t *value, size_t len, CK_OBJECT_HANDLE *out);
 
 /* What to look for: only the set fields go into the search template. Zero it first. */

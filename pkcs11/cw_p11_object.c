@@ -146,7 +146,7 @@ cw_err cw_p11_cert_create(cw_p11_ctx *ctx, const uint8_t *der, size_t len, const
 
 /* ---- data records -------------------------------------------------------------------------------- */
 
-cw_err cw_p11_data_create(cw_p11_ctx *ctx, const char *application, const char *label,
+cw_err cw_p11_data_create(cw_p11_ctx *ctx, const char *application, const char *label, bool is_private,
                           const uint8_t *value, size_t len, CK_OBJECT_HANDLE *out)
 {
     if (application == NULL || label == NULL || out == NULL || (value == NULL && len != 0u)) {
@@ -158,10 +158,11 @@ cw_err cw_p11_data_create(cw_p11_ctx *ctx, const char *application, const char *
     }
     CK_OBJECT_CLASS cls = CKO_DATA;
     CK_BBOOL yes = CK_TRUE;
+    CK_BBOOL priv = is_private ? CK_TRUE : CK_FALSE;
     CK_ATTRIBUTE t[] = {
         CW_P11_ATTR(CKA_CLASS, &cls, sizeof cls),
         CW_P11_ATTR(CKA_TOKEN, &yes, sizeof yes),
-        CW_P11_ATTR(CKA_PRIVATE, &yes, sizeof yes),
+        CW_P11_ATTR(CKA_PRIVATE, &priv, sizeof priv),
         CW_P11_ATTR(CKA_APPLICATION, application, strlen(application)),
         CW_P11_ATTR(CKA_LABEL, label, strlen(label)),
         CW_P11_ATTR(CKA_VALUE, value, len),

@@ -36,6 +36,7 @@ pkcs11-tool --module "$PKCS11_MODULE" --token-label "$TOKEN_LABEL" --login --pin
   echo "TOKEN_LABEL='$TOKEN_LABEL'"
   echo "USER_PIN='$USER_PIN'"
   echo "PKCS11_MODULE='$PKCS11_MODULE'"
+  echo "CA_CERT='$demo/ca/ca.pem'"
   echo "export SOFTHSM2_CONF"
 } > "$demo/env"
 
@@ -68,9 +69,69 @@ step "the token"
 cw token
 step "a wrong PIN gets the token's own answer"
 cw --pin-file build/demo/wrong-pin login || echo "(cwctl exit status $?)"
-step "log in (the PIN comes from a file and is never echoed) and list the key pairs"
+step "log in (the PIN comes from a file and is never echoed)"
 cw --pin-file build/demo/pin login
+
+step "the offline CA: openssl ca with a root it creates under build/demo/ca"
+ca="$demo/ca"
+rm -rf "$ca"
+mkdir -p "$ca/new"
+: > "$ca/index.txt"
+echo 1000 > "$ca/serial"
+openssl req -new -x509 -newkey rsa:3072 -nodes -keyout "$ca/ca.key" -subj "/O=certwiz demo/CN=Demo Offline CA" \
+  -days 3650 -sha256 -addext "basicConstraints=critical,CA:true" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$ca/ca.pem" 2>/dev/null
+{
+  echo "[ ca ]"
+  echo "default_ca = demo"
+  echo "[ demo ]"
+  echo "dir = $ca"
+  echo "database = $ca/index.txt"
+  echo "serial = $ca/serial"
+  echo "new_certs_dir = $ca/new"
+  echo "certificate = $ca/ca.pem"
+  echo "private_key = $ca/ca.key"
+  echo "default_md = sha256"
+  echo "policy = anything"
+  echo "unique_subject = no"
+  echo "copy_extensions = copy"
+  echo "[ anything ]"
+  echo "countryName = optional"
+  echo "stateOrProvinceName = optional"
+  echo "localityName = optional"
+  echo "organizationName = optional"
+  echo "organizationalUnitName = optional"
+  echo "commonName = supplied"
+  echo "[ server ]"
+  echo "basicConstraints = CA:false"
+} > "$ca/ca.cnf"
+fp=$(openssl x509 -in "$ca/ca.pem" -outform DER | sha256sum | cut -c1-64)
+echo "demo CA SHA-256: $fp"
+
+step "compile the example topology on the PC (public-offline pinned to the demo CA) and load it"
+fpc=$(echo "$fp" | tr a-f A-F | sed 's/../&:/g; s/:$//')
+sed "s/\"caFingerprint\": \"[0-9A-F:]*\"/\"caFingerprint\": \"$fpc\"/" docs/examples/edge-appliance.json \
+  > "$demo/site.json"
+"$build/cwctl" topology compile "$demo/site.json" -o "$demo/site.der"
+cw topology load build/demo/site.der
+cw topology show
+
+for set in default external oauth; do
+  step "request set $set offline: a key pair born in the token, a CSR signed there"
+  cw request --set "$set" --offline -o "build/demo/$set.csr"
+  openssl req -in "$demo/$set.csr" -verify -noout
+  step "the CA signs it (openssl ca); the answer is imported with the CA certificate"
+  openssl ca -batch -config "$ca/ca.cnf" -extensions server -days 365 -notext \
+    -in "$demo/$set.csr" -out "$demo/$set.pem" 2>/dev/null
+  cat "$demo/$set.pem" "$ca/ca.pem" > "$demo/$set-bundle.pem"
+  cw import --set "$set" "build/demo/$set-bundle.pem"
+done
+
+step "every role, with its certificate"
+cw roles
 cw keys
+step "what other PKCS#11 tools see: each set's certificate beside its key, same label and ID"
+p11tool --list-all-certs "pkcs11:token=$TOKEN_LABEL" 2>/dev/null | grep -E "Label|ID|Type" || true
 cw logout
 
 step "shut down (SIGTERM)"
@@ -81,4 +142,5 @@ cat "$demo/certwiz.err"
 echo
 echo "demo: done. The token is in build/demo/softhsm; to look at it:"
 echo "  . build/demo/env && pkcs11-tool --module \$PKCS11_MODULE -O --login --pin \$USER_PIN"
-echo "Not built yet: topology, requests, import and enrolment (see README)."
+echo "  openssl x509 -in \$CA_CERT -noout -subject"
+echo "Not built yet: SCEP enrolment and the Cortex-M board (see README)."

@@ -316,17 +316,19 @@ static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, s
             }
         }
     }
-    if (!any_anchor && !self_signed(&chain)) {
-        e = CW_ERR_IMPORT_UNTRUSTED;
-        goto out;
-    }
-    if (!any_anchor) {
-        /* the target is itself a self-signed CA (ca import of a root) */
+    if (self_signed(&chain) && is_ca(&chain)) {
+        /* The target is itself a root (ca import of a root): it is its own anchor, and the
+         * caller's pin check decides whether it is the right one. */
         r = parse(&anchors, target);
+        any_anchor = r == 0;
         if (r != 0) {
             e = CW_ERR_FROM_MBEDTLS(r);
             goto out;
         }
+    }
+    if (!any_anchor) {
+        e = CW_ERR_IMPORT_UNTRUSTED;
+        goto out;
     }
     r = mbedtls_x509_crt_verify(&chain, &anchors, NULL, NULL, &flags, on_verify, &v);
     if (r != 0 || flags != 0) {

@@ -137,7 +137,7 @@ cw_err cw_store_seq_write(cw_p11_ctx *p11, const char *kind, const uint8_t *valu
     cw_err e;
 
     (void)snprintf(label, sizeof label, LABEL_PREFIX "%s.%lu", kind, (unsigned long)next);
-    e = cw_p11_data_create(p11, CW_STORE_APPLICATION, label, value, len, &created);
+    e = cw_p11_data_create(p11, CW_STORE_APPLICATION, label, false, value, len, &created);
     if (e != CW_OK) {
         return e;
     }
@@ -384,7 +384,7 @@ cw_err cw_pending_store(cw_p11_ctx *p11, const char *set, const cw_pending_t *pr
         return e;
     }
     pending_label(label, sizeof label, set);
-    return cw_p11_data_create(p11, CW_STORE_APPLICATION, label, scratch, len, &h);
+    return cw_p11_data_create(p11, CW_STORE_APPLICATION, label, false, scratch, len, &h);
 }
 
 cw_err cw_pending_remove(cw_p11_ctx *p11, const char *set)

@@ -12,6 +12,12 @@
 
 static cw_p11_ctx session;
 static cw_err open_error = CW_ERR_NO_TOKEN;
+static void (*login_hook)(void);
+
+void cw_token_set_login_hook(void (*hook)(void))
+{
+    login_hook = hook;
+}
 
 cw_err cw_token_init(void)
 {
@@ -104,6 +110,9 @@ static cw_err take_pin(cw_console_ctx *con, char *line, void *arg)
     if (e == CW_OK) {
         cw_p11_touch(&session, hal_clock_ms());
         cw_console_printf(con, "logged in");
+        if (login_hook != NULL) {
+            login_hook();
+        }
     }
     return e;
 }

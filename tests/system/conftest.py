@@ -110,3 +110,11 @@ def device():
     yield dev
     rc, err = dev.stop()
     assert rc == 0, f"certwiz exited {rc}: {err}"
+
+
+def pytest_configure(config):
+    """A skipped test always says why in the summary (the network namespace and TAP tests skip
+    where the machine does not allow them), whatever -r options the run was given."""
+    if "s" not in config.option.reportchars and "a" not in config.option.reportchars \
+            and "A" not in config.option.reportchars:
+        config.option.reportchars += "s"

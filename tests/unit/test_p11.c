@@ -425,7 +425,7 @@ static void test_logged_out_use(void **state)
     size_t n;
     assert_p11(cw_p11_keygen(&fx.ctx, CW_KEY_EC_P256, "logged-out", false, &k), CKR_USER_NOT_LOGGED_IN);
     assert_string_equal(cw_p11_last_call(&fx.ctx), "C_GenerateKeyPair");
-    assert_p11(cw_p11_data_create(&fx.ctx, "certwiz", "rec", (const uint8_t *)"x", 1, &h),
+    assert_p11(cw_p11_data_create(&fx.ctx, "certwiz", "rec", true, (const uint8_t *)"x", 1, &h),
                CKR_USER_NOT_LOGGED_IN);
 
     assert_int_equal(cw_p11_login(&fx.ctx, PIN, PIN_LEN), CW_OK);
@@ -885,10 +885,10 @@ static void test_data_objects(void **state)
     char label[16];
     for (int i = 0; i < 5; i++) {
         snprintf(label, sizeof label, "assign-%d", i);
-        assert_int_equal(cw_p11_data_create(&fx.ctx, "certwiz", label, topo, sizeof topo, &h[i]), CW_OK);
+        assert_int_equal(cw_p11_data_create(&fx.ctx, "certwiz", label, true, topo, sizeof topo, &h[i]), CW_OK);
     }
     CK_OBJECT_HANDLE other;
-    assert_int_equal(cw_p11_data_create(&fx.ctx, "someone-else", "assign-0", topo, 1, &other), CW_OK);
+    assert_int_equal(cw_p11_data_create(&fx.ctx, "someone-else", "assign-0", true, topo, 1, &other), CW_OK);
 
     assert_int_equal(read_bool(h[0], CKA_PRIVATE), 1);
     assert_int_equal(read_bool(h[0], CKA_TOKEN), 1);
@@ -934,7 +934,7 @@ static void test_data_objects(void **state)
     assert_int_equal(cw_p11_find(&fx.ctx, &m, found, 8, &n), CW_OK);
     assert_int_equal(n, 0);
     /* An empty value is a valid record. */
-    assert_int_equal(cw_p11_data_create(&fx.ctx, "certwiz", "empty", NULL, 0, &h[0]), CW_OK);
+    assert_int_equal(cw_p11_data_create(&fx.ctx, "certwiz", "empty", true, NULL, 0, &h[0]), CW_OK);
     assert_int_equal(cw_p11_read_attr(&fx.ctx, h[0], CKA_VALUE, buf, sizeof buf, &n), CW_OK);
     assert_int_equal(n, 0);
     test_assert_arena_empty();

@@ -89,6 +89,8 @@ typedef struct cwctl_session_ctx {
     unsigned long lines_fed;        /* lines sent since the prompt */
     int in_pem;                     /* the answer is a PEM block: it ends with its END line */
     int after_pem;                  /* blank lines after a PEM block separate it from the next */
+    int quit_sent;                  /* a paste (--paste) has been ended with "quit" */
+    int out_in_pem;                 /* pem_only: the output is inside a PEM block */
     int awaiting_echo;              /* echo[] was sent; its echo has not come back yet */
     char echo[CWCTL_LINE_MAX];
     size_t echo_len;
@@ -420,6 +422,11 @@ static int cwctl_answer_prompt(cwctl_session_ctx *s)
         /* stderr is gone; the command can still succeed */
     }
     cwctl_reply_clear(&s->reply);
+    if (s->opts->paste_all && (s->quit_sent || s->lines_fed > 0)) {
+        /* a paste in progress: the device's "another block" prompts need no answer of their own */
+        s->feeding = !s->quit_sent;
+        return CWCTL_CONTINUE;
+    }
     s->feeding = 1;
     s->lines_fed = 0;
     return CWCTL_CONTINUE;
@@ -444,6 +451,19 @@ static int cwctl_feed(cwctl_session_ctx *s)
         return cwctl_abandon(s, CWCTL_EXIT_USAGE);
     case CWCTL_LINEIN_EOF:
         s->feeding = 0;
+        if (s->opts->paste_all) {
+            /* the whole file is pasted; a multi-block paste ends with "quit" */
+            if (s->opts->paste_quit && !s->quit_sent) {
+                s->quit_sent = 1;
+                memcpy(s->echo, "quit", 4);
+                s->echo_len = 4;
+                if (cwctl_send_line(s, s->echo, s->echo_len) != 0) {
+                    return cwctl_port_failed(s);
+                }
+                s->awaiting_echo = 1;
+            }
+            return CWCTL_CONTINUE;
+        }
         if (s->lines_fed == 0) {
             cwctl_warn("the device asks for input and %s has no more lines", s->in_name);
         } else {
@@ -462,6 +482,15 @@ static int cwctl_feed(cwctl_session_ctx *s)
         if (c >= 0x20 && c != 0x7f) {
             s->echo[s->echo_len++] = (char)c;
         }
+    }
+    /* A paste sends everything: the device reads until "quit", so no line is run as a command. */
+    if (s->opts->paste_all) {
+        if (cwctl_send_line(s, s->echo, s->echo_len) != 0) {
+            return cwctl_port_failed(s);
+        }
+        s->awaiting_echo = 1;
+        s->lines_fed++;
+        return CWCTL_CONTINUE;
     }
     /* One prompt takes one answer: one line, or a PEM block through its END line. Sending more
      * would race the device's reply, and the device would run the surplus lines as commands. */
@@ -506,6 +535,12 @@ static int cwctl_on_event(cwctl_session_ctx *s, cwctl_reply_event ev)
             memcmp(r->line, s->echo, r->len) == 0) {
             return CWCTL_CONTINUE;
         }
+        /* In a paste the next line goes out without waiting for the device's "another block"
+         * prompt to go quiet, so that prompt and the echo share a line: it ends with the echo. */
+        if (s->opts->paste_all && ev == CWCTL_REPLY_LINE && !r->continued && r->len > s->echo_len &&
+            memcmp(r->line + r->len - s->echo_len, s->echo, s->echo_len) == 0 && s->echo_len > 0) {
+            return CWCTL_CONTINUE;
+        }
         /* not the echo: the device has stopped reading and is answering */
         s->feeding = 0;
     }
@@ -522,6 +557,18 @@ static int cwctl_on_event(cwctl_session_ctx *s, cwctl_reply_event ev)
     if (final == CWCTL_FINAL_ERR) {
         cwctl_warn("%s", r->line + 4);
         return CWCTL_EXIT_ERR;
+    }
+    if (s->opts->pem_only) {
+        /* -o with request/csr: the file gets the PEM block, the rest goes to stdout */
+        int begin = r->len >= 11 && memcmp(r->line, "-----BEGIN ", 11) == 0;
+        int in_block = s->out_in_pem || begin;
+        s->out_in_pem = in_block && !(r->len >= 9 && memcmp(r->line, "-----END ", 9) == 0);
+        if (!in_block) {
+            if (fwrite(r->line, 1, r->len, stdout) != r->len || fputc('\n', stdout) == EOF) {
+                return cwctl_abandon(s, CWCTL_EXIT_USAGE);
+            }
+            return CWCTL_CONTINUE;
+        }
     }
     if (cwctl_output_write(&s->out, r->line, r->len, ev == CWCTL_REPLY_LINE) != 0) {
         cwctl_warn("%s: %s", s->out.path != NULL ? s->out.path : "standard output",

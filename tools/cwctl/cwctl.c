@@ -14,6 +14,7 @@
 
 #include "cwctl.h"
 #include "serial.h"
+#include "topology.h"
 
 /* The only mutable global: which terminating signal arrived (0: none). */
 static volatile sig_atomic_t cwctl_caught_signal;
@@ -21,6 +22,12 @@ static volatile sig_atomic_t cwctl_caught_signal;
 static const char cwctl_usage_text[] =
     "usage: cwctl --port TTY [options] COMMAND [WORD...]\n"
     "       cwctl --port TTY [--speed N] shell\n"
+    "       cwctl --port TTY request --set SET --offline [-o SET.csr]\n"
+    "       cwctl --port TTY csr --set SET [-o SET.csr]\n"
+    "       cwctl --port TTY import --set SET FILE\n"
+    "       cwctl --port TTY ca import --profile PROFILE FILE\n"
+    "       cwctl --port TTY topology load SITE.der\n"
+    "       cwctl topology compile|show|derive FILE [-o FILE]   (no device; see below)\n"
     "       cwctl --help | --version\n"
     "\n"
     "Sends one command to the console of a certwiz device and prints the reply lines\n"
@@ -36,13 +43,25 @@ static const char cwctl_usage_text[] =
     "                     the terminal with echo off\n"
     "  --input F          answer text prompts from F (default: standard input): each prompt\n"
     "                     takes the next line, or the next PEM block through its END line\n"
+    "  --paste F          a paste: at the first text prompt send every line of F, then\n"
+    "                     the line quit (what import and ca import do with their FILE)\n"
     "  -o, --output F     write the reply lines to F instead of standard output;\n"
-    "                     F is replaced only when the device answers OK\n"
+    "                     F is replaced only when the device answers OK; with request\n"
+    "                     and csr, F gets only the CSR and the other lines go to stdout\n"
     "  -h, --help         show this help and exit\n"
     "  --version          show cwctl's version and exit\n"
     "\n"
+    "the wizard's forms: request and csr print the set's CSR (-o writes it to a file);\n"
+    "import and ca import paste FILE, a certificate, PEM bundle or PKCS#7 (.p7b) in PEM\n"
+    "or DER, and end the paste with quit; topology load pastes a blob cwctl compiled\n"
+    "(DER or PEM). They need `login` first (with --pin-file).\n"
+    "\n"
     "shell: passes the terminal through to the device; Ctrl-] quits. Without a\n"
     "terminal, standard input is sent and the output shown for 0.5 s after its end.\n"
+    "\n"
+    "topology without --port works on topology files of this PC (topology must be the\n"
+    "first word): compile SITE.json -o SITE.der, show SITE.der, derive SITE.der|SITE.json.\n"
+    "`cwctl topology --help` explains; docs/topology.md describes the format.\n"
     "\n"
     "Prompts for input go to standard error; so do error messages.\n"
     "\n"
@@ -108,7 +127,10 @@ enum cwctl_opt_id {
     CWCTL_OPT_PIN_FILE,
     CWCTL_OPT_SECRET_FILE,
     CWCTL_OPT_INPUT,
-    CWCTL_OPT_OUTPUT
+    CWCTL_OPT_OUTPUT,
+    CWCTL_OPT_SET,
+    CWCTL_OPT_PROFILE,
+    CWCTL_OPT_PASTE
 };
 
 static const struct {
@@ -119,7 +141,8 @@ static const struct {
     {"port", 0, CWCTL_OPT_PORT},           {"speed", 0, CWCTL_OPT_SPEED},
     {"timeout", 0, CWCTL_OPT_TIMEOUT},     {"pin-file", 0, CWCTL_OPT_PIN_FILE},
     {"secret-file", 0, CWCTL_OPT_SECRET_FILE}, {"input", 0, CWCTL_OPT_INPUT},
-    {"output", 'o', CWCTL_OPT_OUTPUT},
+    {"output", 'o', CWCTL_OPT_OUTPUT},     {"set", 0, CWCTL_OPT_SET},
+    {"profile", 0, CWCTL_OPT_PROFILE},     {"paste", 0, CWCTL_OPT_PASTE},
 };
 
 /* Stores one option's value. Returns 0 or a CWCTL_EXIT_USAGE after saying why. */
@@ -160,6 +183,17 @@ static int cwctl_set_opt(cwctl_opts_t *opts, enum cwctl_opt_id id, const char *v
     case CWCTL_OPT_INPUT:
         opts->input_file = value;
         break;
+    case CWCTL_OPT_SET:
+        opts->set_name = value;
+        return 0;
+    case CWCTL_OPT_PROFILE:
+        opts->profile_name = value;
+        return 0;
+    case CWCTL_OPT_PASTE:
+        opts->input_file = value;
+        opts->paste_all = 1;
+        opts->paste_quit = 1;
+        return 0;
     case CWCTL_OPT_OUTPUT:
         opts->output_file = value;
         break;
@@ -193,6 +227,10 @@ static int cwctl_parse(int argc, char **argv, cwctl_opts_t *opts)
         }
         if (strcmp(a, "--") == 0) {
             words_only = 1;
+            continue;
+        }
+        if (strcmp(a, "--offline") == 0) {
+            opts->offline = 1;
             continue;
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -296,6 +334,9 @@ int main(int argc, char **argv)
     cwctl_opts_t opts;
     int rc;
 
+    if (cwctl_topology_is_local(argc, argv)) {
+        return cwctl_topology_main(argc - 1, argv + 1); /* files of this PC, no device */
+    }
     memset(&opts, 0, sizeof opts);
     rc = cwctl_parse(argc, argv, &opts);
     if (rc >= 0) {
@@ -308,5 +349,11 @@ int main(int argc, char **argv)
     if (opts.word_count == 1 && strcmp(opts.words[0], "shell") == 0) {
         return cwctl_shell_run(&opts);
     }
-    return cwctl_command_run(&opts);
+    rc = cwctl_wizard_prepare(&opts);
+    if (rc >= 0) {
+        return rc;
+    }
+    rc = cwctl_command_run(&opts);
+    cwctl_wizard_cleanup();
+    return rc;
 }

@@ -38,7 +38,22 @@ typedef struct cwctl_opts_t {
     const char *output_file;
     char **words;              /* the command words, in order */
     size_t word_count;         /* >= 1 */
+    /* the wizard's forms (wizard.c) */
+    const char *set_name;      /* --set */
+    const char *profile_name;  /* --profile */
+    int offline;               /* --offline */
+    int paste_all;             /* send every line of the input at the first prompt (a paste) */
+    int paste_quit;            /* ... then the line "quit" that ends a multi-block paste */
+    int pem_only;              /* --output receives only the PEM blocks of the output */
 } cwctl_opts_t;
+
+/* Turns the wizard's forms into console commands (request --set S --offline, csr --set S,
+ * import --set S FILE, ca import --profile P FILE, topology load FILE); a DER file is armoured
+ * into a temporary PEM file. Returns -1 to go on, or an exit code after a message. */
+int cwctl_wizard_prepare(cwctl_opts_t *opts);
+
+/* Removes what cwctl_wizard_prepare made. */
+void cwctl_wizard_cleanup(void);
 
 /* Runs one console command as described by opts; returns a CWCTL_EXIT_ code. Messages for every
  * failure have been written to stderr. */

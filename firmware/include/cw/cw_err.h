@@ -51,6 +51,12 @@
     X(IMPORT_PIN_MISMATCH, 509, "The root CA does not match the CA profile's pinned fingerprint.") \
     X(IMPORT_NOT_CA, 510, "The certificate is not a CA certificate.")                              \
     X(NO_PENDING, 511, "This set has no pending request; use request first.")                     \
+    X(NO_TOPOLOGY, 512, "No topology is loaded; use topology load first.")                        \
+    X(UNKNOWN_SET, 513, "The topology has no certificate set of that name.")                     \
+    X(UNKNOWN_ROLE, 514, "The topology has no role of that name.")                                \
+    X(UNKNOWN_PROFILE, 515, "The topology has no CA profile of that name.")                       \
+    X(NO_CERTIFICATE, 516, "The set has no valid certificate to assign.")                         \
+    X(PASTE_LABEL, 517, "The pasted PEM block has a label this command does not take.")          \
     /* token: 200..299 */                                                                         \
     X(NO_TOKEN, 200, "No PKCS#11 token is available on this board.")                             \
     X(NOT_LOGGED_IN, 201, "This command needs the token user login; use login first.")           \

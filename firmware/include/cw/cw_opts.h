@@ -53,9 +53,10 @@
 #endif
 
 /* Most subjectAltName entries in one request: an edge certificate names a handful of services
- * per domain (sip., lyncdiscover., webcon. ...) for a few domains. */
+ * per domain (sip., lyncdiscover., webcon. ...) for a few domains. At least what a topology set
+ * can derive (CW_TOPO_DERIVED_SANS_MAX). */
 #ifndef CW_CSR_SAN_MAX
-#define CW_CSR_SAN_MAX 24u
+#define CW_CSR_SAN_MAX 32u
 #endif
 
 /* Most certificates in one answer: the leaf, intermediates and a root, from PEM blocks and
@@ -85,6 +86,23 @@
  * and the leftovers of a cut (two of each sequenced kind). */
 #ifndef CW_STORE_RECORDS_MAX
 #define CW_STORE_RECORDS_MAX 48u
+#endif
+
+/* Largest answer pasted for `import` or `ca import`, as DER: a leaf, two intermediates and a
+ * root with RSA-4096 keys are about 6 KiB. A paste beyond it is refused as a whole. */
+#ifndef CW_PASTE_DER_MAX
+#define CW_PASTE_DER_MAX (12u * 1024u)
+#endif
+
+/* Largest single certificate certwiz reads back from the token: an RSA-4096 certificate with a
+ * long SAN list is under 3 KiB. */
+#ifndef CW_CERT_DER_MAX
+#define CW_CERT_DER_MAX (4u * 1024u)
+#endif
+
+/* All CA certificates of one profile read back from the token to build a chain. */
+#ifndef CW_TRUST_DER_MAX
+#define CW_TRUST_DER_MAX (8u * 1024u)
 #endif
 
 /* ---- token ------------------------------------------------------------------------------- */

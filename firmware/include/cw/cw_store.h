@@ -2,8 +2,9 @@
  * cw_store.h: certwiz's records in the token, written so that a power cut at any instant leaves
  * either the old or the new record, never none and never half of one.
  *
- * Every record is a private CKO_DATA object with CKA_APPLICATION "certwiz" and a label that
- * names it:
+ * Every record is a public CKO_DATA object (readable before a login, so that the device boots
+ * with its topology and roles; certwiz writes them only after one) with CKA_APPLICATION
+ * "certwiz" and a label that names it:
  *
  *   certwiz.topology.<seq>    the topology blob as loaded (DER)
  *   certwiz.roles.<seq>       every role's assignment: set and certificate ID (RoleTable, below)
@@ -38,7 +39,7 @@ typedef cw_err (*cw_store_validate_fn)(const uint8_t *value, size_t len, void *a
 
 /* Reads the newest valid record of a sequenced kind ("topology", "roles") into buf and removes
  * every other record of that kind. CW_ERR_NOT_FOUND when there is none (nothing is then
- * removed but invalid ones). *seq gets the winner's sequence number. Needs the login. */
+ * removed but invalid ones). *seq gets the winner's sequence number. */
 cw_err cw_store_seq_read(cw_p11_ctx *p11, const char *kind, cw_store_validate_fn validate, void *arg,
                          uint8_t *buf, size_t cap, size_t *len, uint32_t *seq);
 

@@ -34,6 +34,9 @@ cw_err cw_token_error(void);
  * token. Counts as a use for the idle timer. */
 cw_err cw_token_need_login(void);
 
+/* Called after every successful `login` (the wizard removes keys of abandoned requests). */
+void cw_token_set_login_hook(void (*hook)(void));
+
 /* One line for `status`: "token: <label> (serial ...), user logged in|out", or why none. */
 void cw_token_status_line(cw_console_ctx *con);
 

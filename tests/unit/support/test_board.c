@@ -15,6 +15,7 @@
 
 #include "cw/cw_arena.h"
 #include "hal_board.h"
+#include "hal_net.h"
 #include "hal_token.h"
 #include "hal_uart.h"
 
@@ -120,4 +121,20 @@ cw_err hal_token_get(hal_token_t *t)
 void hal_board_fault_point(const char *name)
 {
     (void)name; /* unit tests do not cut the power */
+}
+
+/* No network on the unit-test board: `net` and `http` answer NET_NO_INTERFACE. The HTTP response
+ * parser and the URL parser are tested directly, without lwIP traffic. */
+struct netif *hal_net_netif(void)
+{
+    return NULL;
+}
+
+const char *hal_net_describe(void)
+{
+    return "unit-test board: no network";
+}
+
+void hal_net_poll(void)
+{
 }

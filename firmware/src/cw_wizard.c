@@ -1,0 +1,1303 @@
+/*
+ * cw_wizard.c: topology, requests, import and role assignment on the console (cw_wizard.h).
+ *
+ * Objects in the token, as other PKCS#11 tools see them:
+ *   key pair of a set       CKA_LABEL = set name, CKA_ID = SHA-1 of the public key
+ *   certificate of a set    CKA_LABEL = set name, same CKA_ID, category 1 (token user)
+ *   CA certificate          CKA_LABEL = "ca:" + CA profile name, category 2 (authority)
+ *   records                 cw_store.h (topology, roles, pending.<set>)
+ *
+ * The console runs one command at a time, so the large buffers below are shared through one
+ * static union; nothing of it survives a command.
+ */
+#include "cw/cw_wizard.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cw/cw_csr.h"
+#include "cw/cw_fault.h"
+#include "cw/cw_import.h"
+#include "cw/cw_opts.h"
+#include "cw/cw_pem.h"
+#include "cw/cw_store.h"
+#include "cw/cw_time.h"
+#include "cw/cw_token.h"
+#include "cw/cw_topology.h"
+#include "cw/cw_wipe.h"
+#include "hal_clock.h"
+#include "mbedtls/oid.h"
+#include "mbedtls/x509_csr.h"
+
+#if CW_CSR_SAN_MAX < CW_TOPO_DERIVED_SANS_MAX
+#error "CW_CSR_SAN_MAX must hold every SAN a topology set can derive (CW_TOPO_DERIVED_SANS_MAX)"
+#endif
+#if CW_STORE_NAME_MAX < CW_TOPO_NAME_MAX || CW_STORE_ROLES_MAX < CW_TOPO_ROLES_MAX
+#error "the role table must hold every role and name of a topology (CW_STORE_* >= CW_TOPO_*)"
+#endif
+
+#define TOPOLOGY_PEM_LABEL "CERTWIZ TOPOLOGY"
+#define CA_LABEL_PREFIX "ca:"
+#define CA_LABEL_MAX (3u + CW_TOPO_NAME_MAX)
+/* Most objects of one kind looked at for one set or profile (certificates, keys). */
+#define SET_OBJECTS_MAX 8u
+/* A CSR as PEM: 4/3 of the DER plus a line end per 64 characters plus armour. */
+#define CSR_PEM_MAX (CW_CSR_DER_MAX / 3u * 4u + CW_CSR_DER_MAX / 48u + 80u)
+
+/* ---- state ------------------------------------------------------------------------------------- */
+
+static struct {
+    uint8_t der[CW_TOPO_DER_MAX];
+    size_t len;
+    cw_topology t;
+    bool loaded;
+    uint32_t seq;
+} topo;
+
+static struct {
+    cw_role_table_t t;
+    uint32_t seq;
+} roles;
+
+/* One command's scratch: a paste (import, ca import, topology load) or a request, never both. */
+static union {
+    struct {
+        cw_pem_reader_ctx pem;
+        uint8_t der[CW_PASTE_DER_MAX];
+        uint8_t trust[CW_TRUST_DER_MAX];
+        cw_cert_list_t certs;
+        cw_cert_list_t trusted;
+    } paste;
+    struct {
+        uint8_t csr[CW_CSR_DER_MAX];
+        char pem[CSR_PEM_MAX];
+    } req;
+} work;
+
+/* A pending record (its CSR is a view into it), used next to either half of work. */
+static uint8_t record[CW_CSR_DER_MAX + 64u];
+
+/* One certificate read back from the token (set_certificate). */
+static uint8_t cert_buf[CW_CERT_DER_MAX];
+
+static cw_topology candidate;         /* a topology being loaded, checked before it replaces topo */
+static cw_topology_derived derived;   /* the set a command works on */
+
+/* What a paste in progress is for. */
+typedef cw_err (*paste_done_fn)(cw_console_ctx *con);
+
+static struct {
+    paste_done_fn done;
+    char target[CW_TOPO_NAME_MAX + 1];  /* the set or profile named on the command line */
+    bool one_block;                     /* ends at the first END line (topology load) */
+} paste;
+
+/* ---- small helpers ----------------------------------------------------------------------------- */
+
+static cw_err need_topology(void)
+{
+    return topo.loaded ? CW_OK : CW_ERR_NO_TOPOLOGY;
+}
+
+static cw_err find_set(const char *name, size_t *index)
+{
+    cw_err e = need_topology();
+    if (e == CW_OK && cw_topology_find_set(&topo.t, name, strlen(name), index) != CW_OK) {
+        e = CW_ERR_UNKNOWN_SET;
+    }
+    return e;
+}
+
+static void view_to_str(cw_topo_view_t v, char *out, size_t cap)
+{
+    size_t n = v.len < cap - 1 ? v.len : cap - 1;
+    memcpy(out, cw_topo_chars(&topo.t, v), n);
+    out[n] = '\0';
+}
+
+static void hex(const uint8_t *v, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[v[i] >> 4];
+        out[2 * i + 1] = digits[v[i] & 15u];
+    }
+    out[2 * n] = '\0';
+}
+
+static void print_fingerprint(cw_console_ctx *con, const char *what, const uint8_t sha256[32])
+{
+    char h[65];
+    hex(sha256, 32, h);
+    cw_console_printf(con, "%s SHA-256: %s", what, h);
+}
+
+static void print_pem(cw_console_ctx *con, const char *label, const uint8_t *der, size_t len)
+{
+    size_t n = 0;
+    if (cw_pem_write(label, der, len, work.req.pem, sizeof work.req.pem, &n) != CW_OK) {
+        cw_console_printf(con, "(too large to print)");
+        return;
+    }
+    for (char *line = work.req.pem; *line != '\0';) {
+        char *nl = strchr(line, '\n');
+        *nl = '\0';
+        cw_console_printf(con, "%s", line);
+        line = nl + 1;
+    }
+}
+
+static void print_time(char *out, size_t cap, int64_t t)
+{
+    if (t <= 0) {
+        (void)snprintf(out, cap, "unknown");
+    } else {
+        cw_time_format(t, out, cap);
+    }
+}
+
+/* Handles of the certificates labelled label with CKA_CERTIFICATE_CATEGORY category. */
+static cw_err find_certs(const char *label, unsigned long category, CK_OBJECT_HANDLE *h, size_t cap, size_t *n)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    CK_OBJECT_HANDLE all[SET_OBJECTS_MAX];
+    size_t total = 0;
+    cw_p11_match_t m;
+    cw_err e;
+
+    *n = 0;
+    if (p11 == NULL) {
+        return cw_token_error();
+    }
+    memset(&m, 0, sizeof m);
+    m.has_class = true;
+    m.cls = CKO_CERTIFICATE;
+    m.label = label;
+    e = cw_p11_find(p11, &m, all, SET_OBJECTS_MAX, &total);
+    if (e == CW_ERR_BUFFER_SMALL) {
+        e = CW_ERR_TOO_LARGE;
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    for (size_t i = 0; i < total; i++) {
+        CK_ULONG cat = 0;
+        size_t len = 0;
+        if (cw_p11_read_attr(p11, all[i], CKA_CERTIFICATE_CATEGORY, (uint8_t *)&cat, sizeof cat, &len) == CW_OK &&
+            len == sizeof cat && cat == category && *n < cap) {
+            h[(*n)++] = all[i];
+        }
+    }
+    return CW_OK;
+}
+
+/* Reads a certificate's value and ID. */
+static cw_err read_cert(CK_OBJECT_HANDLE h, uint8_t *buf, size_t cap, size_t *len, uint8_t *id, size_t *id_len)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    cw_err e = cw_p11_read_attr(p11, h, CKA_VALUE, buf, cap, len);
+    if (e == CW_OK && id != NULL) {
+        e = cw_p11_read_attr(p11, h, CKA_ID, id, CW_P11_KEY_ID_LEN, id_len);
+    }
+    return e;
+}
+
+/* The CA certificates stored for a profile, collected into list (values in work.paste.trust). */
+static cw_err load_trust(const char *profile, cw_cert_list_t *list)
+{
+    char label[CA_LABEL_MAX + 1];
+    CK_OBJECT_HANDLE h[SET_OBJECTS_MAX];
+    size_t n = 0;
+    size_t used = 0;
+    cw_err e;
+
+    memset(list, 0, sizeof *list);
+    (void)snprintf(label, sizeof label, CA_LABEL_PREFIX "%s", profile);
+    e = find_certs(label, CW_P11_CERT_CATEGORY_AUTHORITY, h, SET_OBJECTS_MAX, &n);
+    for (size_t i = 0; e == CW_OK && i < n; i++) {
+        size_t len = 0;
+        e = read_cert(h[i], work.paste.trust + used, sizeof work.paste.trust - used, &len, NULL, NULL);
+        if (e == CW_ERR_BUFFER_SMALL) {
+            e = CW_ERR_TOO_LARGE;
+        }
+        if (e == CW_OK) {
+            e = cw_import_collect(work.paste.trust + used, len, list);
+            used += len;
+        }
+    }
+    return e;
+}
+
+/* ---- the set's current certificate ----------------------------------------------------------- */
+
+typedef struct set_cert_t {
+    bool found;
+    uint8_t id[CW_P11_KEY_ID_LEN];
+    size_t id_len;
+    cw_cert_summary_t sum;
+} set_cert_t;
+
+/* The certificate a role assigned to set points to (by ID), or, with id NULL, the set's newest
+ * certificate (latest notBefore). Uses cert_buf. */
+static cw_err set_certificate(const char *set, const uint8_t *id, size_t id_len, set_cert_t *out)
+{
+    CK_OBJECT_HANDLE h[SET_OBJECTS_MAX];
+    size_t n = 0;
+    cw_err e = find_certs(set, CW_P11_CERT_CATEGORY_USER, h, SET_OBJECTS_MAX, &n);
+
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; e == CW_OK && i < n; i++) {
+        uint8_t cid[CW_P11_KEY_ID_LEN];
+        size_t cid_len = 0;
+        size_t len = 0;
+        cw_cert_summary_t s;
+        if (read_cert(h[i], cert_buf, sizeof cert_buf, &len, cid, &cid_len) != CW_OK) {
+            continue;
+        }
+        if (id != NULL && (cid_len != id_len || memcmp(cid, id, id_len) != 0)) {
+            continue;
+        }
+        cw_der_t d = {cert_buf, len};
+        if (cw_import_summary(&d, &s) != CW_OK) {
+            continue;
+        }
+        if (!out->found || s.not_before > out->sum.not_before) {
+            out->found = true;
+            memcpy(out->id, cid, cid_len);
+            out->id_len = cid_len;
+            out->sum = s;
+        }
+    }
+    return e;
+}
+
+/* ---- role table ------------------------------------------------------------------------------ */
+
+static cw_err roles_valid(const uint8_t *v, size_t len, void *arg)
+{
+    cw_role_table_t *t = arg;
+    return cw_role_table_decode(t, v, len);
+}
+
+/* Writes the role table t as the new generation (atomic, cw_store.h) and adopts it. */
+static cw_err roles_commit(const cw_role_table_t *t)
+{
+    size_t len = 0;
+    uint8_t der[CW_STORE_ROLES_MAX * (2u * CW_STORE_NAME_MAX + 32u) + 8u];
+    cw_err e = cw_role_table_encode(t, der, sizeof der, &len);
+    if (e == CW_OK) {
+        e = cw_store_seq_write(cw_token_session(), "roles", der, len, &roles.seq);
+    }
+    if (e == CW_OK) {
+        roles.t = *t;
+    }
+    return e;
+}
+
+/* Points every role of set (by the topology) at certificate id, in one new role table. */
+static cw_err assign_set_roles(size_t set_index, const char *set, const uint8_t *id, size_t id_len)
+{
+    static cw_role_table_t next;
+    const cw_topo_set_t *s = &topo.t.sets[set_index];
+    next = roles.t;
+    for (size_t r = s->first_role; r < (size_t)s->first_role + s->role_count; r++) {
+        char role[CW_TOPO_NAME_MAX + 1];
+        view_to_str(topo.t.roles[r].name, role, sizeof role);
+        cw_err e = cw_role_table_assign(&next, role, set, id, id_len);
+        if (e != CW_OK) {
+            return e;
+        }
+    }
+    return roles_commit(&next);
+}
+
+static bool id_in_roles(const uint8_t *id, size_t id_len)
+{
+    for (size_t i = 0; i < roles.t.n; i++) {
+        if (roles.t.a[i].cert_id_len == id_len && memcmp(roles.t.a[i].cert_id, id, id_len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- pruning: what a set no longer needs -------------------------------------------------------- */
+
+/* Removes the set's certificates and key pairs that no role uses, that are not the pending
+ * request's, and that are not the set's newest certificate. Keys need the login; without it only
+ * certificates are looked at. */
+static void prune_set(const char *set)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    CK_OBJECT_HANDLE h[SET_OBJECTS_MAX];
+    set_cert_t newest;
+    cw_pending_t pend;
+    bool pending = cw_pending_load(p11, set, record, sizeof record, &pend) == CW_OK;
+    size_t n = 0;
+
+    (void)set_certificate(set, NULL, 0, &newest);
+    if (find_certs(set, CW_P11_CERT_CATEGORY_USER, h, SET_OBJECTS_MAX, &n) == CW_OK) {
+        for (size_t i = 0; i < n; i++) {
+            uint8_t id[CW_P11_KEY_ID_LEN];
+            size_t id_len = 0;
+            if (cw_p11_read_attr(p11, h[i], CKA_ID, id, sizeof id, &id_len) != CW_OK) {
+                continue;
+            }
+            bool keep = id_in_roles(id, id_len) || (newest.found && newest.id_len == id_len &&
+                                                    memcmp(newest.id, id, id_len) == 0);
+            if (!keep) {
+                (void)cw_p11_destroy(p11, h[i]);
+            }
+        }
+    }
+    if (!cw_p11_logged_in(p11)) {
+        return;
+    }
+    {
+        cw_p11_match_t m;
+        memset(&m, 0, sizeof m);
+        m.has_class = true;
+        m.cls = CKO_PRIVATE_KEY;
+        m.label = set;
+        n = 0;
+        if (cw_p11_find(p11, &m, h, SET_OBJECTS_MAX, &n) != CW_OK) {
+            return;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t id[CW_P11_KEY_ID_LEN];
+        size_t id_len = 0;
+        set_cert_t c;
+        cw_p11_key k;
+        if (cw_p11_read_attr(p11, h[i], CKA_ID, id, sizeof id, &id_len) != CW_OK) {
+            continue;
+        }
+        if (pending && pend.key_id_len == id_len && memcmp(pend.key_id, id, id_len) == 0) {
+            continue; /* the pending request's key */
+        }
+        if (set_certificate(set, id, id_len, &c) == CW_OK && c.found) {
+            continue; /* its certificate is kept, so is the key */
+        }
+        if (cw_p11_key_find_by_id(p11, id, id_len, &k) == CW_OK) {
+            (void)cw_p11_destroy(p11, k.priv);
+            (void)cw_p11_destroy(p11, k.pub);
+        }
+    }
+}
+
+void cw_wizard_after_login(void)
+{
+    if (!topo.loaded) {
+        return;
+    }
+    for (size_t i = 0; i < cw_topology_set_count(&topo.t); i++) {
+        char set[CW_TOPO_NAME_MAX + 1];
+        view_to_str(topo.t.sets[i].name, set, sizeof set);
+        prune_set(set);
+    }
+}
+
+/* ---- boot ------------------------------------------------------------------------------------- */
+
+static cw_err topology_valid(const uint8_t *v, size_t len, void *arg)
+{
+    (void)arg;
+    return cw_topology_decode(&candidate, v, len);
+}
+
+/* A certificate stored for a pending request whose roles were not switched (a cut during
+ * import): finish the import. */
+static void roll_forward(void)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    for (size_t i = 0; i < cw_topology_set_count(&topo.t); i++) {
+        char set[CW_TOPO_NAME_MAX + 1];
+        cw_pending_t pend;
+        set_cert_t c;
+        view_to_str(topo.t.sets[i].name, set, sizeof set);
+        if (cw_pending_load(p11, set, record, sizeof record, &pend) != CW_OK) {
+            continue;
+        }
+        if (set_certificate(set, pend.key_id, pend.key_id_len, &c) != CW_OK || !c.found) {
+            continue; /* still waiting for the CA */
+        }
+        if (assign_set_roles(i, set, c.id, c.id_len) == CW_OK) {
+            (void)cw_pending_remove(p11, set);
+            prune_set(set);
+        }
+    }
+}
+
+cw_err cw_wizard_boot(void)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    cw_err e;
+
+    memset(&topo, 0, sizeof topo);
+    memset(&roles, 0, sizeof roles);
+    if (p11 == NULL) {
+        return cw_token_error();
+    }
+    e = cw_store_seq_read(p11, "topology", topology_valid, NULL, topo.der, sizeof topo.der, &topo.len, &topo.seq);
+    if (e == CW_OK && cw_topology_decode(&topo.t, topo.der, topo.len) == CW_OK) {
+        topo.loaded = true;
+    }
+    {
+        static cw_role_table_t scratch;
+        uint8_t der[CW_STORE_ROLES_MAX * (2u * CW_STORE_NAME_MAX + 32u) + 8u];
+        size_t len = 0;
+        if (cw_store_seq_read(p11, "roles", roles_valid, &scratch, der, sizeof der, &len, &roles.seq) == CW_OK) {
+            (void)cw_role_table_decode(&roles.t, der, len);
+        }
+    }
+    if (topo.loaded) {
+        roll_forward();
+    }
+    return e;
+}
+
+void cw_wizard_status_line(cw_console_ctx *con)
+{
+    if (!topo.loaded) {
+        cw_console_printf(con, "topology: none loaded");
+        return;
+    }
+    char host[CW_TOPO_DNS_NAME_MAX + 1];
+    view_to_str(topo.t.host, host, sizeof host);
+    cw_console_printf(con, "topology: %s, %lu sets, %lu roles (%lu assigned)", host,
+                      (unsigned long)cw_topology_set_count(&topo.t), (unsigned long)cw_topology_role_count(&topo.t),
+                      (unsigned long)roles.t.n);
+}
+
+/* ---- pastes ------------------------------------------------------------------------------------ */
+
+#define PASTE_MORE_PROMPT "Another PEM block, or a blank line or quit to finish: "
+
+/* Lines of a paste. It ends on `quit`, on an empty line after a complete block, or (topology)
+ * on the END line. Errors of the PEM reader stick and are reported when the paste ends, so that
+ * the rest of a bad paste is never taken for commands. */
+static cw_err paste_line(cw_console_ctx *con, char *line, void *arg)
+{
+    cw_pem_reader_ctx *r = &work.paste.pem;
+    size_t n;
+    (void)arg;
+
+    if (line == NULL) {
+        return CW_ERR_CANCELLED;
+    }
+    n = strlen(line);
+    if (strcmp(line, "quit") == 0 || (n == 0 && r->state == CW_PEM_OUTSIDE && r->nblocks > 0)) {
+        return paste.done(con);
+    }
+    if (n == 0 && r->state == CW_PEM_OUTSIDE) {
+        return CW_ERR_IN_PROGRESS; /* blank lines before the paste */
+    }
+    size_t blocks = r->nblocks;
+    (void)cw_pem_reader_push_line(r, line, n);
+    if (r->nblocks > blocks) {
+        if (paste.one_block) {
+            return paste.done(con);
+        }
+        /* A block is complete; a bundle may go on. One prompt per block also lets cwctl send a
+         * file block by block, each answer paced by the device. */
+        cw_console_write(con, PASTE_MORE_PROMPT, sizeof PASTE_MORE_PROMPT - 1);
+    }
+    return CW_ERR_IN_PROGRESS;
+}
+
+static cw_err paste_begin(cw_console_ctx *con, const char *target, bool one_block, paste_done_fn done,
+                          const char *prompt)
+{
+    memset(&paste, 0, sizeof paste);
+    paste.done = done;
+    paste.one_block = one_block;
+    if (target != NULL) {
+        if (strlen(target) > CW_TOPO_NAME_MAX) {
+            return CW_ERR_TOO_LARGE;
+        }
+        strcpy(paste.target, target);
+    }
+    cw_pem_reader_init(&work.paste.pem, work.paste.der, sizeof work.paste.der);
+    cw_console_expect(con, prompt, false, paste_line, NULL);
+    return CW_ERR_IN_PROGRESS;
+}
+
+/* The certificates of the finished paste, in work.paste.certs. */
+static cw_err paste_certificates(void)
+{
+    cw_pem_reader_ctx *r = &work.paste.pem;
+    cw_err e = cw_pem_reader_finish(r);
+
+    memset(&work.paste.certs, 0, sizeof work.paste.certs);
+    if (e == CW_ERR_NOT_FOUND) {
+        return CW_ERR_IMPORT_NO_CERT;
+    }
+    for (size_t i = 0; e == CW_OK && i < r->nblocks; i++) {
+        const cw_pem_block_t *b = &r->blocks[i];
+        if (strcmp(b->label, "CERTIFICATE") != 0 && strcmp(b->label, "X509 CERTIFICATE") != 0 &&
+            strcmp(b->label, "PKCS7") != 0 && strcmp(b->label, "CMS") != 0) {
+            return CW_ERR_PASTE_LABEL;
+        }
+        e = cw_import_collect(work.paste.der + b->off, b->len, &work.paste.certs);
+    }
+    return e;
+}
+
+/* ---- topology load | show --------------------------------------------------------------------- */
+
+static cw_err topology_loaded(cw_console_ctx *con)
+{
+    cw_pem_reader_ctx *r = &work.paste.pem;
+    const cw_pem_block_t *b = &r->blocks[0];
+    cw_err e = cw_pem_reader_finish(r);
+
+    if (e != CW_OK) {
+        return e;
+    }
+    if (strcmp(b->label, TOPOLOGY_PEM_LABEL) != 0) {
+        return CW_ERR_PASTE_LABEL;
+    }
+    if (b->len > sizeof topo.der) {
+        return CW_ERR_TOO_LARGE;
+    }
+    e = cw_topology_decode(&candidate, work.paste.der + b->off, b->len);
+    if (e != CW_OK) {
+        const char *where = cw_topology_error_path(&candidate);
+        cw_console_printf(con, "topology refused at %s; the stored one is unchanged", where[0] ? where : "(whole blob)");
+        return e;
+    }
+    e = cw_token_need_login();
+    if (e == CW_OK) {
+        e = cw_store_seq_write(cw_token_session(), "topology", work.paste.der + b->off, b->len, &topo.seq);
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    memcpy(topo.der, work.paste.der + b->off, b->len);
+    topo.len = b->len;
+    topo.loaded = cw_topology_decode(&topo.t, topo.der, topo.len) == CW_OK;
+    cw_console_printf(con, "topology stored: %lu CA profiles, %lu sets, %lu roles",
+                      (unsigned long)cw_topology_profile_count(&topo.t), (unsigned long)cw_topology_set_count(&topo.t),
+                      (unsigned long)cw_topology_role_count(&topo.t));
+    return topo.loaded ? CW_OK : CW_ERR_INTERNAL;
+}
+
+static const char *eku_text(unsigned eku)
+{
+    switch (eku & (CW_TOPO_EKU_SERVER_AUTH | CW_TOPO_EKU_CLIENT_AUTH)) {
+    case CW_TOPO_EKU_SERVER_AUTH: return "serverAuth";
+    case CW_TOPO_EKU_CLIENT_AUTH: return "clientAuth";
+    default: return "serverAuth, clientAuth";
+    }
+}
+
+/* "a, b, c" of the derived SAN list, cut to fit one console line. */
+static void san_text(const cw_topology_derived *d, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < d->san_count; i++) {
+        char ip[48];
+        const char *name = cw_topology_san_dns(d, i);
+        size_t len = 0;
+        if (name == NULL) {
+            if (cw_topology_format_ip(d->san[i].ip, d->san[i].len, ip, sizeof ip, &len) != CW_OK) {
+                continue;
+            }
+            name = ip;
+        }
+        int w = snprintf(out + o, cap - o, "%s%s", i ? ", " : "", name);
+        if (w < 0 || (size_t)w >= cap - o) {
+            return;
+        }
+        o += (size_t)w;
+    }
+}
+
+static cw_err topology_show(cw_console_ctx *con)
+{
+    char host[CW_TOPO_DNS_NAME_MAX + 1];
+    char site[CW_TOPO_TEXT_MAX + 1];
+    cw_err e = need_topology();
+
+    if (e != CW_OK) {
+        return e;
+    }
+    view_to_str(topo.t.host, host, sizeof host);
+    view_to_str(topo.t.site, site, sizeof site);
+    cw_console_printf(con, "appliance %s, site %s", host, site);
+    for (size_t p = 0; p < cw_topology_profile_count(&topo.t); p++) {
+        const cw_topo_profile_t *pr = &topo.t.profiles[p];
+        char name[CW_TOPO_NAME_MAX + 1];
+        char url[CW_TOPO_URL_MAX + 1];
+        view_to_str(pr->name, name, sizeof name);
+        view_to_str(pr->url, url, sizeof url);
+        cw_console_printf(con, "CA profile %s: %s%s%s%s", name, cw_topology_protocol_name((cw_topo_protocol)pr->protocol),
+                          url[0] ? " " : "", url, pr->fingerprint.len ? ", CA fingerprint pinned" : "");
+    }
+    for (size_t s = 0; s < cw_topology_set_count(&topo.t); s++) {
+        char name[CW_TOPO_NAME_MAX + 1];
+        char profile[CW_TOPO_NAME_MAX + 1];
+        char subject[CW_CONSOLE_OUT_MAX];
+        char sans[CW_CONSOLE_OUT_MAX - 10];
+        char rl[CW_CONSOLE_OUT_MAX - 10];
+        size_t len = 0;
+        size_t o = 0;
+        const cw_topo_set_t *set = &topo.t.sets[s];
+
+        if (cw_topology_derive(&topo.t, s, &derived) != CW_OK) {
+            return CW_ERR_INTERNAL;
+        }
+        view_to_str(set->name, name, sizeof name);
+        view_to_str(topo.t.profiles[derived.profile].name, profile, sizeof profile);
+        if (cw_topology_subject_format(&derived, subject, sizeof subject, &len) != CW_OK) {
+            strcpy(subject, "(too long to show)");
+        }
+        san_text(&derived, sans, sizeof sans);
+        rl[0] = '\0';
+        for (size_t r = set->first_role; r < (size_t)set->first_role + set->role_count; r++) {
+            char role[CW_TOPO_NAME_MAX + 1];
+            view_to_str(topo.t.roles[r].name, role, sizeof role);
+            int w = snprintf(rl + o, sizeof rl - o, "%s%s", o ? ", " : "", role);
+            if (w > 0 && (size_t)w < sizeof rl - o) {
+                o += (size_t)w;
+            }
+        }
+        cw_console_printf(con, "set %s", name);
+        cw_console_printf(con, "  roles: %s", rl);
+        cw_console_printf(con, "  CA profile: %s (%s), key %s, EKU %s", profile,
+                          cw_topology_protocol_name(derived.protocol), cw_topology_key_type_name(derived.key_type),
+                          eku_text(derived.eku));
+        cw_console_printf(con, "  subject: %s", subject);
+        cw_console_printf(con, "  SANs: %s", sans);
+    }
+    return CW_OK;
+}
+
+static cw_err cmd_topology(cw_console_ctx *con, int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "show") == 0) {
+        return topology_show(con);
+    }
+    if (argc == 2 && strcmp(argv[1], "load") == 0) {
+        cw_err e = cw_token_need_login();
+        if (e != CW_OK) {
+            return e;
+        }
+        return paste_begin(con, NULL, true, topology_loaded,
+                           "Paste the " TOPOLOGY_PEM_LABEL " block, it ends with its END line: ");
+    }
+    return CW_ERR_USAGE;
+}
+
+/* ---- request, csr ---------------------------------------------------------------------------- */
+
+static struct {
+    size_t set_index;
+    char set[CW_TOPO_NAME_MAX + 1];
+} req;
+
+static void fill_csr_request(const cw_topology_derived *d, cw_csr_req_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->dn[CW_DN_C] = d->country;
+    r->dn[CW_DN_ST] = d->state;
+    r->dn[CW_DN_L] = d->locality;
+    r->dn[CW_DN_O] = d->organization;
+    r->dn[CW_DN_OU] = d->organizational_unit;
+    r->dn[CW_DN_CN] = d->cn;
+    for (size_t i = 0; i < d->san_count && i < CW_CSR_SAN_MAX; i++) {
+        const char *dns = cw_topology_san_dns(d, i);
+        if (dns != NULL) {
+            r->san[r->nsan].kind = CW_SAN_DNS;
+            r->san[r->nsan].dns = dns;
+        } else {
+            r->san[r->nsan].kind = CW_SAN_IP;
+            memcpy(r->san[r->nsan].ip, d->san[i].ip, d->san[i].len);
+            r->san[r->nsan].ip_len = d->san[i].len;
+        }
+        r->nsan++;
+    }
+    r->eku = ((d->eku & CW_TOPO_EKU_SERVER_AUTH) ? CW_EKU_SERVER_AUTH : 0u) |
+             ((d->eku & CW_TOPO_EKU_CLIENT_AUTH) ? CW_EKU_CLIENT_AUTH : 0u);
+}
+
+static const char *key_name(cw_key_type k)
+{
+    switch (k) {
+    case CW_KEY_RSA2048: return "RSA-2048";
+    case CW_KEY_RSA3072: return "RSA-3072";
+    case CW_KEY_RSA4096: return "RSA-4096";
+    case CW_KEY_EC_P256: return "EC P-256";
+    case CW_KEY_EC_P384: return "EC P-384";
+    default: return "?";
+    }
+}
+
+/* Generates the key, builds and signs the CSR, stores the pending record, prints the CSR. The
+ * challenge, if any, is wiped by the caller. */
+static cw_err make_request(cw_console_ctx *con, const char *challenge, size_t challenge_len)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    cw_csr_req_t r;
+    cw_p11_key key;
+    cw_pending_t pend;
+    size_t csr_len = 0;
+    uint32_t t0;
+    char id[2 * CW_P11_KEY_ID_LEN + 1];
+    cw_err e;
+
+    fill_csr_request(&derived, &r);
+    r.challenge = challenge;
+    r.challenge_len = challenge_len;
+
+    cw_console_printf(con, "generating a %s key pair in the token for set %s ...", key_name(derived.key_type), req.set);
+    t0 = hal_clock_ms();
+    e = cw_p11_keygen(p11, derived.key_type, req.set, derived.protocol == CW_TOPO_SCEP, &key);
+    if (e != CW_OK) {
+        return e;
+    }
+    hex(key.id, key.id_len, id);
+    cw_console_printf(con, "key pair generated in %lu ms, id %s", (unsigned long)(hal_clock_ms() - t0), id);
+
+    e = cw_csr_encode(p11, &key, &r, work.req.csr, sizeof work.req.csr, &csr_len);
+    if (e == CW_OK) {
+        memset(&pend, 0, sizeof pend);
+        memcpy(pend.key_id, key.id, key.id_len);
+        pend.key_id_len = key.id_len;
+        pend.created = hal_clock_utc();
+        pend.csr = work.req.csr;
+        pend.csr_len = csr_len;
+        e = cw_pending_store(p11, req.set, &pend, record, sizeof record);
+    }
+    if (e != CW_OK) {
+        /* no pending record: the key would be abandoned; remove it now */
+        (void)cw_p11_destroy(p11, key.priv);
+        (void)cw_p11_destroy(p11, key.pub);
+        return e;
+    }
+    cw_console_printf(con, "request stored as pending for set %s; send this CSR to the CA:", req.set);
+    print_pem(con, "CERTIFICATE REQUEST", work.req.csr, csr_len);
+    return CW_OK;
+}
+
+static cw_err take_challenge(cw_console_ctx *con, char *line, void *arg)
+{
+    cw_err e;
+    (void)arg;
+    if (line == NULL) {
+        return CW_ERR_CANCELLED;
+    }
+    e = make_request(con, line, strlen(line));
+    /* the console wipes its line buffer; the CSR scratch held it too */
+    cw_wipe(&work, sizeof work);
+    return e;
+}
+
+static cw_err print_pending(cw_console_ctx *con, const char *set)
+{
+    cw_pending_t pend;
+    char id[2 * CW_P11_KEY_ID_LEN + 1];
+    char when[24];
+    cw_p11_ctx *p11 = cw_token_session();
+    cw_err e;
+
+    if (p11 == NULL) {
+        return cw_token_error();
+    }
+    e = cw_pending_load(p11, set, record, sizeof record, &pend);
+    if (e != CW_OK) {
+        return e;
+    }
+    hex(pend.key_id, pend.key_id_len, id);
+    print_time(when, sizeof when, pend.created);
+    cw_console_printf(con, "pending request for set %s, key id %s, made %s:", set, id, when);
+    print_pem(con, "CERTIFICATE REQUEST", pend.csr, pend.csr_len);
+    return CW_OK;
+}
+
+static cw_err cmd_request(cw_console_ctx *con, int argc, char **argv)
+{
+    cw_pending_t pend;
+    cw_err e;
+
+    if (argc < 3 || argc > 4 || strcmp(argv[2], "offline") != 0 ||
+        (argc == 4 && strcmp(argv[3], "challenge") != 0)) {
+        return CW_ERR_USAGE;
+    }
+    e = cw_token_need_login();
+    if (e == CW_OK) {
+        e = find_set(argv[1], &req.set_index);
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    strcpy(req.set, argv[1]);
+    if (cw_pending_load(cw_token_session(), req.set, record, sizeof record, &pend) == CW_OK) {
+        /* never a second key for the same pending request */
+        cw_console_printf(con, "set %s already has a pending request; its CSR again (no new key):", req.set);
+        return print_pending(con, req.set);
+    }
+    e = cw_topology_derive(&topo.t, req.set_index, &derived);
+    if (e != CW_OK) {
+        return e;
+    }
+    if (argc == 4) {
+        cw_console_expect(con, "Challenge password (hidden): ", true, take_challenge, NULL);
+        return CW_ERR_IN_PROGRESS;
+    }
+    e = make_request(con, NULL, 0);
+    return e;
+}
+
+static cw_err cmd_csr(cw_console_ctx *con, int argc, char **argv)
+{
+    size_t i;
+    cw_err e;
+    if (argc != 2) {
+        return CW_ERR_USAGE;
+    }
+    e = find_set(argv[1], &i);
+    return e != CW_OK ? e : print_pending(con, argv[1]);
+}
+
+/* ---- import --------------------------------------------------------------------------------- */
+
+/* What the stored CSR asked for: CN and SANs, extracted into static storage. */
+static struct {
+    char cn[CW_TOPO_CN_MAX + 1];
+    cw_san_t san[CW_CSR_SAN_MAX];
+    char dns[CW_CSR_SAN_MAX][CW_TOPO_DNS_NAME_MAX + 1];
+    size_t nsan;
+} asked;
+
+static cw_err read_csr_names(const uint8_t *csr_der, size_t len)
+{
+    mbedtls_x509_csr csr;
+    cw_err e = CW_OK;
+
+    memset(&asked, 0, sizeof asked);
+    mbedtls_x509_csr_init(&csr);
+    if (mbedtls_x509_csr_parse_der(&csr, csr_der, len) != 0) {
+        mbedtls_x509_csr_free(&csr);
+        return CW_ERR_MALFORMED;
+    }
+    for (const mbedtls_x509_name *n = &csr.subject; n != NULL; n = n->next) {
+        if (n->oid.len == sizeof MBEDTLS_OID_AT_CN - 1 && memcmp(n->oid.p, MBEDTLS_OID_AT_CN, n->oid.len) == 0 &&
+            n->val.len <= CW_TOPO_CN_MAX) {
+            memcpy(asked.cn, n->val.p, n->val.len);
+            asked.cn[n->val.len] = '\0';
+        }
+    }
+    for (const mbedtls_x509_sequence *s = &csr.subject_alt_names; s != NULL && s->buf.p != NULL; s = s->next) {
+        cw_san_t *out = &asked.san[asked.nsan];
+        if (asked.nsan == CW_CSR_SAN_MAX) {
+            e = CW_ERR_TOO_LARGE;
+            break;
+        }
+        if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME) &&
+            s->buf.len <= CW_TOPO_DNS_NAME_MAX) {
+            memcpy(asked.dns[asked.nsan], s->buf.p, s->buf.len);
+            asked.dns[asked.nsan][s->buf.len] = '\0';
+            out->kind = CW_SAN_DNS;
+            out->dns = asked.dns[asked.nsan];
+            asked.nsan++;
+        } else if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_IP_ADDRESS) &&
+                   (s->buf.len == 4 || s->buf.len == 16)) {
+            out->kind = CW_SAN_IP;
+            memcpy(out->ip, s->buf.p, s->buf.len);
+            out->ip_len = (uint8_t)s->buf.len;
+            asked.nsan++;
+        }
+    }
+    mbedtls_x509_csr_free(&csr);
+    return e;
+}
+
+/* Stores the CA certificates of the answer under the profile's label, skipping those stored
+ * already (same DER). */
+static cw_err store_cas(const cw_import_result_t *res, const char *profile)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    char label[CA_LABEL_MAX + 1];
+
+    (void)snprintf(label, sizeof label, CA_LABEL_PREFIX "%s", profile);
+    for (size_t i = 0; i < work.paste.certs.n; i++) {
+        const cw_der_t *c = &work.paste.certs.cert[i];
+        bool known = false;
+        CK_OBJECT_HANDLE h;
+        if (!res->store_as_ca[i]) {
+            continue;
+        }
+        for (size_t j = 0; j < work.paste.trusted.n; j++) {
+            const cw_der_t *t = &work.paste.trusted.cert[j];
+            known = known || (t->len == c->len && memcmp(t->p, c->p, c->len) == 0);
+        }
+        if (!known) {
+            cw_err e = cw_p11_cert_create(p11, c->p, c->len, label, NULL, 0, CW_P11_CERT_CATEGORY_AUTHORITY, &h);
+            if (e != CW_OK) {
+                return e;
+            }
+        }
+    }
+    return CW_OK;
+}
+
+static cw_err import_done(cw_console_ctx *con)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    const char *set = paste.target;
+    size_t set_index;
+    cw_pending_t pend;
+    cw_p11_key key;
+    uint8_t spki[CW_P11_SPKI_MAX];
+    size_t spki_len = 0;
+    cw_import_expect_t x;
+    cw_import_result_t res;
+    char profile[CW_TOPO_NAME_MAX + 1];
+    cw_cert_summary_t sum;
+    char when[24];
+    CK_OBJECT_HANDLE h;
+    cw_err e;
+
+    e = paste_certificates();
+    if (e == CW_OK) {
+        e = cw_token_need_login();
+    }
+    if (e == CW_OK) {
+        e = find_set(set, &set_index);
+    }
+    if (e == CW_OK) {
+        e = cw_topology_derive(&topo.t, set_index, &derived);
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    /* The pending record goes into the request scratch, which the paste does not use. */
+    e = cw_pending_load(p11, set, record, sizeof record, &pend);
+    if (e == CW_OK) {
+        e = read_csr_names(pend.csr, pend.csr_len);
+    }
+    if (e == CW_OK) {
+        e = cw_p11_key_find_by_id(p11, pend.key_id, pend.key_id_len, &key);
+    }
+    if (e == CW_OK) {
+        e = cw_p11_pubkey_spki(p11, &key, spki, sizeof spki, &spki_len);
+    }
+    view_to_str(topo.t.profiles[derived.profile].name, profile, sizeof profile);
+    if (e == CW_OK) {
+        e = load_trust(profile, &work.paste.trusted);
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    memset(&x, 0, sizeof x);
+    x.spki = spki;
+    x.spki_len = spki_len;
+    x.cn = asked.cn;
+    x.san = asked.san;
+    x.nsan = asked.nsan;
+    x.eku = ((derived.eku & CW_TOPO_EKU_SERVER_AUTH) ? CW_EKU_SERVER_AUTH : 0u) |
+            ((derived.eku & CW_TOPO_EKU_CLIENT_AUTH) ? CW_EKU_CLIENT_AUTH : 0u);
+    x.now = hal_clock_utc();
+    x.pin = topo.t.profiles[derived.profile].fingerprint.len == 32
+                ? cw_topo_bytes(&topo.t, topo.t.profiles[derived.profile].fingerprint)
+                : NULL;
+    x.trusted = &work.paste.trusted;
+    e = cw_import_check(&work.paste.certs, &x, &res);
+    if (e != CW_OK) {
+        return e; /* nothing stored */
+    }
+    cw_console_printf(con, "certificate checked: key, names, validity, EKU and chain are right");
+    print_fingerprint(con, "root CA", res.root_sha256);
+
+    /* Store: CA certificates, the set's certificate, then the roles in one step. */
+    e = store_cas(&res, profile);
+    cw_fault_point("import:cas-stored");
+    if (e == CW_OK) {
+        const cw_der_t *leaf = &work.paste.certs.cert[res.leaf];
+        e = cw_p11_cert_create(p11, leaf->p, leaf->len, set, pend.key_id, pend.key_id_len,
+                               CW_P11_CERT_CATEGORY_USER, &h);
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    cw_fault_point("import:cert-stored");
+    e = assign_set_roles(set_index, set, pend.key_id, pend.key_id_len);
+    if (e != CW_OK) {
+        return e; /* the next boot rolls the import forward */
+    }
+    cw_fault_point("import:assigned");
+    (void)cw_pending_remove(p11, set);
+    (void)cw_import_summary(&work.paste.certs.cert[res.leaf], &sum);
+    print_time(when, sizeof when, sum.not_after);
+    cw_console_printf(con, "stored for set %s: %s, valid until %s", set, sum.subject, when);
+    {
+        const cw_topo_set_t *s = &topo.t.sets[set_index];
+        for (size_t r = s->first_role; r < (size_t)s->first_role + s->role_count; r++) {
+            char role[CW_TOPO_NAME_MAX + 1];
+            view_to_str(topo.t.roles[r].name, role, sizeof role);
+            cw_console_printf(con, "role %s assigned to set %s", role, set);
+        }
+    }
+    prune_set(set);
+    return CW_OK;
+}
+
+static cw_err cmd_import(cw_console_ctx *con, int argc, char **argv)
+{
+    size_t i;
+    cw_err e;
+    if (argc != 2) {
+        return CW_ERR_USAGE;
+    }
+    e = cw_token_need_login();
+    if (e == CW_OK) {
+        e = find_set(argv[1], &i);
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    return paste_begin(con, argv[1], false, import_done,
+                       "Paste the certificate (PEM, a bundle or PKCS#7); end with a blank line or quit: ");
+}
+
+/* ---- ca import ------------------------------------------------------------------------------ */
+
+static cw_err ca_import_done(cw_console_ctx *con)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    const char *profile = paste.target;
+    char label[CA_LABEL_MAX + 1];
+    size_t pi;
+    const uint8_t *pin = NULL;
+    size_t stored = 0;
+    cw_err e = paste_certificates();
+
+    if (e == CW_OK) {
+        e = cw_token_need_login();
+    }
+    if (e == CW_OK && cw_topology_find_profile(&topo.t, profile, strlen(profile), &pi) != CW_OK) {
+        e = CW_ERR_UNKNOWN_PROFILE;
+    }
+    if (e == CW_OK) {
+        e = load_trust(profile, &work.paste.trusted);
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    if (topo.t.profiles[pi].fingerprint.len == 32) {
+        pin = cw_topo_bytes(&topo.t, topo.t.profiles[pi].fingerprint);
+    }
+    /* Check every certificate before storing any: a root first, then what it issued, in
+     * whatever order they were pasted (each pass trusts what the previous ones accepted). */
+    {
+        bool done[CW_IMPORT_CERTS_MAX] = {false};
+        size_t first_new = work.paste.trusted.n;
+        bool progress = true;
+        while (progress) {
+            progress = false;
+            for (size_t i = 0; i < work.paste.certs.n; i++) {
+                const cw_der_t *c = &work.paste.certs.cert[i];
+                uint8_t fp[32];
+                if (done[i]) {
+                    continue;
+                }
+                for (size_t j = 0; j < work.paste.trusted.n && !done[i]; j++) {
+                    done[i] = work.paste.trusted.cert[j].len == c->len &&
+                              memcmp(work.paste.trusted.cert[j].p, c->p, c->len) == 0;
+                }
+                if (done[i] || cw_import_check_ca(c, hal_clock_utc(), pin, &work.paste.trusted, fp) != CW_OK) {
+                    continue;
+                }
+                if (work.paste.trusted.n == CW_IMPORT_CERTS_MAX) {
+                    return CW_ERR_TOO_LARGE;
+                }
+                work.paste.trusted.cert[work.paste.trusted.n++] = *c;
+                done[i] = true;
+                progress = true;
+            }
+        }
+        for (size_t i = 0; i < work.paste.certs.n; i++) {
+            uint8_t fp[32];
+            if (!done[i]) {
+                /* the reason this one is refused: not a CA, expired, untrusted, pin mismatch */
+                return cw_import_check_ca(&work.paste.certs.cert[i], hal_clock_utc(), pin, &work.paste.trusted, fp);
+            }
+        }
+        stored = work.paste.trusted.n - first_new;
+    }
+    if (stored == 0) {
+        cw_console_printf(con, "these CA certificates are stored already");
+        return CW_OK;
+    }
+    (void)snprintf(label, sizeof label, CA_LABEL_PREFIX "%s", profile);
+    for (size_t i = work.paste.trusted.n - stored; i < work.paste.trusted.n; i++) {
+        CK_OBJECT_HANDLE h;
+        cw_cert_summary_t s;
+        const cw_der_t *c = &work.paste.trusted.cert[i];
+        e = cw_p11_cert_create(p11, c->p, c->len, label, NULL, 0, CW_P11_CERT_CATEGORY_AUTHORITY, &h);
+        if (e != CW_OK) {
+            return e;
+        }
+        (void)cw_import_summary(c, &s);
+        cw_console_printf(con, "stored CA certificate for profile %s: %s", profile, s.subject);
+        print_fingerprint(con, "  ", s.sha256);
+    }
+    return CW_OK;
+}
+
+static cw_err cmd_ca(cw_console_ctx *con, int argc, char **argv)
+{
+    cw_err e;
+    if (argc != 3 || strcmp(argv[1], "import") != 0) {
+        return CW_ERR_USAGE;
+    }
+    e = cw_token_need_login();
+    if (e == CW_OK) {
+        e = need_topology();
+    }
+    if (e == CW_OK) {
+        size_t pi;
+        if (cw_topology_find_profile(&topo.t, argv[2], strlen(argv[2]), &pi) != CW_OK) {
+            e = CW_ERR_UNKNOWN_PROFILE;
+        }
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    return paste_begin(con, argv[2], false, ca_import_done,
+                       "Paste the CA certificate(s) (PEM or PKCS#7); end with a blank line or quit: ");
+}
+
+/* ---- assign, roles ------------------------------------------------------------------------- */
+
+static cw_err cmd_assign(cw_console_ctx *con, int argc, char **argv)
+{
+    static cw_role_table_t next;
+    size_t set_index;
+    size_t role_set;
+    set_cert_t c;
+    int64_t now = hal_clock_utc();
+    cw_err e;
+
+    if (argc != 3) {
+        return CW_ERR_USAGE;
+    }
+    e = cw_token_need_login();
+    if (e == CW_OK) {
+        e = find_set(argv[2], &set_index);
+    }
+    if (e == CW_OK && cw_topology_set_for_role(&topo.t, argv[1], strlen(argv[1]), &role_set) != CW_OK) {
+        e = CW_ERR_UNKNOWN_ROLE;
+    }
+    if (e == CW_OK) {
+        e = set_certificate(argv[2], NULL, 0, &c);
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    if (!c.found || now <= 0 || now < c.sum.not_before || now > c.sum.not_after) {
+        return CW_ERR_NO_CERTIFICATE;
+    }
+    next = roles.t;
+    e = cw_role_table_assign(&next, argv[1], argv[2], c.id, c.id_len);
+    if (e == CW_OK) {
+        e = roles_commit(&next);
+    }
+    if (e == CW_OK) {
+        cw_console_printf(con, "role %s assigned to set %s (%s)", argv[1], argv[2], c.sum.subject);
+    }
+    return e;
+}
+
+static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    int64_t now = hal_clock_utc();
+    cw_err e;
+    (void)argv;
+
+    if (argc != 1) {
+        return CW_ERR_USAGE;
+    }
+    e = need_topology();
+    if (e == CW_OK && p11 == NULL) {
+        e = cw_token_error();
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    for (size_t r = 0; r < cw_topology_role_count(&topo.t); r++) {
+        char role[CW_TOPO_NAME_MAX + 1];
+        char set[CW_TOPO_NAME_MAX + 1];
+        const cw_role_assignment_t *a;
+        const char *state;
+        set_cert_t c;
+        cw_pending_t pend;
+        char when[24];
+
+        view_to_str(topo.t.roles[r].name, role, sizeof role);
+        a = cw_role_table_find(&roles.t, role);
+        if (a != NULL) {
+            strcpy(set, a->set);
+        } else {
+            view_to_str(topo.t.sets[topo.t.roles[r].set].name, set, sizeof set);
+        }
+        memset(&c, 0, sizeof c);
+        if (a != NULL) {
+            (void)set_certificate(a->set, a->cert_id, a->cert_id_len, &c);
+        }
+        if (c.found) {
+            size_t si;
+            unsigned renew = CW_TOPO_DEFAULT_RENEW_PERCENT;
+            if (cw_topology_find_set(&topo.t, set, strlen(set), &si) == CW_OK &&
+                cw_topology_derive(&topo.t, si, &derived) == CW_OK) {
+                renew = derived.renew_percent;
+            }
+            int64_t life = c.sum.not_after - c.sum.not_before;
+            if (now > c.sum.not_after) {
+                state = "expired";
+            } else if (now > 0 && now >= c.sum.not_before + life / 100 * (int64_t)renew) {
+                state = "expiring";
+            } else {
+                state = "assigned";
+            }
+        } else if (cw_pending_load(p11, set, record, sizeof record, &pend) == CW_OK) {
+            state = "pending";
+        } else if (set_certificate(set, NULL, 0, &c) == CW_OK && c.found) {
+            state = "issued";
+        } else {
+            state = "none";
+        }
+        cw_console_printf(con, "role %s: set %s, %s", role, set, state);
+        if (c.found) {
+            print_time(when, sizeof when, c.sum.not_after);
+            cw_console_printf(con, "  subject: %s", c.sum.subject);
+            cw_console_printf(con, "  issuer: %s", c.sum.issuer);
+            cw_console_printf(con, "  notAfter: %s", when);
+            size_t si;
+            if (cw_topology_find_set(&topo.t, set, strlen(set), &si) == CW_OK &&
+                cw_topology_derive(&topo.t, si, &derived) == CW_OK) {
+                char sans[CW_CONSOLE_OUT_MAX - 10];
+                san_text(&derived, sans, sizeof sans);
+                cw_console_printf(con, "  SANs: %s", sans);
+            }
+        }
+    }
+    return CW_OK;
+}
+
+static const cw_cmd_t wizard_cmds[] = {
+    {"topology", "load|show", "load the topology (PEM paste; needs login) or show the derived sets", cmd_topology},
+    {"request", "<set> offline [challenge]", "new key pair in the token and a CSR for the set (needs login)",
+     cmd_request},
+    {"csr", "<set>", "print the set's pending CSR again", cmd_csr},
+    {"import", "<set>", "paste the CA's answer for the set; checked, stored, roles assigned (needs login)",
+     cmd_import},
+    {"ca", "import <profile>", "paste CA certificates to trust for a CA profile (needs login)", cmd_ca},
+    {"assign", "<role> <set>", "point a role at a set's valid certificate (needs login)", cmd_assign},
+    {"roles", "", "every role: set, state, subject, issuer, notAfter, SANs", cmd_roles},
+};
+
+const cw_cmd_group_t cw_wizard_commands = {wizard_cmds, sizeof wizard_cmds / sizeof wizard_cmds[0]};

@@ -1,0 +1,421 @@
+"""The offline story (issue 5) and the topology on the device (issue 4), through cwctl, checked
+with openssl, pkcs11-tool and p11tool on a real SoftHSM2 token, with `openssl ca` as the CA."""
+import re
+import signal
+import subprocess
+
+import pytest
+
+from conftest import SOFTHSM_MODULE, start_device
+from offline_pki import OfflineCA, csr_of, topology_pem
+
+
+def boot(token, *extra):
+    dev = start_device("--module", SOFTHSM_MODULE, "--token", f"pkcs11:token={token.label}", *extra,
+                       env=token.env)
+    dev.token = token
+    return dev
+
+
+@pytest.fixture
+def ca(tmp_path):
+    return OfflineCA(tmp_path)
+
+
+@pytest.fixture
+def edge(token, ca, tmp_path):
+    """A device with the example topology loaded (public-offline pinned to the test root)."""
+    dev = boot(token)
+    pem, _ = topology_pem(tmp_path, ca.root_sha256)
+    assert dev.cwctl("login", pin_file=token.pin_file).returncode == 0
+    r = dev.cwctl("topology", "load", extra=("--input", str(pem)))
+    assert r.returncode == 0, r.stderr
+    dev.tmp = tmp_path
+    yield dev
+    rc, err = dev.stop()
+    assert rc == 0, err
+
+
+def paste(dev, name, text, *cmd):
+    """Run a paste command with text as the paste (cwctl --paste sends it all, then quit)."""
+    f = dev.tmp / f"{name}.in"
+    f.write_text(text)
+    return dev.cwctl(*cmd, extra=("--paste", str(f)), timeout=120)
+
+
+def objects(token):
+    """(class, label, id) of every object in the token, as pkcs11-tool lists them."""
+    out = token.tool("-O")
+    found = []
+    for block in re.split(r"\n(?=\S)", out):
+        kind = block.split(";")[0].split(" Object")[0].strip()
+        label = re.search(r"label:\s+'?([^'\n]*)'?", block)
+        oid = re.search(r"ID:\s+([0-9a-f]+)", block)
+        found.append((kind, label.group(1) if label else "", oid.group(1) if oid else ""))
+    return found
+
+
+def openssl_req_text(csr):
+    r = subprocess.run(["openssl", "req", "-verify", "-noout", "-text"], input=csr,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "verify OK" in r.stdout + r.stderr
+    return r.stdout
+
+
+# ---- topology on the device (issue 4) ----------------------------------------------------------
+
+def test_topology_show_and_survives_reboot(edge):
+    out = edge.cwctl("topology", "show").stdout
+    assert "appliance edge01.contoso.com, site redmond" in out
+    assert "set external" in out and "roles: EdgeExternal" in out
+    assert "SANs: sip.contoso.com, sip.fabrikam.com, webconf.contoso.com" in out
+    assert "CA profile: public-offline (offline), key ecP256, EKU serverAuth" in out
+    rc, _ = edge.stop()
+    assert rc == 0
+    again = boot(edge.token)
+    try:
+        # no login: reading needs none
+        assert again.cwctl("topology", "show").stdout == out
+        assert "topology: edge01.contoso.com, 3 sets, 4 roles" in again.cwctl("status").stdout
+    finally:
+        assert again.stop()[0] == 0
+
+
+def test_corrupted_topology_is_refused_and_the_stored_one_survives(edge, ca, tmp_path):
+    before = edge.cwctl("topology", "show").stdout
+    _, blob = topology_pem(tmp_path, ca.root_sha256)
+    bad = bytearray(blob)
+    bad[40] ^= 0x55  # inside the appliance section
+    import base64
+    b64 = base64.b64encode(bytes(bad)).decode()
+    f = tmp_path / "bad.pem"
+    f.write_text("-----BEGIN CERTWIZ TOPOLOGY-----\n" +
+                 "\n".join(b64[i:i + 64] for i in range(0, len(b64), 64)) +
+                 "\n-----END CERTWIZ TOPOLOGY-----\n")
+    r = edge.cwctl("topology", "load", str(f))
+    assert r.returncode == 1
+    assert "TOPO_" in r.stderr or "TRUNCATED" in r.stderr
+    assert "the stored one is unchanged" in r.stdout
+    assert edge.cwctl("topology", "show").stdout == before
+
+
+def test_topology_load_needs_login(token, ca, tmp_path):
+    dev = boot(token)
+    try:
+        pem, _ = topology_pem(tmp_path, ca.root_sha256)
+        r = dev.cwctl("topology", "load", extra=("--input", str(pem)))
+        assert r.returncode == 1 and "NOT_LOGGED_IN" in r.stderr
+        r = dev.cwctl("topology", "show")
+        assert r.returncode == 1 and "NO_TOPOLOGY" in r.stderr
+    finally:
+        assert dev.stop()[0] == 0
+
+
+# ---- requests ------------------------------------------------------------------------------
+
+def test_every_set_gets_a_csr_that_openssl_verifies(edge):
+    r = edge.cwctl("request", "external", "offline")
+    assert r.returncode == 0, r.stderr
+    t = openssl_req_text(csr_of(r.stdout))
+    assert "Subject: C = US, ST = Washington, L = Redmond, O = Contoso Ltd, OU = Unified Communications, CN = sip.contoso.com" in t
+    assert "DNS:sip.contoso.com, DNS:sip.fabrikam.com, DNS:webconf.contoso.com" in t
+    assert "TLS Web Server Authentication, TLS Web Client Authentication" in t
+    assert "Public-Key: (2048 bit)" in t
+
+    r = edge.cwctl("request", "oauth", "offline")
+    assert r.returncode == 0, r.stderr
+    t = openssl_req_text(csr_of(r.stdout))
+    assert "ASN1 OID: prime256v1" in t and "ecdsa-with-SHA256" in t
+    assert "DNS:contoso.com, DNS:fabrikam.com" in t
+    assert "TLS Web Server Authentication" in t and "Client Authentication" not in t
+
+    r = edge.cwctl("request", "default", "offline", "challenge",
+                   extra=("--secret-file", str(_secret(edge, "s3cret-Pass"))))
+    assert r.returncode == 0, r.stderr
+    assert "s3cret-Pass" not in r.stdout + r.stderr
+    t = openssl_req_text(csr_of(r.stdout))
+    assert "challengePassword        :s3cret-Pass" in t
+    assert "IP Address:10.0.2.15" in t
+    assert "DNS:lyncdiscoverinternal.contoso.com, DNS:lyncdiscoverinternal.fabrikam.com" in t
+
+    # the keys are in the token, labelled by set, with the SKI as ID
+    keys = edge.cwctl("keys").stdout
+    for s in ("external", "oauth", "default"):
+        assert re.search(rf"^{s}\s+(RSA-2048|EC P-256)\s+[0-9a-f]{{40}}$", keys, re.M), keys
+
+
+def _secret(dev, text):
+    f = dev.tmp / "secret"
+    f.write_text(text + "\n")
+    return f
+
+
+def test_request_again_reuses_the_pending_key_and_csr_reprints(edge):
+    first = csr_of(edge.cwctl("request", "external", "offline").stdout)
+    again = edge.cwctl("request", "external", "offline")
+    assert again.returncode == 0
+    assert "already has a pending request" in again.stdout
+    assert csr_of(again.stdout) == first
+    assert csr_of(edge.cwctl("csr", "external").stdout) == first
+    assert "1 key pair" in edge.cwctl("keys").stdout
+    r = edge.cwctl("csr", "oauth")
+    assert r.returncode == 1 and "NO_PENDING" in r.stderr
+    r = edge.cwctl("request", "nosuch", "offline")
+    assert r.returncode == 1 and "UNKNOWN_SET" in r.stderr
+
+
+# ---- import ----------------------------------------------------------------------------------
+
+def test_import_stores_certificate_beside_its_key_and_assigns_roles(edge, ca):
+    csr = csr_of(edge.cwctl("request", "external", "offline").stdout)
+    leaf = ca.sign(csr, "external")
+    r = paste(edge, "ext", ca.bundle(leaf, "int", "root"), "import", "external")
+    assert r.returncode == 0, r.stderr
+    assert "role EdgeExternal assigned to set external" in r.stdout
+    assert f"root CA SHA-256: {ca.root_sha256}" in r.stdout
+    roles = edge.cwctl("roles").stdout
+    assert "role EdgeExternal: set external, assigned" in roles
+    assert "  issuer: CN=Test Issuing CA, O=Test PKI" in roles
+    assert re.search(r"  notAfter: \d{4}-\d\d-\d\dT", roles)
+    assert "role Default: set default, none" in roles
+
+    # other tools see the certificate beside its key: same label, same ID
+    objs = objects(edge.token)
+    cert_ids = {i for k, l, i in objs if k == "Certificate" and l == "external"}
+    key_ids = {i for k, l, i in objs if k == "Private Key" and l == "external"}
+    assert len(cert_ids) == 1 and cert_ids == key_ids
+    p11 = subprocess.run(["p11tool", "--list-all-certs", f"pkcs11:token={edge.token.label}"],
+                         env=edge.token.env, capture_output=True, text=True).stdout
+    assert "object=external;type=cert" in p11 and "Label: external" in p11
+    assert "object=ca%3Apublic-offline;type=cert" in p11 and "CKA_CERTIFICATE_CATEGORY=CA" in p11
+
+    # openssl signs through the key's pkcs11: URI; the stored certificate verifies it
+    msg = edge.tmp / "msg"
+    msg.write_text("signed in the token\n")
+    sig = edge.tmp / "msg.sig"
+    env = {**edge.token.env, "PKCS11_MODULE_PATH": SOFTHSM_MODULE}
+    r = subprocess.run(["openssl", "dgst", "-sha256", "-engine", "pkcs11", "-keyform", "engine", "-sign",
+                        f"pkcs11:token={edge.token.label};object=external;type=private;pin-value={edge.token.pin}",
+                        "-out", str(sig), str(msg)], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    der = edge.tmp / "stored.der"
+    subprocess.run(["pkcs11-tool", "--module", SOFTHSM_MODULE, "--token-label", edge.token.label,
+                    "--read-object", "--type", "cert", "--label", "external", "-o", str(der)],
+                   env=edge.token.env, check=True, capture_output=True)
+    pub = subprocess.run(["openssl", "x509", "-inform", "DER", "-in", str(der), "-pubkey", "-noout"],
+                         capture_output=True, text=True, check=True).stdout
+    (edge.tmp / "pub.pem").write_text(pub)
+    r = subprocess.run(["openssl", "dgst", "-sha256", "-verify", str(edge.tmp / "pub.pem"), "-signature",
+                        str(sig), str(msg)], capture_output=True, text=True)
+    assert "Verified OK" in r.stdout
+
+
+def test_import_pkcs7_bundle(edge, ca):
+    csr = csr_of(edge.cwctl("request", "oauth", "offline").stdout)
+    leaf = ca.sign(csr, "oauth")
+    r = paste(edge, "p7", ca.p7b_pem(leaf, "int", "root"), "import", "oauth")
+    assert r.returncode == 0, r.stderr
+    assert "role OAuthTokenIssuer: set oauth, assigned" in edge.cwctl("roles").stdout
+
+
+def test_chain_imported_before_with_ca_import(edge, ca):
+    r = paste(edge, "cas", ca.bundle(ca.dir / "int.pem", "root"), "ca", "import", "public-offline")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("stored CA certificate for profile public-offline") == 2
+    csr = csr_of(edge.cwctl("request", "external", "offline").stdout)
+    leaf = ca.sign(csr, "external")
+    r = paste(edge, "leaf", leaf.read_text(), "import", "external")  # the leaf alone
+    assert r.returncode == 0, r.stderr
+    # a CA certificate that does not match the pinned root is refused
+    r = paste(edge, "other", (ca.dir / "other-root.pem").read_text(), "ca", "import", "public-offline")
+    assert r.returncode == 1 and "IMPORT_PIN_MISMATCH" in r.stderr
+
+
+BAD = [
+    # (case, how to make the answer, expected error)
+    ("wrong key", lambda ca, csr: ca.bundle(ca.dir / "wrongkey.pem", "int", "root"), "IMPORT_KEY_MISMATCH"),
+    ("missing SAN", lambda ca, csr: ca.bundle(_drop_san(ca, csr), "int", "root"), "IMPORT_NAME_MISSING"),
+    ("expired", lambda ca, csr: ca.bundle(ca.sign(csr, "old", dates=["-startdate", "20200101000000Z",
+                                                                     "-enddate", "20210101000000Z"]), "int", "root"),
+     "IMPORT_EXPIRED"),
+    ("not yet valid", lambda ca, csr: ca.bundle(ca.sign(csr, "future", dates=["-startdate", "20400101000000Z",
+                                                                              "-enddate", "20410101000000Z"]),
+                                                "int", "root"), "IMPORT_NOT_YET_VALID"),
+    ("wrong EKU", lambda ca, csr: ca.bundle(_client_only(ca, csr), "int", "root"), "IMPORT_EKU"),
+    ("unknown issuer", lambda ca, csr: ca.bundle(ca.sign(csr, "other", ca="other-int"), "int", "root"),
+     "IMPORT_UNTRUSTED"),
+    ("pinned fingerprint mismatch", lambda ca, csr: ca.bundle(ca.sign(csr, "other2", ca="other-int"),
+                                                              "other-int", "other-root"), "IMPORT_PIN_MISMATCH"),
+    ("truncated PEM", lambda ca, csr: "".join(ca.bundle(ca.sign(csr, "trunc"), "int").splitlines(True)[:8]),
+     "TRUNCATED"),
+    ("garbage", lambda ca, csr: "this is not a certificate\n-----BEGIN CERTIFICATE-----\n@@@@\n-----END CERTIFICATE-----\n",
+     "MALFORMED"),
+    ("1 MB paste", lambda ca, csr: "-----BEGIN CERTIFICATE-----\n" + ("QUFB" * 16 + "\n") * 16400 +
+     "-----END CERTIFICATE-----\n", "TOO_LARGE"),
+    ("PKCS#7 without a certificate", lambda ca, csr: _empty_p7(ca), "IMPORT_NO_CERT"),
+]
+
+
+def _drop_san(ca, csr):
+    """A CA that issues only the first of the requested names."""
+    return _sign_ext(ca, csr, "dropsan", "basicConstraints = CA:false\n"
+                     "extendedKeyUsage = serverAuth, clientAuth\nsubjectAltName = DNS:sip.contoso.com\n")
+
+
+def _client_only(ca, csr):
+    return _sign_ext(ca, csr, "clientonly", "basicConstraints = CA:false\nextendedKeyUsage = clientAuth\n"
+                     "subjectAltName = DNS:sip.contoso.com, DNS:sip.fabrikam.com, DNS:webconf.contoso.com, "
+                     "DNS:webconf.fabrikam.com, DNS:lyncdiscover.contoso.com, DNS:lyncdiscover.fabrikam.com\n")
+
+
+def _sign_ext(ca, csr, name, ext_text):
+    """Issue with exactly these extensions (the CSR's are not copied)."""
+    ext = ca.dir / f"{name}.ext"
+    ext.write_text(ext_text)
+    csrf = ca.dir / f"{name}.csr"
+    csrf.write_text(csr)
+    out = ca.dir / f"{name}.pem"
+    text = ca.cnf.read_text().replace("copy_extensions = copy", "copy_extensions = none")
+    cnf = ca.dir / f"{name}.cnf"
+    cnf.write_text(text)
+    r = subprocess.run(["openssl", "ca", "-batch", "-config", str(cnf), "-extfile", str(ext), "-in", str(csrf),
+                        "-out", str(out), "-notext", "-days", "365", "-policy", "any"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def _empty_p7(ca):
+    return subprocess.run(["openssl", "crl2pkcs7", "-nocrl"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize("case,make,error", BAD, ids=[b[0] for b in BAD])
+def test_bad_answers_are_refused_by_name_and_store_nothing(edge, ca, case, make, error):
+    csr = csr_of(edge.cwctl("request", "external", "offline").stdout)
+    before = sorted(objects(edge.token))
+    r = paste(edge, "bad", make(ca, csr), "import", "external")
+    assert r.returncode == 1, r.stdout
+    assert error in r.stderr, (case, r.stderr)
+    assert sorted(objects(edge.token)) == before
+    assert "role EdgeExternal: set external, pending" in edge.cwctl("roles").stdout
+    # and the console carries on
+    assert edge.cwctl("version").returncode == 0
+
+
+def test_import_without_pending_request(edge, ca):
+    r = paste(edge, "none", (ca.dir / "leaf.pem").read_text(), "import", "oauth")
+    assert r.returncode == 1 and "NO_PENDING" in r.stderr
+
+
+# ---- cwctl's forms of the wizard commands ---------------------------------------------------
+
+def test_cwctl_forms_request_import_ca_import_topology_load(token, ca, tmp_path):
+    dev = boot(token)
+    try:
+        _, blob = topology_pem(tmp_path, ca.root_sha256)
+        der = tmp_path / "site.der"
+        der.write_bytes(blob)
+        assert dev.cwctl("login", pin_file=token.pin_file).returncode == 0
+        r = dev.cwctl("topology", "load", str(der))  # the DER cwctl compiled, armoured by cwctl
+        assert r.returncode == 0, r.stderr
+        out = tmp_path / "external.csr"
+        r = dev.cwctl("request", "--set", "external", "--offline", "-o", str(out))
+        assert r.returncode == 0, r.stderr
+        assert "key pair generated" in r.stdout            # progress on stdout
+        assert out.read_text().startswith("-----BEGIN CERTIFICATE REQUEST-----\n")
+        assert out.read_text().rstrip().endswith("-----END CERTIFICATE REQUEST-----")
+        openssl_req_text(out.read_text())
+        again = tmp_path / "again.csr"
+        assert dev.cwctl("csr", "--set", "external", "-o", str(again)).returncode == 0
+        assert again.read_text() == out.read_text()
+        # the CA chain as DER PKCS#7, imported before the leaf; the leaf as DER
+        p7 = tmp_path / "cas.p7b"
+        subprocess.run(["openssl", "crl2pkcs7", "-nocrl", "-certfile", str(ca.dir / "int.pem"), "-certfile",
+                        str(ca.dir / "root.pem"), "-outform", "DER", "-out", str(p7)], check=True)
+        r = dev.cwctl("ca", "import", "--profile", "public-offline", str(p7))
+        assert r.returncode == 0, r.stderr
+        leaf = ca.sign(out.read_text(), "form")
+        leaf_der = tmp_path / "leaf.der"
+        subprocess.run(["openssl", "x509", "-in", str(leaf), "-outform", "DER", "-out", str(leaf_der)], check=True)
+        r = dev.cwctl("import", "--set", "external", str(leaf_der))
+        assert r.returncode == 0, r.stderr
+        assert "role EdgeExternal: set external, assigned" in dev.cwctl("roles").stdout
+    finally:
+        assert dev.stop()[0] == 0
+
+
+# ---- assign ----------------------------------------------------------------------------------
+
+def test_assign_repoints_a_role_to_a_set_with_a_valid_certificate(edge, ca):
+    r = edge.cwctl("assign", "Default", "external")
+    assert r.returncode == 1 and "NO_CERTIFICATE" in r.stderr
+    csr = csr_of(edge.cwctl("request", "external", "offline").stdout)
+    assert paste(edge, "e", ca.bundle(ca.sign(csr, "e"), "int", "root"), "import", "external").returncode == 0
+    r = edge.cwctl("assign", "Default", "external")
+    assert r.returncode == 0, r.stderr
+    roles = edge.cwctl("roles").stdout
+    assert "role Default: set external, assigned" in roles
+    assert "role WebServicesInternal: set default, none" in roles
+    r = edge.cwctl("assign", "NoSuchRole", "external")
+    assert r.returncode == 1 and "UNKNOWN_ROLE" in r.stderr
+    # the assignment survives a restart
+    assert edge.stop()[0] == 0
+    again = boot(edge.token)
+    try:
+        assert "role Default: set external, assigned" in again.cwctl("roles").stdout
+    finally:
+        assert again.stop()[0] == 0
+
+
+# ---- power cuts ------------------------------------------------------------------------------
+
+POINTS = ["import:cas-stored", "import:cert-stored", "roles:written", "import:assigned"]
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_power_cut_during_import_leaves_old_or_new_assignment(token, ca, tmp_path, point):
+    """SIGKILL at a named step of an import that replaces a set's certificate; after restart the
+    role has its old certificate or its new one, never none."""
+    dev = boot(token)
+    dev.tmp = tmp_path
+    pem, _ = topology_pem(tmp_path, ca.root_sha256)
+    assert dev.cwctl("login", pin_file=token.pin_file).returncode == 0
+    assert dev.cwctl("topology", "load", extra=("--input", str(pem))).returncode == 0
+    csr = csr_of(dev.cwctl("request", "external", "offline").stdout)
+    assert paste(dev, "old", ca.bundle(ca.sign(csr, "old"), "int", "root"), "import", "external").returncode == 0
+    old_id = re.search(r"^external\s+RSA-2048\s+([0-9a-f]+)$", dev.cwctl("keys").stdout, re.M).group(1)
+    assert dev.stop()[0] == 0
+
+    # a second request for the set; its import dies at `point`
+    dev = boot(token, "--crash-at", point)
+    dev.tmp = tmp_path
+    assert dev.cwctl("login", pin_file=token.pin_file).returncode == 0
+    # the set has a certificate and no pending request: request again makes a new key
+    r = dev.cwctl("request", "external", "offline")
+    assert r.returncode == 0, r.stderr
+    new_leaf = ca.sign(csr_of(r.stdout), "new")
+    paste(dev, "new", ca.bundle(new_leaf, "int", "root"), "import", "external")
+    assert dev.proc.wait(timeout=10) == -signal.SIGKILL
+
+    after = boot(token)
+    try:
+        roles = after.cwctl("roles").stdout
+        assert re.search(r"role EdgeExternal: set external, assigned", roles), roles
+        assert "role EdgeExternal: set external, none" not in roles
+        # the certificate the role points at is in the token with its key
+        assert after.cwctl("login", pin_file=token.pin_file).returncode == 0
+        keys = after.cwctl("keys").stdout
+        ids = re.findall(r"^external\s+RSA-2048\s+([0-9a-f]+)$", keys, re.M)
+        if point == "import:cas-stored":
+            # cut before the new certificate was stored: the old assignment stays, the new
+            # request is still pending with its key
+            assert old_id in ids
+        else:
+            # the new certificate was stored: the import was finished at boot
+            assert old_id not in ids, keys
+            assert len(ids) == 1
+        objs = objects(token)
+        certs = [i for k, l, i in objs if k == "Certificate" and l == "external"]
+        assert set(certs) <= set(ids) and certs
+    finally:
+        assert after.stop()[0] == 0
