@@ -189,7 +189,7 @@ static cw_err cmd_token(cw_console_ctx *con, int argc, char **argv)
 
 /* ---- keys ------------------------------------------------------------------------------------- */
 
-static const char *key_type_name(cw_key_type t)
+const char *cw_token_key_type_text(cw_key_type t)
 {
     switch (t) {
     case CW_KEY_RSA2048: return "RSA-2048";
@@ -225,7 +225,7 @@ static void print_key(cw_console_ctx *con, CK_OBJECT_HANDLE h)
         (void)snprintf(hex + 2 * i, 3, "%02x", id[i]);
     }
     if (idn > 0 && idn <= CW_P11_KEY_ID_LEN && cw_p11_key_find_by_id(&session, id, idn, &k) == CW_OK) {
-        type = key_type_name(k.type);
+        type = cw_token_key_type_text(k.type);
     }
     cw_console_printf(con, "%-24s %-9s %s", label[0] != '\0' ? label : "(no label)", type,
                       idn > 0 ? hex : "(no id)");

@@ -697,6 +697,13 @@ static struct {
     char set[CW_TOPO_NAME_MAX + 1];
 } req;
 
+/* The topology's EKU bits as the CSR and import modules spell them. */
+static unsigned eku_bits(unsigned topo_eku)
+{
+    return ((topo_eku & CW_TOPO_EKU_SERVER_AUTH) ? CW_EKU_SERVER_AUTH : 0u) |
+           ((topo_eku & CW_TOPO_EKU_CLIENT_AUTH) ? CW_EKU_CLIENT_AUTH : 0u);
+}
+
 static void fill_csr_request(const cw_topology_derived *d, cw_csr_req_t *r)
 {
     memset(r, 0, sizeof *r);
@@ -718,20 +725,7 @@ static void fill_csr_request(const cw_topology_derived *d, cw_csr_req_t *r)
         }
         r->nsan++;
     }
-    r->eku = ((d->eku & CW_TOPO_EKU_SERVER_AUTH) ? CW_EKU_SERVER_AUTH : 0u) |
-             ((d->eku & CW_TOPO_EKU_CLIENT_AUTH) ? CW_EKU_CLIENT_AUTH : 0u);
-}
-
-static const char *key_name(cw_key_type k)
-{
-    switch (k) {
-    case CW_KEY_RSA2048: return "RSA-2048";
-    case CW_KEY_RSA3072: return "RSA-3072";
-    case CW_KEY_RSA4096: return "RSA-4096";
-    case CW_KEY_EC_P256: return "EC P-256";
-    case CW_KEY_EC_P384: return "EC P-384";
-    default: return "?";
-    }
+    r->eku = eku_bits(d->eku);
 }
 
 /* Generates the key, builds and signs the CSR, stores the pending record, prints the CSR. The
@@ -751,7 +745,7 @@ static cw_err make_request(cw_console_ctx *con, const char *challenge, size_t ch
     r.challenge = challenge;
     r.challenge_len = challenge_len;
 
-    cw_console_printf(con, "generating a %s key pair in the token for set %s ...", key_name(derived.key_type), req.set);
+    cw_console_printf(con, "generating a %s key pair in the token for set %s ...", cw_token_key_type_text(derived.key_type), req.set);
     t0 = hal_clock_ms();
     e = cw_p11_keygen(p11, derived.key_type, req.set, derived.protocol == CW_TOPO_SCEP, &key);
     if (e != CW_OK) {
@@ -997,8 +991,7 @@ static cw_err import_done(cw_console_ctx *con)
     x.cn = asked.cn;
     x.san = asked.san;
     x.nsan = asked.nsan;
-    x.eku = ((derived.eku & CW_TOPO_EKU_SERVER_AUTH) ? CW_EKU_SERVER_AUTH : 0u) |
-            ((derived.eku & CW_TOPO_EKU_CLIENT_AUTH) ? CW_EKU_CLIENT_AUTH : 0u);
+    x.eku = eku_bits(derived.eku);
     x.now = hal_clock_utc();
     x.pin = topo.t.profiles[derived.profile].fingerprint.len == 32
                 ? cw_topo_bytes(&topo.t, topo.t.profiles[derived.profile].fingerprint)

@@ -23,21 +23,13 @@ static cw_p11_ctx ctx;
 static int setup(void **state)
 {
     (void)state;
-    if (p11_softhsm_setup(&hsm, P11_SOFTHSM_LABEL, P11_SOFTHSM_SO_PIN, P11_SOFTHSM_PIN, NULL) != 0) {
-        return -1;
-    }
-    memset(&ctx, 0, sizeof ctx);
-    if (cw_p11_open(&ctx, hsm.fl, NULL) != CW_OK) {
-        return -1;
-    }
-    return cw_p11_login(&ctx, P11_SOFTHSM_PIN, strlen(P11_SOFTHSM_PIN)) == CW_OK ? 0 : -1;
+    return p11_softhsm_open_logged_in(&hsm, &ctx);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    cw_p11_close(&ctx);
-    p11_softhsm_teardown(&hsm);
+    p11_softhsm_close(&hsm, &ctx);
     test_assert_arena_empty();
     return 0;
 }

@@ -40,6 +40,9 @@ void cw_token_set_login_hook(void (*hook)(void));
 /* One line for `status`: "token: <label> (serial ...), user logged in|out", or why none. */
 void cw_token_status_line(cw_console_ctx *con);
 
+/* "RSA-2048", "EC P-256", ...: a key type as the console shows it ("other" for CW_KEY_NONE). */
+const char *cw_token_key_type_text(cw_key_type t);
+
 /* The commands login, logout, token, keys. */
 extern const cw_cmd_group_t cw_token_commands;
 

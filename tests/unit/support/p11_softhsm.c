@@ -3,6 +3,8 @@
  */
 #include "p11_softhsm.h"
 
+#include "cw_p11.h"
+
 #include <dlfcn.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -135,4 +137,22 @@ const char *p11_softhsm_path(const p11_softhsm_t *t, const char *name)
     static char path[256];
     snprintf(path, sizeof path, "%s/%s", t->dir, name);
     return path;
+}
+
+int p11_softhsm_open_logged_in(p11_softhsm_t *t, cw_p11_ctx *ctx)
+{
+    if (p11_softhsm_setup(t, P11_SOFTHSM_LABEL, P11_SOFTHSM_SO_PIN, P11_SOFTHSM_PIN, NULL) != 0) {
+        return -1;
+    }
+    memset(ctx, 0, sizeof *ctx);
+    if (cw_p11_open(ctx, t->fl, NULL) != CW_OK) {
+        return -1;
+    }
+    return cw_p11_login(ctx, P11_SOFTHSM_PIN, strlen(P11_SOFTHSM_PIN)) == CW_OK ? 0 : -1;
+}
+
+void p11_softhsm_close(p11_softhsm_t *t, cw_p11_ctx *ctx)
+{
+    cw_p11_close(ctx);
+    p11_softhsm_teardown(t);
 }

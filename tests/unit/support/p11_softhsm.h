@@ -45,6 +45,14 @@ int p11_softhsm_reload(p11_softhsm_t *t, const char *disabled);
  * setup. */
 void p11_softhsm_teardown(p11_softhsm_t *t);
 
+/* setup with the default label and PINs, then cw_p11_open on the token and a user login: the
+ * usual start of a test that works in the token. Returns 0 or -1. */
+struct cw_p11_ctx;
+int p11_softhsm_open_logged_in(p11_softhsm_t *t, struct cw_p11_ctx *ctx);
+
+/* cw_p11_close, then teardown. */
+void p11_softhsm_close(p11_softhsm_t *t, struct cw_p11_ctx *ctx);
+
 /* Path of a file name inside the test directory, in a static buffer (until the next call). */
 const char *p11_softhsm_path(const p11_softhsm_t *t, const char *name);
 
