@@ -132,6 +132,8 @@ cw roles
 cw keys
 step "what other PKCS#11 tools see: each set's certificate beside its key, same label and ID"
 p11tool --list-all-certs "pkcs11:token=$TOKEN_LABEL" 2>/dev/null | grep -E "Label|ID|Type" || true
+step "what it all cost in RAM: the arena's high-water mark and lwIP's pools"
+cw mem
 cw logout
 
 step "shut down (SIGTERM)"
