@@ -14,6 +14,18 @@ LWIP_DIR    := third_party/lwip
 
 include board/$(BOARD)/board.mk
 
+# How `make run` starts the firmware; a cross board's board.mk names its emulator.
+BOARD_RUN  ?= $(BUILD)/certwiz
+
+# Unit tests (ASan), fuzzing, the system tests and the demo run the host board's programs; the
+# host board's system tests also boot BOARD=mps2-an386 in QEMU (tests/system/test_mps2.py).
+HOST_GOALS := check unit system fuzz fuzz-smoke demo
+ifeq ($(BOARD_IS_HOST),)
+ifneq ($(filter $(HOST_GOALS),$(MAKECMDGOALS)),)
+$(error make $(filter $(HOST_GOALS),$(MAKECMDGOALS)) runs host programs: use BOARD=host)
+endif
+endif
+
 VERSION    := 0.1.0
 GIT_DESC   := $(shell git describe --always --dirty 2>/dev/null)
 CW_VERSION := $(VERSION)$(if $(GIT_DESC),+g$(GIT_DESC))
@@ -80,7 +92,7 @@ FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno
 
 # ---- top-level targets ---------------------------------------------------------------------
 
-.PHONY: all deps build check unit system fuzz fuzz-smoke demo clean help
+.PHONY: all deps build check unit system fuzz fuzz-smoke demo clean help run size target-check
 .DEFAULT_GOAL := all
 
 help:
@@ -92,6 +104,9 @@ help:
 	@echo "  make system     only the system tests"
 	@echo "  make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each"
 	@echo "  make demo       boot the firmware and drive it with cwctl (see README)"
+	@echo "  make run        build and start the firmware with its console on this terminal"
+	@echo "  make size       flash and RAM per component from the linker map (cross boards)"
+	@echo "  make target-check  the on-target unit tests (tests/target) in the board's emulator"
 	@echo "  make clean      remove build/ (third_party/ stays as a download cache)"
 	@echo "variables: BOARD=$(BOARD) CC=$(CC) PYTHON=$(PYTHON)"
 
@@ -107,6 +122,19 @@ check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory system
+
+run: deps
+	@$(MAKE) --no-print-directory build
+	$(BOARD_RUN)
+
+size: deps
+	$(if $(BOARD_IS_HOST),$(error make size reads a cross board's linker map: use e.g. BOARD=mps2-an386))
+	@$(MAKE) --no-print-directory build
+	@$(PYTHON) tools/size-report.py --top 12 $(BUILD)/certwiz.map
+	@echo
+	@if [ -f $(BUILD)/target-check.log ]; then \
+		grep "high-water" $(BUILD)/target-check.log | sed 's/^/after make target-check: /'; \
+	else echo "stack and arena high-water: run make target-check BOARD=$(BOARD) first"; fi
 
 demo: deps
 	@$(MAKE) --no-print-directory build
@@ -160,6 +188,24 @@ $(NOMALLOC_OK): $(CORE_OBJS) $(MBEDTLS_OBJS) $(LWIP_OBJS) tools/check-no-malloc.
 $(FIRMWARE): $(NOMALLOC_OK) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
 	@echo "LD $@"
 	@$(BOARD_CC) $(CFLAGS) -o $@ $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP) $(BOARD_LDLIBS)
+
+# ---- on-target unit tests (a cross board whose board.mk sets BOARD_TEST_RUN) -----------------
+
+# tests/target/ runs on the board itself: the core, the libraries and the board's drivers, with
+# the test runner's main() in place of the board's main loop (BOARD_MAIN_SRC).
+TARGET_TESTS     := $(BUILD)/certwiz-tests
+TARGET_TEST_OBJS := $(call obj,$(BUILD)/obj,$(wildcard tests/target/*.c))
+
+$(TARGET_TESTS): $(NOMALLOC_OK) $(TARGET_TEST_OBJS) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
+	@echo "LD $@"
+	@$(BOARD_CC) $(CFLAGS) -o $@ $(TARGET_TEST_OBJS) $(CORE_OBJS) \
+		$(filter-out $(call obj,$(BUILD)/obj,$(BOARD_MAIN_SRC)),$(BOARD_OBJS)) $(LIBMBEDTLS) $(LIBLWIP) $(BOARD_LDLIBS)
+
+target-check: deps
+	$(if $(BOARD_TEST_RUN),,$(error make target-check needs a cross board with an emulator, e.g. BOARD=mps2-an386))
+	@$(MAKE) --no-print-directory $(TARGET_TESTS)
+	@echo "$(BOARD_TEST_RUN)"
+	@$(BOARD_TEST_RUN) > $(BUILD)/target-check.log; rc=$$?; cat $(BUILD)/target-check.log; exit $$rc
 
 # ---- host tools and tests ------------------------------------------------------------------
 

@@ -5,7 +5,7 @@
 #ifndef CW_CONFIG_H
 #define CW_CONFIG_H
 
-#define CW_BOARD_NAME "host"
+#define CW_PLATFORM_NAME "host"
 
 /* The host board measures what an MCU build will need; keep it at the MCU's size so that an
  * operation that would not fit there fails here too. */

@@ -42,7 +42,7 @@ static cw_err cmd_version(cw_console_ctx *con, int argc, char **argv)
         return CW_ERR_USAGE;
     }
     cw_console_printf(con, "certwiz %s", CW_VERSION);
-    cw_console_printf(con, "board: %s (%s)", CW_BOARD_NAME, hal_board_describe());
+    cw_console_printf(con, "board: %s (%s)", CW_PLATFORM_NAME, hal_board_describe());
     cw_console_printf(con, "mbedTLS %s, lwIP %s", MBEDTLS_VERSION_STRING, LWIP_VERSION_STRING);
     return CW_OK;
 }
@@ -59,7 +59,7 @@ static cw_err cmd_status(cw_console_ctx *con, int argc, char **argv)
         return CW_ERR_USAGE;
     }
     cw_arena_stats(&a);
-    cw_console_printf(con, "board: %s", CW_BOARD_NAME);
+    cw_console_printf(con, "board: %s", CW_PLATFORM_NAME);
     cw_console_printf(con, "uptime: %lu.%03lu s", (unsigned long)(ms / 1000u), (unsigned long)(ms % 1000u));
     if (now > 0) {
         cw_time_format(now, when, sizeof when);
@@ -139,7 +139,7 @@ static cw_err cmd_help(cw_console_ctx *con, int argc, char **argv)
 
 cw_err cw_init(void)
 {
-    static const char banner[] = "\r\ncertwiz " CW_VERSION " on " CW_BOARD_NAME "\r\n";
+    static const char banner[] = "\r\ncertwiz " CW_VERSION " on " CW_PLATFORM_NAME "\r\n";
 
     cw_arena_init();
     hal_uart_write((const uint8_t *)banner, sizeof banner - 1);

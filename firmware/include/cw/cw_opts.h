@@ -15,8 +15,8 @@
 /* ---- identity ---------------------------------------------------------------------------- */
 
 /* Board name printed by `version` and `status`. */
-#ifndef CW_BOARD_NAME
-#define CW_BOARD_NAME "unnamed-board"
+#ifndef CW_PLATFORM_NAME
+#define CW_PLATFORM_NAME "unnamed-board"
 #endif
 
 /* ---- memory ------------------------------------------------------------------------------ */

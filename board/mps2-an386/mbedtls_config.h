@@ -1,0 +1,90 @@
+/*
+ * mbedtls_config.h for the MPS2 AN386 board (Cortex-M4): the host board's set, tuned for size.
+ *
+ * Only what certwiz uses: ASN.1, X.509 parsing, RSA/ECDSA verification, hashes, AES/DES-CBC for
+ * SCEP envelopes, PEM/base64, a DRBG. Memory comes from one static arena (cw_arena.c) through
+ * MBEDTLS_MEMORY_BUFFER_ALLOC_C; there is no libc allocation, no threading, no file system and
+ * no network sockets (lwIP is the network). Private-key operations happen in the token, never
+ * here.
+ */
+#ifndef CW_MBEDTLS_CONFIG_H
+#define CW_MBEDTLS_CONFIG_H
+
+/* ---- platform: static arena, no std allocation ------------------------------------------- */
+#define MBEDTLS_PLATFORM_C
+#define MBEDTLS_PLATFORM_MEMORY
+#define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS   /* no default calloc/free: the arena or nothing */
+#define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+#define MBEDTLS_MEMORY_DEBUG                /* used/high-water figures for `mem` */
+#define MBEDTLS_MEMORY_ALIGN_MULTIPLE 8
+/* The formatted-output functions mbedTLS uses (X.509 info strings, allocator diagnostics). */
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO snprintf
+#define MBEDTLS_PLATFORM_VSNPRINTF_MACRO vsnprintf
+/* No stdio streams on this board (they would bring newlib's FILE buffers, and with them malloc):
+ * the allocator's diagnostics go to the console through the board, the stream is dropped
+ * unevaluated, and a corrupted arena stops the board as a failed assertion does. */
+#define MBEDTLS_PLATFORM_PRINTF_MACRO board_mbedtls_printf
+#define MBEDTLS_PLATFORM_FPRINTF_MACRO board_mbedtls_fprintf
+#define board_mbedtls_fprintf(stream, ...) board_mbedtls_printf(__VA_ARGS__)
+#define MBEDTLS_PLATFORM_EXIT_MACRO board_mbedtls_exit
+#define MBEDTLS_PLATFORM_SETBUF_MACRO board_mbedtls_setbuf
+#define board_mbedtls_setbuf(stream, buf) ((void)0)
+int board_mbedtls_printf(const char *fmt, ...);
+void board_mbedtls_exit(int status);
+/* NO_STD_FUNCTIONS stops platform.h from including these; the macros above need them. */
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- what certwiz needs ------------------------------------------------------------------- */
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ASN1_WRITE_C
+#define MBEDTLS_BASE64_C
+#define MBEDTLS_PEM_PARSE_C
+#define MBEDTLS_PEM_WRITE_C
+#define MBEDTLS_OID_C
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_MD_C
+#define MBEDTLS_SHA1_C
+#define MBEDTLS_SHA224_C
+#define MBEDTLS_SHA256_C
+#define MBEDTLS_SHA384_C
+#define MBEDTLS_SHA512_C
+#define MBEDTLS_PK_C
+#define MBEDTLS_PK_PARSE_C
+#define MBEDTLS_PK_WRITE_C
+#define MBEDTLS_RSA_C
+#define MBEDTLS_PKCS1_V15
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECDSA_C
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+#define MBEDTLS_X509_CSR_PARSE_C
+#define MBEDTLS_CIPHER_C
+#define MBEDTLS_CIPHER_MODE_CBC
+#define MBEDTLS_CIPHER_PADDING_PKCS7
+#define MBEDTLS_AES_C
+#define MBEDTLS_DES_C
+#define MBEDTLS_CTR_DRBG_C
+
+/* Reading a certificate's validity needs no clock in mbedTLS: certwiz compares notBefore and
+ * notAfter with the board's clock itself (hal_clock_utc), so MBEDTLS_HAVE_TIME stays off. */
+
+/* ---- size: smaller code and tables, slower where it does not matter ----------------------- */
+/* AES and its tables: constant tables in flash (ROM), one table instead of four (-6 KiB). */
+#define MBEDTLS_AES_ROM_TABLES
+#define MBEDTLS_AES_FEWER_TABLES
+/* SHA-256 and SHA-512 as loops, not unrolled. */
+#define MBEDTLS_SHA256_SMALLER
+#define MBEDTLS_SHA512_SMALLER
+/* ECDSA verification only (private keys live in the token): small windows, no fixed-point
+ * tables in RAM. */
+#define MBEDTLS_ECP_WINDOW_SIZE 2
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+/* Bignum: RSA up to 4096 bits (a CA key), window of 2 for the public exponent's short ladder. */
+#define MBEDTLS_MPI_WINDOW_SIZE 2
+#define MBEDTLS_MPI_MAX_SIZE 512
+
+#endif /* CW_MBEDTLS_CONFIG_H */

@@ -1,0 +1,285 @@
+/*
+ * mps2_lan9118.c: the MPS2's SMSC LAN9118 Ethernet controller as certwiz's lwIP netif
+ * (hal_net.h), polled.
+ *
+ * The LAN9118 keeps received frames in its own RX FIFO with one status word each; hal_net_poll()
+ * moves every waiting frame into a PBUF_POOL pbuf and hands it to lwIP. Sending writes two
+ * command words and the frame's words to the TX FIFO; the chip's TX status words are read and
+ * dropped. MAC registers (MAC_CR, the address, MII) are reached indirectly through
+ * MAC_CSR_CMD/MAC_CSR_DATA. Register offsets and bits are from the LAN9118 datasheet.
+ */
+#include "hal_net.h"
+#include "mps2_board.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lwip/dhcp.h"
+#include "lwip/etharp.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+
+#define LAN_BASE 0x40200000u
+#define LAN(off) MPS2_REG(LAN_BASE + (off))
+
+/* System control and status registers (direct). */
+#define RX_DATA_FIFO LAN(0x00u)
+#define TX_DATA_FIFO LAN(0x20u)
+#define RX_STATUS_FIFO LAN(0x40u)
+#define TX_STATUS_FIFO LAN(0x48u)
+#define ID_REV LAN(0x50u)
+#define INT_EN LAN(0x5Cu)
+#define BYTE_TEST LAN(0x64u)
+#define TX_CFG LAN(0x70u)
+#define HW_CFG LAN(0x74u)
+#define RX_FIFO_INF LAN(0x7Cu)
+#define TX_FIFO_INF LAN(0x80u)
+#define PMT_CTRL LAN(0x84u)
+#define MAC_CSR_CMD LAN(0xA4u)
+#define MAC_CSR_DATA LAN(0xA8u)
+
+#define BYTE_TEST_VALUE 0x87654321u
+#define HW_CFG_SRST (1u << 0)
+#define PMT_CTRL_READY (1u << 0)
+#define TX_CFG_TX_ON (1u << 1)
+#define CSR_BUSY (1u << 31)
+#define CSR_READ (1u << 30)
+
+/* MAC CSRs (indirect). */
+#define MAC_CR 1u
+#define MAC_ADDRH 2u
+#define MAC_ADDRL 3u
+#define MAC_CR_TXEN (1u << 3)
+#define MAC_CR_RXEN (1u << 2)
+#define MAC_CR_FDPX (1u << 20)
+
+/* RX status word: frame length (with the 4-byte FCS) and the error summary. */
+#define RXS_LEN(s) (((s) >> 16) & 0x3FFFu)
+#define RXS_ERROR (1u << 15)
+#define RX_FIFO_INF_STATUS_USED(v) (((v) >> 16) & 0xFFu)
+#define TX_FIFO_INF_STATUS_USED(v) (((v) >> 16) & 0xFFu)
+#define TX_FIFO_INF_DATA_FREE(v) ((v) & 0xFFFFu)
+
+/* TX command A: first and last segment, buffer size; command B: tag and frame length. */
+#define TXA_FIRST (1u << 13)
+#define TXA_LAST (1u << 12)
+
+#define FRAME_MAX 1518u      /* a VLAN-tagged 1500-byte MTU frame without FCS */
+#define SPIN_LIMIT 100000u   /* register waits; the chip answers in microseconds */
+
+/* QEMU's default MAC for the first NIC, used when the chip reports none. */
+static const uint8_t default_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+
+static struct netif lan_netif;
+static bool have_netif;
+static const char *why_none = "no network: the LAN9118 has not been initialised";
+static uint32_t frames_in;
+static uint32_t frames_out;
+static uint32_t frames_dropped;
+static uint32_t frame_words[(FRAME_MAX + 4u + 3u) / 4u]; /* one frame and its FCS, word-aligned */
+
+static int mac_csr_wait(void)
+{
+    for (uint32_t i = 0; i < SPIN_LIMIT; i++) {
+        if ((MAC_CSR_CMD & CSR_BUSY) == 0u) {
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static uint32_t mac_read(uint32_t reg)
+{
+    (void)mac_csr_wait();
+    MAC_CSR_CMD = CSR_BUSY | CSR_READ | reg;
+    (void)mac_csr_wait();
+    return MAC_CSR_DATA;
+}
+
+static void mac_write(uint32_t reg, uint32_t value)
+{
+    (void)mac_csr_wait();
+    MAC_CSR_DATA = value;
+    MAC_CSR_CMD = CSR_BUSY | reg;
+    (void)mac_csr_wait();
+}
+
+/* ---- receive ---------------------------------------------------------------------------------- */
+
+static void drop_words(uint32_t words)
+{
+    while (words-- > 0u) {
+        (void)RX_DATA_FIFO;
+    }
+}
+
+static void receive_one(void)
+{
+    uint32_t status = RX_STATUS_FIFO;
+    uint32_t len = RXS_LEN(status);
+    uint32_t words = (len + 3u) / 4u;
+
+    if ((status & RXS_ERROR) != 0u || len < 4u + 14u || len > FRAME_MAX + 4u) {
+        drop_words(words); /* a bad or oversized frame: empty it out of the FIFO */
+        frames_dropped++;
+        return;
+    }
+    for (uint32_t i = 0; i < words; i++) {
+        frame_words[i] = RX_DATA_FIFO;
+    }
+    len -= 4u; /* the FCS */
+    struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+    if (p == NULL) {
+        frames_dropped++; /* PBUF_POOL is empty: lwIP counts the error, `mem` shows it */
+        return;
+    }
+    (void)pbuf_take(p, frame_words, (u16_t)len);
+    frames_in++;
+    if (lan_netif.input(p, &lan_netif) != ERR_OK) {
+        pbuf_free(p);
+    }
+}
+
+/* ---- send ------------------------------------------------------------------------------------- */
+
+static err_t lan_linkoutput(struct netif *nif, struct pbuf *p)
+{
+    uint32_t len = p->tot_len;
+    uint32_t words = (len + 3u) / 4u;
+    (void)nif;
+
+    if (len == 0u || len > FRAME_MAX) {
+        frames_dropped++;
+        return ERR_IF;
+    }
+    for (uint32_t i = 0; TX_FIFO_INF_DATA_FREE(TX_FIFO_INF) < len + 8u; i++) {
+        if (i == SPIN_LIMIT) {
+            frames_dropped++;
+            return ERR_IF;
+        }
+    }
+    frame_words[words - 1u] = 0; /* the padding bytes of the last word */
+    (void)pbuf_copy_partial(p, frame_words, (u16_t)len, 0);
+    TX_DATA_FIFO = TXA_FIRST | TXA_LAST | len;
+    TX_DATA_FIFO = (frames_out << 16) | len;
+    for (uint32_t i = 0; i < words; i++) {
+        TX_DATA_FIFO = frame_words[i];
+    }
+    frames_out++;
+    return ERR_OK;
+}
+
+/* ---- netif ------------------------------------------------------------------------------------ */
+
+static err_t lan_netif_init(struct netif *nif)
+{
+    uint32_t lo = mac_read(MAC_ADDRL);
+    uint32_t hi = mac_read(MAC_ADDRH);
+
+    nif->name[0] = 'e';
+    nif->name[1] = 'n';
+    nif->output = etharp_output;
+    nif->linkoutput = lan_linkoutput;
+    nif->mtu = 1500;
+    nif->hwaddr_len = 6;
+    /* no address in the chip (all zero), or a multicast one (first byte's low bit): our own */
+    if ((lo | (hi & 0xFFFFu)) == 0u || (lo & 1u) != 0u) {
+        memcpy(nif->hwaddr, default_mac, sizeof default_mac);
+        mac_write(MAC_ADDRL, (uint32_t)default_mac[0] | (uint32_t)default_mac[1] << 8 |
+                                 (uint32_t)default_mac[2] << 16 | (uint32_t)default_mac[3] << 24);
+        mac_write(MAC_ADDRH, (uint32_t)default_mac[4] | (uint32_t)default_mac[5] << 8);
+    } else {
+        /* ADDRL holds the first four bytes (first on the wire in the low byte), ADDRH the last two */
+        for (unsigned i = 0; i < 4u; i++) {
+            nif->hwaddr[i] = (uint8_t)(lo >> (8u * i));
+        }
+        nif->hwaddr[4] = (uint8_t)hi;
+        nif->hwaddr[5] = (uint8_t)(hi >> 8);
+    }
+    nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+    netif_set_hostname(nif, "certwiz");
+    return ERR_OK;
+}
+
+static int chip_reset(void)
+{
+    uint32_t i;
+
+    if (BYTE_TEST != BYTE_TEST_VALUE) {
+        why_none = "no network: no LAN9118 answers at 0x40200000 (BYTE_TEST)";
+        return -1;
+    }
+    HW_CFG = HW_CFG_SRST;
+    for (i = 0; i < SPIN_LIMIT && (HW_CFG & HW_CFG_SRST) != 0u; i++) {
+    }
+    for (; i < SPIN_LIMIT && (PMT_CTRL & PMT_CTRL_READY) == 0u; i++) {
+    }
+    if (i == SPIN_LIMIT) {
+        why_none = "no network: the LAN9118 did not come out of reset";
+        return -1;
+    }
+    INT_EN = 0; /* polled */
+    TX_CFG = TX_CFG_TX_ON;
+    mac_write(MAC_CR, mac_read(MAC_CR) | MAC_CR_TXEN | MAC_CR_RXEN | MAC_CR_FDPX);
+    return 0;
+}
+
+int board_net_init(void)
+{
+    ip4_addr_t any;
+
+    if (chip_reset() < 0) {
+        board_uart_puts("\r\nmps2-an386: ");
+        board_uart_puts(why_none);
+        board_uart_puts("\r\n");
+        return -1;
+    }
+    ip4_addr_set_zero(&any);
+    if (netif_add(&lan_netif, &any, &any, &any, NULL, lan_netif_init, netif_input) == NULL) {
+        why_none = "no network: lwIP refused the LAN9118 interface";
+        return -1;
+    }
+    have_netif = true;
+    netif_set_default(&lan_netif);
+    netif_set_up(&lan_netif);
+    /* QEMU's PHY is always linked; a product would poll the PHY's BMSR over MII here. */
+    netif_set_link_up(&lan_netif);
+    if (dhcp_start(&lan_netif) != ERR_OK) {
+        why_none = "no network: DHCP could not start";
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- hal_net ---------------------------------------------------------------------------------- */
+
+struct netif *hal_net_netif(void)
+{
+    return have_netif ? &lan_netif : NULL;
+}
+
+const char *hal_net_describe(void)
+{
+    static char text[112];
+    if (!have_netif) {
+        return why_none;
+    }
+    (void)snprintf(text, sizeof text, "LAN9118 (id %08lx); frames in %lu, out %lu, dropped %lu",
+                   (unsigned long)ID_REV, (unsigned long)frames_in, (unsigned long)frames_out,
+                   (unsigned long)frames_dropped);
+    return text;
+}
+
+void hal_net_poll(void)
+{
+    if (!have_netif) {
+        return;
+    }
+    while (RX_FIFO_INF_STATUS_USED(RX_FIFO_INF) > 0u) {
+        receive_one();
+    }
+    while (TX_FIFO_INF_STATUS_USED(TX_FIFO_INF) > 0u) {
+        (void)TX_STATUS_FIFO; /* transmit results: lwIP's TCP resends what was lost */
+    }
+}

@@ -1,0 +1,176 @@
+"""The firmware on the Cortex-M4 board (issue 8): BOARD=mps2-an386 built with arm-none-eabi-gcc and
+booted in QEMU's `-M mps2-an386`, the console on QEMU's stdio (a pty under pexpect), the LAN9118 on
+QEMU's user networking (slirp: the PC's loopback is 10.0.2.2, DHCP gives 10.0.2.15).
+
+Skipped, with the reason printed, only when qemu-system-arm or the cross compiler is absent (both
+are in tools/deps/debian-packages.txt, so CI has them).
+"""
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import pexpect
+import pytest
+
+from conftest import ROOT
+
+BOARD = "mps2-an386"
+BUILD = ROOT / "build" / BOARD
+ELF = BUILD / "certwiz"
+CROSS_GCC = os.environ.get("CROSS_COMPILE", "arm-none-eabi-") + "gcc"
+QEMU = os.environ.get("QEMU", "qemu-system-arm")
+PROMPT = "certwiz> "
+
+
+def missing_tools():
+    return [t for t in (QEMU, CROSS_GCC) if shutil.which(t) is None]
+
+
+@pytest.fixture(scope="module")
+def elf():
+    missing = missing_tools()
+    if missing:
+        reason = f"the {BOARD} board needs {' and '.join(missing)}, not installed"
+        print(f"SKIP test_mps2: {reason}")
+        pytest.skip(reason)
+    # A make of its own: not a job of the make that may have started pytest.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "--no-print-directory", "-j2", f"BOARD={BOARD}", "build"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, f"make BOARD={BOARD} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    assert ELF.exists()
+    return ELF
+
+
+class Board:
+    """QEMU running the firmware; console lines through pexpect."""
+
+    def __init__(self, elf_path):
+        self.p = pexpect.spawn(QEMU, ["-M", BOARD, "-nographic", "-serial", "mon:stdio",
+                                      "-nic", "user", "-semihosting-config", "enable=on,target=native",
+                                      "-kernel", str(elf_path)],
+                               encoding="utf-8", codec_errors="replace", timeout=20)
+        self.p.expect(PROMPT)
+        self.banner = self.p.before
+
+    def cmd(self, line, timeout=20):
+        """Sends one command; returns its output lines up to and including OK or ERR."""
+        self.p.send(line + "\r")
+        # the console ends lines with CRLF, and the pty adds a CR of its own
+        self.p.expect(r"\r*\n(OK|ERR [^\r\n]*)\r*\n" + PROMPT, timeout=timeout)
+        out = (self.p.before + "\r\n" + self.p.match.group(1)).replace("\r", "")
+        lines = out.split("\n")
+        assert lines[0].strip() == line  # the echo
+        return lines[1:]
+
+    def close(self):
+        self.p.sendcontrol("a")
+        self.p.send("x")
+        self.p.expect(pexpect.EOF, timeout=10)
+        self.p.close()
+
+
+@pytest.fixture
+def board(elf):
+    b = Board(elf)
+    yield b
+    b.close()
+
+
+def test_boot_banner_and_version(board):
+    assert "certwiz" in board.banner and "on mps2-an386" in board.banner
+    # the board names the missing token at boot
+    assert "no PKCS#11 provider on this board" in board.banner
+    out = board.cmd("version")
+    assert out[-1] == "OK"
+    assert out[0].startswith("certwiz 0.1.0")
+    assert out[1].startswith("board: mps2-an386 (Arm MPS2 AN386, Cortex-M4")
+    assert "mbedTLS 3.6" in out[2] and "lwIP 2.2" in out[2]
+
+
+def test_status_names_the_missing_token(board):
+    out = board.cmd("status")
+    assert out[-1] == "OK"
+    assert "board: mps2-an386" in out
+    assert "clock: not set (certificate validity cannot be checked)" in out
+    assert any(l.startswith("token: none (NO_TOKEN: ") for l in out), out
+    # token commands answer the named error
+    assert board.cmd("login") == ["ERR NO_TOKEN: No PKCS#11 token is available on this board."]
+
+
+def test_mem_lists_arena_and_pools(board):
+    out = board.cmd("mem")
+    assert out[-1] == "OK"
+    assert out[0].startswith("arena: size 32768, in use 0")
+    assert any(l.split()[:1] == ["PBUF_POOL"] for l in out), out
+
+
+def wait_dhcp(board, timeout=15):
+    deadline = time.monotonic() + timeout
+    while True:
+        out = board.cmd("net")
+        if "address: 10.0.2.15/24 (DHCP)" in out:
+            return out
+        assert time.monotonic() < deadline, f"no DHCP lease: {out}"
+        time.sleep(0.5)
+
+
+def test_dhcp_through_slirp(board):
+    out = wait_dhcp(board)
+    assert any(l.startswith("interface: en0 (LAN9118") for l in out), out
+    assert "gateway: 10.0.2.2" in out
+    assert "dns: 10.0.2.3" in out
+    assert any(l.startswith("dhcp: bound") for l in out), out
+
+
+class Hello(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    body = b"hello from the PC, through QEMU's slirp\n" * 50  # 2 KiB: two TCP segments
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+
+def test_http_get_from_the_pcs_loopback(board):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    port = srv.server_address[1]
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        wait_dhcp(board)
+        out = board.cmd(f"http get http://10.0.2.2:{port}/hello", timeout=30)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert out[-1] == "OK", out
+    assert "status 200 OK" in out
+    assert f"body: {len(Hello.body)} bytes" in out
+
+
+def test_on_target_unit_tests(elf):
+    """tests/target/ on the emulated Cortex-M4: exit status through semihosting."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "--no-print-directory", f"BOARD={BOARD}", "target-check"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, f"{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    assert " checks, 0 failed" in r.stdout
+    for line in r.stdout.splitlines():
+        if "high-water" in line:
+            print(line)  # the measured figures, in the test log (pytest -s)
+
+
+def test_image_links_no_allocator(elf):
+    """newlib's malloc and sbrk stay out of the image (the board's failing stand-ins replace them)."""
+    text = (BUILD / "certwiz.map").read_text(errors="replace")
+    assert "nano-mallocr.o" not in text and "lib_a-sbrkr.o" not in text
+    assert "lib_a-malloc.o" not in text

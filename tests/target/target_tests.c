@@ -1,0 +1,205 @@
+/*
+ * target_tests.c: portable unit tests that need no token, run on a cross board (the MPS2 AN386 in
+ * QEMU) so that endianness, alignment, int width and stack problems of the core show up there.
+ *
+ * No test framework: failed checks print "FAIL file:line: condition" on the board's console and
+ * main() ends the emulation with the number of failures as its exit status (Arm semihosting).
+ * Afterwards it prints the stack high-water mark (painted stack) and the arena high-water mark.
+ *
+ * Linked with the core, mbedTLS, lwIP and the board's objects except its main loop
+ * (Makefile: TARGET_TESTS). The cmocka suites in tests/unit stay the host's full suites.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cw/cw_arena.h"
+#include "cw/cw_err.h"
+#include "cw/cw_pem.h"
+#include "cw/cw_time.h"
+#include "cw/cw_url.h"
+#include "target_board.h"
+
+#include "mbedtls/x509_crt.h"
+
+static unsigned failures;
+static unsigned checks;
+
+static void say(const char *s)
+{
+    board_uart_puts(s);
+    board_uart_puts("\r\n");
+}
+
+#define CHECK(cond)                                                                                 \
+    do {                                                                                            \
+        checks++;                                                                                   \
+        if (!(cond)) {                                                                              \
+            char line_[160];                                                                        \
+            failures++;                                                                             \
+            (void)snprintf(line_, sizeof line_, "FAIL %s:%d: %s", __FILE__, __LINE__, #cond);       \
+            say(line_);                                                                             \
+        }                                                                                           \
+    } while (0)
+
+/* ---- cw_time: 64-bit seconds, leap years, dates past 2038 -------------------------------------- */
+
+static void test_time(void)
+{
+    /* known answers from `date -u -d @N` */
+    static const struct {
+        int64_t utc;
+        const char *text;
+    } cases[] = {
+        {0, "1970-01-01T00:00:00Z"},
+        {951782400, "2000-02-29T00:00:00Z"},
+        {2147483647, "2038-01-19T03:14:07Z"},
+        {2147483648, "2038-01-19T03:14:08Z"},
+        {4107542399, "2100-02-28T23:59:59Z"},
+        {4107542400, "2100-03-01T00:00:00Z"},
+        {1795564800, "2026-11-25T00:00:00Z"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[24];
+        cw_tm_t tm;
+        cw_time_format(cases[i].utc, text, sizeof text);
+        CHECK(strcmp(text, cases[i].text) == 0);
+        cw_time_split(cases[i].utc, &tm);
+        CHECK(cw_time_join(&tm) == cases[i].utc);
+    }
+}
+
+/* ---- cw_err: the one table ------------------------------------------------------------------ */
+
+static void test_err(void)
+{
+    char line[160];
+    CHECK(strcmp(cw_err_name(CW_OK), "OK") == 0);
+    CHECK(strcmp(cw_err_name(CW_ERR_NO_TOKEN), "NO_TOKEN") == 0);
+    CHECK(strcmp(cw_err_text(CW_ERR_NO_TOKEN), "No PKCS#11 token is available on this board.") == 0);
+    CHECK(cw_err_format(CW_ERR_URL_USERINFO, line, sizeof line) > 0);
+    CHECK(strstr(line, "URL_USERINFO") != NULL);
+}
+
+/* ---- cw_url ------------------------------------------------------------------------------------ */
+
+static void test_url(void)
+{
+    static cw_url_t u; /* large bounds: not on the stack */
+    const char *t = "http://10.0.2.2:8080/scep?operation=GetCACaps#frag";
+    CHECK(cw_url_parse(t, strlen(t), &u) == CW_OK);
+    CHECK(u.scheme == CW_URL_HTTP && u.host_is_ipv4 && u.port == 8080);
+    CHECK(strcmp(u.host, "10.0.2.2") == 0);
+    CHECK(strcmp(u.path, "/scep?operation=GetCACaps") == 0);
+    t = "HTTPS://ca.example.com";
+    CHECK(cw_url_parse(t, strlen(t), &u) == CW_OK);
+    CHECK(u.scheme == CW_URL_HTTPS && !u.host_is_ipv4 && u.port == 443 && strcmp(u.path, "/") == 0);
+    t = "http://user:pw@ca.example.com/";
+    CHECK(cw_url_parse(t, strlen(t), &u) == CW_ERR_URL_USERINFO);
+    t = "http://ca.example.com:65536/";
+    CHECK(cw_url_parse(t, strlen(t), &u) == CW_ERR_URL_MALFORMED);
+}
+
+/* ---- cw_pem and mbedTLS on the arena: write, read back, parse and verify a certificate ---------- */
+
+/* A self-signed P-256 certificate made for this test on 2026-11-25 with
+ * `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -subj "/CN=certwiz target test/O=certwiz"`. */
+static const uint8_t cert_der[] = {
+    0x30, 0x82, 0x01, 0xb4, 0x30, 0x82, 0x01, 0x5b, 0xa0, 0x03, 0x02, 0x01,
+    0x02, 0x02, 0x14, 0x7d, 0x43, 0xe9, 0x46, 0x92, 0x03, 0xd9, 0x75, 0xf7,
+    0x5a, 0x9e, 0x0b, 0xf9, 0xb3, 0xc2, 0xf3, 0x4f, 0x13, 0x07, 0xb0, 0x30,
+    0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02, 0x30,
+    0x30, 0x31, 0x1c, 0x30, 0x1a, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x13,
+    0x63, 0x65, 0x72, 0x74, 0x77, 0x69, 0x7a, 0x20, 0x74, 0x61, 0x72, 0x67,
+    0x65, 0x74, 0x20, 0x74, 0x65, 0x73, 0x74, 0x31, 0x10, 0x30, 0x0e, 0x06,
+    0x03, 0x55, 0x04, 0x0a, 0x0c, 0x07, 0x63, 0x65, 0x72, 0x74, 0x77, 0x69,
+    0x7a, 0x30, 0x1e, 0x17, 0x0d, 0x32, 0x36, 0x31, 0x31, 0x32, 0x35, 0x30,
+    0x37, 0x33, 0x35, 0x33, 0x31, 0x5a, 0x17, 0x0d, 0x33, 0x36, 0x31, 0x31,
+    0x32, 0x32, 0x30, 0x37, 0x33, 0x35, 0x33, 0x31, 0x5a, 0x30, 0x30, 0x31,
+    0x1c, 0x30, 0x1a, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x13, 0x63, 0x65,
+    0x72, 0x74, 0x77, 0x69, 0x7a, 0x20, 0x74, 0x61, 0x72, 0x67, 0x65, 0x74,
+    0x20, 0x74, 0x65, 0x73, 0x74, 0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55,
+    0x04, 0x0a, 0x0c, 0x07, 0x63, 0x65, 0x72, 0x74, 0x77, 0x69, 0x7a, 0x30,
+    0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+    0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42,
+    0x00, 0x04, 0xc0, 0x9a, 0x69, 0x8c, 0x35, 0xce, 0x6f, 0x4f, 0x87, 0xd3,
+    0xfd, 0x14, 0x7b, 0x08, 0x00, 0x08, 0x41, 0x2e, 0x8b, 0xbe, 0xa2, 0x10,
+    0x97, 0x70, 0xb7, 0xff, 0xa2, 0xf4, 0xde, 0x67, 0x9f, 0x71, 0xc3, 0xf9,
+    0x54, 0x86, 0x39, 0x58, 0xe6, 0x8e, 0xf4, 0x09, 0x58, 0xa5, 0x48, 0x80,
+    0x96, 0x1b, 0xb2, 0xdb, 0x6b, 0xda, 0x3d, 0x18, 0xe6, 0xa3, 0x80, 0xb3,
+    0x31, 0x14, 0xd9, 0x78, 0xbb, 0xee, 0xa3, 0x53, 0x30, 0x51, 0x30, 0x1d,
+    0x06, 0x03, 0x55, 0x1d, 0x0e, 0x04, 0x16, 0x04, 0x14, 0xcd, 0xcb, 0x1e,
+    0x4a, 0x3c, 0xde, 0x36, 0xe8, 0xe6, 0x2c, 0x50, 0xbb, 0x6f, 0x14, 0x66,
+    0x2d, 0xbd, 0x0a, 0x53, 0x76, 0x30, 0x1f, 0x06, 0x03, 0x55, 0x1d, 0x23,
+    0x04, 0x18, 0x30, 0x16, 0x80, 0x14, 0xcd, 0xcb, 0x1e, 0x4a, 0x3c, 0xde,
+    0x36, 0xe8, 0xe6, 0x2c, 0x50, 0xbb, 0x6f, 0x14, 0x66, 0x2d, 0xbd, 0x0a,
+    0x53, 0x76, 0x30, 0x0f, 0x06, 0x03, 0x55, 0x1d, 0x13, 0x01, 0x01, 0xff,
+    0x04, 0x05, 0x30, 0x03, 0x01, 0x01, 0xff, 0x30, 0x0a, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02, 0x03, 0x47, 0x00, 0x30, 0x44,
+    0x02, 0x20, 0x7d, 0x1f, 0x06, 0xfb, 0x73, 0xf9, 0x62, 0xb4, 0x71, 0xe1,
+    0xdf, 0xeb, 0x83, 0x12, 0x87, 0x6a, 0x9f, 0x7e, 0xd6, 0x60, 0x0d, 0xc0,
+    0xf6, 0x81, 0xeb, 0x7a, 0xfc, 0xa6, 0x09, 0x97, 0x8a, 0x84, 0x02, 0x20,
+    0x3e, 0x29, 0x01, 0xee, 0x23, 0x57, 0xbb, 0xf7, 0x76, 0x84, 0xe8, 0x28,
+    0xfb, 0x67, 0xad, 0x39, 0x9d, 0x28, 0xaf, 0x30, 0xb1, 0xa1, 0x89, 0x2c,
+    0xbd, 0x3a, 0xdd, 0x5e, 0x63, 0x4a, 0xfd, 0x45
+};
+
+static void test_pem_and_x509(void)
+{
+    static char pem[1024];
+    static uint8_t der[1024];
+    static cw_pem_reader_ctx r;
+    mbedtls_x509_crt crt;
+    size_t len = 0;
+    uint32_t flags = 0;
+
+    CHECK(cw_pem_write("CERTIFICATE", cert_der, sizeof cert_der, NULL, 0, &len) == CW_ERR_BUFFER_SMALL);
+    CHECK(len > sizeof cert_der && len <= sizeof pem);
+    CHECK(cw_pem_write("CERTIFICATE", cert_der, sizeof cert_der, pem, sizeof pem, &len) == CW_OK);
+    cw_pem_reader_init(&r, der, sizeof der);
+    for (char *line = pem; *line != '\0';) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - line) : strlen(line);
+        CHECK(cw_pem_reader_push_line(&r, line, n) == CW_OK);
+        line += n + (nl != NULL ? 1u : 0u);
+    }
+    CHECK(cw_pem_reader_finish(&r) == CW_OK);
+    CHECK(r.nblocks == 1 && r.blocks[0].len == sizeof cert_der);
+    CHECK(memcmp(der + r.blocks[0].off, cert_der, sizeof cert_der) == 0);
+
+    mbedtls_x509_crt_init(&crt);
+    CHECK(mbedtls_x509_crt_parse_der(&crt, der + r.blocks[0].off, r.blocks[0].len) == 0);
+    /* self-signed: its own trust anchor; ECDSA P-256 verification exercises the bignum code */
+    CHECK(mbedtls_x509_crt_verify(&crt, &crt, NULL, NULL, &flags, NULL, NULL) == 0);
+    CHECK(flags == 0);
+    mbedtls_x509_crt_free(&crt);
+}
+
+int main(void)
+{
+    cw_arena_stats_t a;
+    size_t stack_size;
+    size_t stack_high;
+    char line[160];
+
+    board_uart_init();
+    cw_arena_init();
+    say("certwiz on-target unit tests");
+    test_time();
+    test_err();
+    test_url();
+    test_pem_and_x509();
+
+    cw_arena_stats(&a);
+    CHECK(a.used == 0); /* every test leaves the arena empty */
+    board_stack_usage(&stack_size, &stack_high);
+    (void)snprintf(line, sizeof line, "stack high-water: %lu of %lu bytes", (unsigned long)stack_high,
+                   (unsigned long)stack_size);
+    say(line);
+    (void)snprintf(line, sizeof line, "arena high-water: %lu of %lu bytes in %lu blocks",
+                   (unsigned long)a.high_water, (unsigned long)a.size, (unsigned long)a.high_blocks);
+    say(line);
+    (void)snprintf(line, sizeof line, "%u checks, %u failed", checks, failures);
+    say(line);
+    board_semihost_exit(failures > 125u ? 125 : (int)failures);
+    return 0;
+}
