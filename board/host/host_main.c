@@ -262,3 +262,10 @@ int main(int argc, char **argv)
     }
     return 0;
 }
+
+int hal_board_stack_usage(size_t *size, size_t *high_water)
+{
+    (void)size;
+    (void)high_water;
+    return -1; /* a process: the OS owns the stack */
+}

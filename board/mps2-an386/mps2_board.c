@@ -49,3 +49,9 @@ unsigned int board_lwip_rand(void)
     s ^= s << 5;
     return (unsigned int)s;
 }
+
+int hal_board_stack_usage(size_t *size, size_t *high_water)
+{
+    board_stack_usage(size, high_water);
+    return 0;
+}

@@ -91,6 +91,14 @@ static cw_err cmd_mem(cw_console_ctx *con, int argc, char **argv)
     cw_console_printf(con, "arena: size %lu, in use %lu in %lu blocks, high-water %lu in %lu blocks",
                       (unsigned long)a.size, (unsigned long)a.used, (unsigned long)a.blocks,
                       (unsigned long)a.high_water, (unsigned long)a.high_blocks);
+    {
+        size_t stack_size = 0;
+        size_t stack_high = 0;
+        if (hal_board_stack_usage(&stack_size, &stack_high) == 0) {
+            cw_console_printf(con, "stack: size %lu, high-water %lu", (unsigned long)stack_size,
+                              (unsigned long)stack_high);
+        }
+    }
     cw_console_printf(con, "lwIP   %-16s %6s %6s %6s %6s", "pool", "size", "used", "high", "errors");
     print_pool(con, "HEAP (bytes)", &lwip_stats.mem);
     for (size_t i = 0; i < (size_t)MEMP_MAX; i++) {

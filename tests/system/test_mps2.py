@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import threading
+import re
 import time
 
 import pexpect
@@ -106,6 +107,11 @@ def test_mem_lists_arena_and_pools(board):
     assert out[-1] == "OK"
     assert out[0].startswith("arena: size 32768, in use 0")
     assert any(l.split()[:1] == ["PBUF_POOL"] for l in out), out
+    # the painted stack: size and the most ever used, a real figure (not zero, not all of it)
+    stack = [l for l in out if l.startswith("stack: size ")]
+    assert stack, out
+    size, high = (int(x) for x in re.match(r"stack: size (\d+), high-water (\d+)", stack[0]).groups())
+    assert size == 8192 and 0 < high < size
 
 
 def wait_dhcp(board, timeout=15):

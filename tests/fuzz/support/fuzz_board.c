@@ -90,3 +90,10 @@ const char *hal_net_describe(void)
 void hal_net_poll(void)
 {
 }
+
+int hal_board_stack_usage(size_t *size, size_t *high_water)
+{
+    (void)size;
+    (void)high_water;
+    return -1; /* a process: the OS owns the stack */
+}
