@@ -551,6 +551,11 @@ def test_nginx_length_and_chunked_on_one_kept_alive_connection(device, nginx):
     assert "content-type: application/pkix-cert" in out and "body: 1500 bytes" in out
     assert "transfer-encoding: chunked" in out and f"body: {17 * 300} bytes" in out
     assert "requests: 3 on 1 connection" in out
+    # nginx logs a request after it has sent the response, so the client may finish first:
+    # wait (bounded) for the third line rather than race it
+    deadline = time.monotonic() + 5
+    while len(nginx.log()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
     log = [l.split() for l in nginx.log()]
     assert [l[1:4] for l in log] == [["1", "200", "/small.txt"], ["2", "200", "/ca.cer"],
                                      ["3", "200", "/chunked/page.txt"]]
