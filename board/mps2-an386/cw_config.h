@@ -10,6 +10,24 @@
 /* The arena holds mbedTLS's X.509 parsing and verification (a chain of three certificates with
  * RSA-2048 or P-256 keys) and certwiz's short-lived scratch. The host board measures with 48 KiB;
  * `mem` shows the high-water mark after real use, which is the figure to size by. */
-#define CW_ARENA_SIZE (32u * 1024u)
+/* Sized for this board from measurements rather than the host board's generous bounds
+ * (docs/mps2-an386.md, "Memory"). Each is a cw_opts.h knob; the core is unchanged. */
+
+/* The whole offline story (three key pairs, CSRs, imports with chain checks) peaks at 10.5 KiB
+ * on the host board; the on-target tests at 1.2 KiB. */
+#define CW_ARENA_SIZE (16u * 1024u)
+
+/* `http get` is a diagnostic: a few KiB of body prove the path to the CA. */
+#define CW_NET_DIAG_BODY_MAX (4u * 1024u)
+
+/* A CA answer of leaf + intermediate + root with RSA-2048 keys is about 4 KiB of DER. */
+#define CW_PASTE_DER_MAX (6u * 1024u)
+#define CW_TRUST_DER_MAX (4u * 1024u)
+#define CW_CERT_DER_MAX (3u * 1024u)
+
+/* 16 names per certificate (the example's largest set derives 6). */
+#define CW_TOPO_DERIVED_SANS_MAX 16u
+#define CW_CSR_SAN_MAX 16u
+#define CW_TOPO_DERIVED_TEXT_MAX 1024u
 
 #endif /* CW_CONFIG_H */

@@ -39,9 +39,10 @@
  * lwIP at once, and the HTTP client copies each segment out in its receive callback, so in order
  * traffic holds one pbuf (measured high-water: 1). What can wait here: segments that arrive out
  * of order on a lossy network (TCP_QUEUE_OOSEQ), at most a receive window of TCP_WND / TCP_MSS =
- * 4, plus the frame being processed and an ARP, DHCP or DNS answer: 6. 8 keeps a margin; lwIP
- * checks that the pool can hold TCP_WND. */
-#define PBUF_POOL_SIZE 8
+ * 2, plus the frame being processed, an ARP, DHCP or DNS answer, and one spare: 5. lwIP checks
+ * that the pool can hold TCP_WND. (8 frames with a 4-segment window cost 6 KiB more RAM for no
+ * gain on answers of a few KiB.) */
+#define PBUF_POOL_SIZE 5
 #define PBUF_POOL_BUFSIZE 1536   /* one full Ethernet frame each (1514 bytes plus lwIP's offset) */
 /* PBUF_REF/ROM pbufs: the HTTP client's request head and POST body are sent without copying, one
  * such pbuf per queued segment: at most TCP_SND_QUEUELEN / 2 = 8 at a time; 16 for a second
@@ -103,9 +104,9 @@
 
 /* ---- TCP -------------------------------------------------------------------------------------- */
 #define TCP_MSS 1460             /* Ethernet MTU 1500 - 40 bytes of IPv4 and TCP headers */
-/* Receive window: 4 segments. A SCEP or ACME answer is a few KiB; a larger window would only
+/* Receive window: 2 segments. A SCEP or ACME answer is a few KiB; a larger window would only
  * need more PBUF_POOL for data the client copies out at once anyway. */
-#define TCP_WND (4 * TCP_MSS)
+#define TCP_WND (2 * TCP_MSS)
 /* Send buffer: 4 segments; a POST body larger than that is written as the server acknowledges. */
 #define TCP_SND_BUF (4 * TCP_MSS)
 /* pbufs queued for sending: with no-copy writes each segment takes two (header, payload), so

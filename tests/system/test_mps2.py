@@ -105,7 +105,7 @@ def test_status_names_the_missing_token(board):
 def test_mem_lists_arena_and_pools(board):
     out = board.cmd("mem")
     assert out[-1] == "OK"
-    assert out[0].startswith("arena: size 32768, in use 0")
+    assert out[0].startswith("arena: size 16384, in use 0")
     assert any(l.split()[:1] == ["PBUF_POOL"] for l in out), out
     # the painted stack: size and the most ever used, a real figure (not zero, not all of it)
     stack = [l for l in out if l.startswith("stack: size ")]
