@@ -175,6 +175,30 @@ cw_err cw_pem_reader_error(const cw_pem_reader_ctx *r)
     return r->state == CW_PEM_FAILED ? r->err : CW_OK;
 }
 
+size_t cw_pem_encode_line(const uint8_t *der, size_t len, char out[65])
+{
+    size_t o = 0;
+    if (len > CW_PEM_LINE_BYTES) {
+        len = CW_PEM_LINE_BYTES;
+    }
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t g = (uint32_t)der[i] << 16;
+        size_t n = len - i < 3 ? len - i : 3;
+        if (n > 1) {
+            g |= (uint32_t)der[i + 1] << 8;
+        }
+        if (n > 2) {
+            g |= der[i + 2];
+        }
+        out[o++] = b64_alphabet[(g >> 18) & 63u];
+        out[o++] = b64_alphabet[(g >> 12) & 63u];
+        out[o++] = n > 1 ? b64_alphabet[(g >> 6) & 63u] : '=';
+        out[o++] = n > 2 ? b64_alphabet[g & 63u] : '=';
+    }
+    out[o] = '\0';
+    return o;
+}
+
 cw_err cw_pem_write(const char *label, const uint8_t *der, size_t der_len, char *out, size_t cap,
                     size_t *len)
 {
@@ -184,7 +208,6 @@ cw_err cw_pem_write(const char *label, const uint8_t *der, size_t der_len, char 
     size_t need = strlen(PEM_BEGIN) + llen + strlen(PEM_DASHES) + 1u + b64 + lines +
                   strlen(PEM_END) + llen + strlen(PEM_DASHES) + 1u + 1u;
     size_t o = 0;
-    size_t col = 0;
 
     if (llen > CW_PEM_LABEL_MAX) {
         return CW_ERR_INVALID_ARG;
@@ -202,26 +225,12 @@ cw_err cw_pem_write(const char *label, const uint8_t *der, size_t der_len, char 
     PUT_STR(PEM_BEGIN);
     PUT_STR(label);
     PUT_STR(PEM_DASHES "\n");
-    for (size_t i = 0; i < der_len; i += 3) {
-        uint32_t g = (uint32_t)der[i] << 16;
-        size_t n = der_len - i < 3 ? der_len - i : 3;
-        if (n > 1) {
-            g |= (uint32_t)der[i + 1] << 8;
-        }
-        if (n > 2) {
-            g |= der[i + 2];
-        }
-        out[o++] = b64_alphabet[(g >> 18) & 63u];
-        out[o++] = b64_alphabet[(g >> 12) & 63u];
-        out[o++] = n > 1 ? b64_alphabet[(g >> 6) & 63u] : '=';
-        out[o++] = n > 2 ? b64_alphabet[g & 63u] : '=';
-        col += 4;
-        if (col == PEM_COLUMNS) {
-            out[o++] = '\n';
-            col = 0;
-        }
-    }
-    if (col != 0) {
+    for (size_t i = 0; i < der_len; i += CW_PEM_LINE_BYTES) {
+        size_t n = der_len - i < CW_PEM_LINE_BYTES ? der_len - i : CW_PEM_LINE_BYTES;
+        char line[65];
+        size_t ll = cw_pem_encode_line(der + i, n, line);
+        memcpy(out + o, line, ll);
+        o += ll;
         out[o++] = '\n';
     }
     PUT_STR(PEM_END);

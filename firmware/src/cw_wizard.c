@@ -41,8 +41,6 @@
 #define CA_LABEL_MAX (3u + CW_TOPO_NAME_MAX)
 /* Most objects of one kind looked at for one set or profile (certificates, keys). */
 #define SET_OBJECTS_MAX 8u
-/* A CSR as PEM: 4/3 of the DER plus a line end per 64 characters plus armour. */
-#define CSR_PEM_MAX (CW_CSR_DER_MAX / 3u * 4u + CW_CSR_DER_MAX / 48u + 80u)
 
 /* ---- state ------------------------------------------------------------------------------------- */
 
@@ -70,7 +68,6 @@ static union {
     } paste;
     struct {
         uint8_t csr[CW_CSR_DER_MAX];
-        char pem[CSR_PEM_MAX];
     } req;
 } work;
 
@@ -132,19 +129,16 @@ static void print_fingerprint(cw_console_ctx *con, const char *what, const uint8
     cw_console_printf(con, "%s SHA-256: %s", what, h);
 }
 
+/* Prints der as a PEM block, line by line: no buffer for the whole text. */
 static void print_pem(cw_console_ctx *con, const char *label, const uint8_t *der, size_t len)
 {
-    size_t n = 0;
-    if (cw_pem_write(label, der, len, work.req.pem, sizeof work.req.pem, &n) != CW_OK) {
-        cw_console_printf(con, "(too large to print)");
-        return;
-    }
-    for (char *line = work.req.pem; *line != '\0';) {
-        char *nl = strchr(line, '\n');
-        *nl = '\0';
+    char line[65];
+    cw_console_printf(con, "-----BEGIN %s-----", label);
+    for (size_t i = 0; i < len; i += CW_PEM_LINE_BYTES) {
+        (void)cw_pem_encode_line(der + i, len - i < CW_PEM_LINE_BYTES ? len - i : CW_PEM_LINE_BYTES, line);
         cw_console_printf(con, "%s", line);
-        line = nl + 1;
     }
+    cw_console_printf(con, "-----END %s-----", label);
 }
 
 static void print_time(char *out, size_t cap, int64_t t)

@@ -109,6 +109,34 @@ static void test_round_trip_every_length(void **state)
     }
 }
 
+/* Printing line by line (what the console does) gives exactly cw_pem_write's text. */
+static void test_line_by_line_equals_whole_block(void **state)
+{
+    (void)state;
+    uint8_t der[200];
+    char whole[512];
+    char pieces[512];
+    for (size_t i = 0; i < sizeof der; i++) {
+        der[i] = (uint8_t)(i * 91u + 7u);
+    }
+    for (size_t n = 1; n <= sizeof der; n++) {
+        size_t len;
+        size_t o = 0;
+        assert_int_equal(cw_pem_write("CERTIFICATE REQUEST", der, n, whole, sizeof whole, &len), CW_OK);
+        o += (size_t)sprintf(pieces + o, "-----BEGIN CERTIFICATE REQUEST-----\n");
+        for (size_t i = 0; i < n; i += CW_PEM_LINE_BYTES) {
+            char line[65];
+            size_t ll = cw_pem_encode_line(der + i, n - i < CW_PEM_LINE_BYTES ? n - i : CW_PEM_LINE_BYTES, line);
+            assert_int_equal(ll, strlen(line));
+            assert_true(ll <= 64);
+            o += (size_t)sprintf(pieces + o, "%s\n", line);
+        }
+        o += (size_t)sprintf(pieces + o, "-----END CERTIFICATE REQUEST-----\n");
+        assert_int_equal(o, len);
+        assert_string_equal(pieces, whole);
+    }
+}
+
 static void test_bundle_with_text_between_blocks(void **state)
 {
     (void)state;
@@ -210,6 +238,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_openssl_certificate_decodes_exactly),
         cmocka_unit_test(test_round_trip_every_length),
+        cmocka_unit_test(test_line_by_line_equals_whole_block),
         cmocka_unit_test(test_bundle_with_text_between_blocks),
         cmocka_unit_test(test_bad_input_is_named),
         cmocka_unit_test(test_error_sticks),

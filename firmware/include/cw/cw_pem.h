@@ -72,4 +72,13 @@ cw_err cw_pem_reader_error(const cw_pem_reader_ctx *r);
 cw_err cw_pem_write(const char *label, const uint8_t *der, size_t der_len, char *out, size_t cap,
                     size_t *len);
 
+/* DER bytes per PEM line: 48 bytes make the 64 base64 characters of one line. */
+#define CW_PEM_LINE_BYTES 48u
+
+/* Encodes der[0..len), len <= CW_PEM_LINE_BYTES, as one PEM line (base64, padded at the end of
+ * the data) into out, NUL-terminated; out holds 65 bytes. For printing a block line by line
+ * without buffering it: cw_pem_write's text is exactly "-----BEGIN label-----", these lines for
+ * successive 48-byte pieces, and "-----END label-----". Returns the line's length. */
+size_t cw_pem_encode_line(const uint8_t *der, size_t len, char out[65]);
+
 #endif /* CW_PEM_H */
