@@ -551,6 +551,20 @@ static cw_err complete_pair(cw_p11_ctx *ctx, CK_OBJECT_HANDLE priv, const char *
     return e;
 }
 
+/* The one private key matching m, completed with its public key; out zeroed on failure. */
+static cw_err find_pair(cw_p11_ctx *ctx, const cw_p11_match_t *m, const char *label, cw_p11_key *out)
+{
+    CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE;
+    cw_err e = find_one(ctx, m, &priv);
+    if (e == CW_OK) {
+        e = complete_pair(ctx, priv, label, out);
+    }
+    if (e != CW_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    return e;
+}
+
 cw_err cw_p11_key_find_by_id(cw_p11_ctx *ctx, const uint8_t *id, size_t id_len, cw_p11_key *out)
 {
     if (out == NULL || id == NULL) {
@@ -561,15 +575,7 @@ cw_err cw_p11_key_find_by_id(cw_p11_ctx *ctx, const uint8_t *id, size_t id_len, 
         return CW_ERR_TOO_LARGE;
     }
     cw_p11_match_t m = {.has_class = true, .cls = CKO_PRIVATE_KEY, .id = id, .id_len = id_len};
-    CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE;
-    cw_err e = find_one(ctx, &m, &priv);
-    if (e == CW_OK) {
-        e = complete_pair(ctx, priv, NULL, out);
-    }
-    if (e != CW_OK) {
-        memset(out, 0, sizeof *out);
-    }
-    return e;
+    return find_pair(ctx, &m, NULL, out);
 }
 
 cw_err cw_p11_key_find_by_label(cw_p11_ctx *ctx, const char *label, cw_p11_key *out)
@@ -579,15 +585,7 @@ cw_err cw_p11_key_find_by_label(cw_p11_ctx *ctx, const char *label, cw_p11_key *
     }
     memset(out, 0, sizeof *out);
     cw_p11_match_t m = {.has_class = true, .cls = CKO_PRIVATE_KEY, .label = label};
-    CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE;
-    cw_err e = find_one(ctx, &m, &priv);
-    if (e == CW_OK) {
-        e = complete_pair(ctx, priv, label, out);
-    }
-    if (e != CW_OK) {
-        memset(out, 0, sizeof *out);
-    }
-    return e;
+    return find_pair(ctx, &m, label, out);
 }
 
 /* ---- public key export ---------------------------------------------------------------------------- */

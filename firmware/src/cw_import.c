@@ -86,8 +86,7 @@ static cw_err collect_pkcs7(unsigned char *p, const unsigned char *end, cw_cert_
             cw_err e;
             /* CertificateChoices: only Certificate (a SEQUENCE); other choices are skipped */
             if (*p != (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) {
-                unsigned char tag = *p++;
-                (void)tag;
+                p++; /* the choice's tag */
                 if ((r = mbedtls_asn1_get_len(&p, set_end, &len)) != 0) {
                     return from_asn1(r);
                 }

@@ -1223,6 +1223,7 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
         set_cert_t c;
         cw_pending_t pend;
         char when[24];
+        bool have_derived = false;
 
         view_to_str(topo.t.roles[r].name, role, sizeof role);
         a = cw_role_table_find(&roles.t, role);
@@ -1238,8 +1239,9 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
         if (c.found) {
             size_t si;
             unsigned renew = CW_TOPO_DEFAULT_RENEW_PERCENT;
-            if (cw_topology_find_set(&topo.t, set, strlen(set), &si) == CW_OK &&
-                cw_topology_derive(&topo.t, si, &derived) == CW_OK) {
+            have_derived = cw_topology_find_set(&topo.t, set, strlen(set), &si) == CW_OK &&
+                           cw_topology_derive(&topo.t, si, &derived) == CW_OK;
+            if (have_derived) {
                 renew = derived.renew_percent;
             }
             int64_t life = c.sum.not_after - c.sum.not_before;
@@ -1263,9 +1265,7 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
             cw_console_printf(con, "  subject: %s", c.sum.subject);
             cw_console_printf(con, "  issuer: %s", c.sum.issuer);
             cw_console_printf(con, "  notAfter: %s", when);
-            size_t si;
-            if (cw_topology_find_set(&topo.t, set, strlen(set), &si) == CW_OK &&
-                cw_topology_derive(&topo.t, si, &derived) == CW_OK) {
+            if (have_derived) {
                 char sans[CW_CONSOLE_OUT_MAX - 10];
                 san_text(&derived, sans, sizeof sans);
                 cw_console_printf(con, "  SANs: %s", sans);
