@@ -99,7 +99,7 @@ static uint32_t now_ms(void)
 
 static size_t request_total(const cw_http_ctx *c)
 {
-    return c->head_len + c->body_len;
+    return c->head_len + c->tail_len + c->body_len;
 }
 
 /* Detaches the context from its pcb and ends the connection: gracefully when every request byte
@@ -167,6 +167,34 @@ static bool may_retry(const cw_http_ctx *c)
     return c->reused && !c->retried && c->rx_bytes == 0 && c->method == CW_HTTP_GET;
 }
 
+/* The request goes out in up to four pieces, in order: the head up to the end of the target
+ * given in the context, the caller's target tail, the rest of the head, the caller's body.
+ * Where the next byte to queue lies, and how many follow it in the same piece. */
+static void next_piece(const cw_http_ctx *c, const uint8_t **src, size_t *left)
+{
+    size_t at = c->queued;
+    if (at < c->head_split) {
+        *src = (const uint8_t *)c->head + at;
+        *left = c->head_split - at;
+        return;
+    }
+    at -= c->head_split;
+    if (at < c->tail_len) {
+        *src = (const uint8_t *)c->tail + at;
+        *left = c->tail_len - at;
+        return;
+    }
+    at -= c->tail_len;
+    if (at < c->head_len - c->head_split) {
+        *src = (const uint8_t *)c->head + c->head_split + at;
+        *left = c->head_len - c->head_split - at;
+        return;
+    }
+    at -= c->head_len - c->head_split;
+    *src = c->body + at;
+    *left = c->body_len - at;
+}
+
 static cw_err send_more(cw_http_ctx *c)
 {
     size_t total = request_total(c);
@@ -174,13 +202,7 @@ static cw_err send_more(cw_http_ctx *c)
     while (c->queued < total) {
         const uint8_t *src;
         size_t left;
-        if (c->queued < c->head_len) {
-            src = (const uint8_t *)c->head + c->queued;
-            left = c->head_len - c->queued;
-        } else {
-            src = c->body + (c->queued - c->head_len);
-            left = total - c->queued;
-        }
+        next_piece(c, &src, &left);
         size_t room = altcp_sndbuf(c->pcb);
         if (room == 0 || altcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN) {
             break; /* the sent callback calls again when the server has acknowledged some */
@@ -386,10 +408,16 @@ static cw_err build_head(cw_http_ctx *c, const cw_http_request_t *req, const cha
         return CW_ERR_HTTP_REQUEST_TOO_LARGE;
     }
     if (req->method == CW_HTTP_GET) {
-        n = snprintf(c->head, sizeof c->head,
-                     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: certwiz/" CW_VERSION
-                     "\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n",
-                     target, host_port);
+        /* the caller's target tail, if any, goes out after "GET <target>" */
+        n = snprintf(c->head, sizeof c->head, "GET %s", target);
+        if (n < 0 || (size_t)n >= sizeof c->head) {
+            return CW_ERR_HTTP_REQUEST_TOO_LARGE;
+        }
+        c->head_split = (size_t)n;
+        n += snprintf(c->head + n, sizeof c->head - (size_t)n,
+                      " HTTP/1.1\r\nHost: %s\r\nUser-Agent: certwiz/" CW_VERSION
+                      "\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n",
+                      host_port);
     } else {
         char ctype[CW_HTTP_CTYPE_MAX + 20] = "";
         if (req->content_type != NULL) {
@@ -398,6 +426,7 @@ static cw_err build_head(cw_http_ctx *c, const cw_http_request_t *req, const cha
                 return CW_ERR_HTTP_REQUEST_TOO_LARGE;
             }
         }
+        c->head_split = 0;
         n = snprintf(c->head, sizeof c->head,
                      "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: certwiz/" CW_VERSION
                      "\r\nAccept: */*\r\nConnection: keep-alive\r\n%sContent-Length: %lu\r\n\r\n",
@@ -408,6 +437,18 @@ static cw_err build_head(cw_http_ctx *c, const cw_http_request_t *req, const cha
     }
     c->head_len = (size_t)n;
     return CW_OK;
+}
+
+/* A target tail is sent as it is: visible ASCII only, so it cannot end the request line. */
+static bool tail_is_safe(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char u = (unsigned char)s[i];
+        if (u <= 0x20u || u >= 0x7fu) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static bool same_peer(const cw_http_ctx *c, const cw_url_t *url)
@@ -517,6 +558,12 @@ cw_err cw_http_request(cw_http_ctx *c, const cw_http_request_t *req, uint8_t *bo
     if (req->method == CW_HTTP_POST ? req->body_len > CW_HTTP_REQUEST_BODY_MAX : req->body_len != 0) {
         return req->method == CW_HTTP_POST ? CW_ERR_HTTP_REQUEST_TOO_LARGE : CW_ERR_INVALID_ARG;
     }
+    if (req->target_tail_len > 0 && (req->method != CW_HTTP_GET || !tail_is_safe(req->target_tail, req->target_tail_len))) {
+        return CW_ERR_INVALID_ARG;
+    }
+    if (req->target_tail_len > CW_HTTP_TARGET_TAIL_MAX) {
+        return CW_ERR_HTTP_REQUEST_TOO_LARGE;
+    }
 
     bool reuse = c->pcb != NULL && c->conn_reusable && same_peer(c, url);
     if (!reuse) {
@@ -533,6 +580,8 @@ cw_err cw_http_request(cw_http_ctx *c, const cw_http_request_t *req, uint8_t *bo
     c->method = req->method;
     c->body = req->body;
     c->body_len = req->body_len;
+    c->tail = req->target_tail_len > 0 ? req->target_tail : NULL;
+    c->tail_len = req->target_tail_len;
     c->events = 0;
     c->result = CW_OK;
     c->rx_bytes = 0;

@@ -170,6 +170,16 @@ cw_err cw_store_seq_write(cw_p11_ctx *p11, const char *kind, const uint8_t *valu
         total += (size_t)r_;                                                                       \
     } while (0)
 
+/* W for the inner part of a nested element: counts into inner. */
+#define W2(call)                                                                                   \
+    do {                                                                                           \
+        int r_ = (call);                                                                           \
+        if (r_ < 0) {                                                                              \
+            return r_ == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL ? CW_ERR_BUFFER_SMALL : CW_ERR_INTERNAL;   \
+        }                                                                                          \
+        inner += (size_t)r_;                                                                       \
+    } while (0)
+
 /* Reads a UTF8String of at most max bytes into out (NUL-terminated). */
 static cw_err get_name(unsigned char **p, const unsigned char *end, char *out, size_t max)
 {
@@ -292,6 +302,25 @@ cw_err cw_pending_encode(const cw_pending_t *pr, uint8_t *out, size_t cap, size_
     unsigned char *p = out + cap;
     size_t total = 0;
 
+    if (pr->online) {
+        /* online [0] IMPLICIT SEQUENCE { messageType, transactionId, signerKeyId OPTIONAL } */
+        size_t inner = 0;
+        size_t txid_len = strlen(pr->txid);
+        if (txid_len == 0 || txid_len > CW_PENDING_TXID_MAX) {
+            return CW_ERR_INVALID_ARG;
+        }
+        if (pr->held) {
+            W2(mbedtls_asn1_write_bool(&p, out, 1));
+        }
+        if (pr->signer_id_len > 0) {
+            W2(mbedtls_asn1_write_octet_string(&p, out, pr->signer_id, pr->signer_id_len));
+        }
+        W2(mbedtls_asn1_write_printable_string(&p, out, pr->txid, txid_len));
+        W2(mbedtls_asn1_write_int(&p, out, pr->msg_type));
+        W2(mbedtls_asn1_write_len(&p, out, inner));
+        W2(mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
+        total += inner;
+    }
     W(mbedtls_asn1_write_octet_string(&p, out, pr->csr, pr->csr_len));
     {
         /* created: a non-negative INTEGER of up to 8 bytes, minimal */
@@ -318,6 +347,36 @@ cw_err cw_pending_encode(const cw_pending_t *pr, uint8_t *out, size_t cap, size_
     return CW_OK;
 }
 
+/* The optional online part of a pending record, from p to the end of the record. */
+static cw_err decode_online(cw_pending_t *pr, unsigned char *p, const unsigned char *end)
+{
+    size_t len;
+    int type;
+
+    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0 ||
+        p + len != end || mbedtls_asn1_get_int(&p, end, &type) != 0 || (type != 17 && type != 19) ||
+        mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_PRINTABLE_STRING) != 0 || len == 0 ||
+        len > CW_PENDING_TXID_MAX) {
+        return CW_ERR_MALFORMED;
+    }
+    pr->online = true;
+    pr->msg_type = (uint8_t)type;
+    memcpy(pr->txid, p, len);
+    pr->txid[len] = '\0';
+    p += len;
+    if (p != end && *p == MBEDTLS_ASN1_OCTET_STRING && get_id(&p, end, pr->signer_id, &pr->signer_id_len) != CW_OK) {
+        return CW_ERR_MALFORMED;
+    }
+    if (p != end) {
+        int held = 0;
+        if (mbedtls_asn1_get_bool(&p, end, &held) != 0 || !held) {
+            return CW_ERR_MALFORMED; /* DER: a DEFAULT FALSE is left out, never written */
+        }
+        pr->held = true;
+    }
+    return p == end ? CW_OK : CW_ERR_MALFORMED;
+}
+
 cw_err cw_pending_decode(cw_pending_t *pr, const uint8_t *der, size_t len)
 {
     unsigned char *p = (unsigned char *)(uintptr_t)der;
@@ -337,12 +396,12 @@ cw_err cw_pending_decode(cw_pending_t *pr, const uint8_t *der, size_t len)
         pr->created = (int64_t)(((uint64_t)pr->created << 8) | p[i]);
     }
     p += ilen;
-    if (mbedtls_asn1_get_tag(&p, end, &pr->csr_len, MBEDTLS_ASN1_OCTET_STRING) != 0 || pr->csr_len == 0 ||
-        p + pr->csr_len != end) {
+    if (mbedtls_asn1_get_tag(&p, end, &pr->csr_len, MBEDTLS_ASN1_OCTET_STRING) != 0 || pr->csr_len == 0) {
         return CW_ERR_MALFORMED;
     }
     pr->csr = p;
-    return CW_OK;
+    p += pr->csr_len;
+    return p == end ? CW_OK : decode_online(pr, p, end);
 }
 
 static void pending_label(char *label, size_t cap, const char *set)
@@ -377,14 +436,25 @@ cw_err cw_pending_store(cw_p11_ctx *p11, const char *set, const cw_pending_t *pr
 {
     char label[CW_STORE_LABEL_MAX + 1];
     CK_OBJECT_HANDLE h;
+    CK_OBJECT_HANDLE old[4];
+    size_t nold = 0;
     size_t len = 0;
     cw_err e = cw_pending_encode(pr, scratch, cap, &len);
 
     if (e != CW_OK) {
         return e;
     }
+    /* Replace: the new record first, then the old ones. A cut in between leaves two records of
+     * the same request; either is a valid state of it, and the next store or remove tidies up. */
     pending_label(label, sizeof label, set);
-    return cw_p11_data_create(p11, CW_STORE_APPLICATION, label, false, scratch, len, &h);
+    e = find_records(p11, label, old, sizeof old / sizeof old[0], &nold);
+    if (e == CW_OK) {
+        e = cw_p11_data_create(p11, CW_STORE_APPLICATION, label, false, scratch, len, &h);
+    }
+    for (size_t i = 0; e == CW_OK && i < nold; i++) {
+        e = cw_p11_destroy(p11, old[i]);
+    }
+    return e;
 }
 
 cw_err cw_pending_remove(cw_p11_ctx *p11, const char *set)

@@ -113,6 +113,52 @@ static void test_pending_round_trip(void **state)
     }
 }
 
+/* An online (SCEP) request keeps messageType, transactionID and, for a renewal, the signing key;
+ * an offline record still decodes as before (no online part). */
+static void test_pending_online_round_trip(void **state)
+{
+    (void)state;
+    static const uint8_t csr[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+    cw_pending_t p = {.key_id = {0xAA}, .key_id_len = 1, .created = 7, .csr = csr, .csr_len = sizeof csr,
+                      .online = true, .msg_type = 19, .txid = "ABCDEF0123"};
+    cw_pending_t back;
+    uint8_t der[256];
+    size_t len = 0;
+
+    assert_int_equal(cw_pending_encode(&p, der, sizeof der, &len), CW_OK);
+    assert_int_equal(cw_pending_decode(&back, der, len), CW_OK);
+    assert_true(back.online);
+    assert_int_equal(back.msg_type, 19);
+    assert_string_equal(back.txid, "ABCDEF0123");
+    assert_int_equal(back.signer_id_len, 0);
+    assert_memory_equal(back.csr, csr, sizeof csr);
+
+    p.msg_type = 17;
+    p.signer_id[0] = 0x42;
+    p.signer_id_len = 20;
+    assert_int_equal(cw_pending_encode(&p, der, sizeof der, &len), CW_OK);
+    assert_int_equal(cw_pending_decode(&back, der, len), CW_OK);
+    assert_int_equal(back.msg_type, 17);
+    assert_int_equal(back.signer_id_len, 20);
+    assert_int_equal(back.signer_id[0], 0x42);
+    assert_false(back.held);
+    p.held = true;
+    assert_int_equal(cw_pending_encode(&p, der, sizeof der, &len), CW_OK);
+    assert_int_equal(cw_pending_decode(&back, der, len), CW_OK);
+    assert_true(back.held);
+    assert_int_equal(back.signer_id_len, 20);
+    for (size_t cut = 0; cut < len; cut++) {
+        assert_int_not_equal(cw_pending_decode(&back, der, cut), CW_OK);
+    }
+    /* an unknown messageType is refused */
+    p.msg_type = 20;
+    assert_int_equal(cw_pending_encode(&p, der, sizeof der, &len), CW_OK);
+    assert_int_equal(cw_pending_decode(&back, der, len), CW_ERR_MALFORMED);
+    /* an empty transactionID cannot be written */
+    p.txid[0] = '\0';
+    assert_int_equal(cw_pending_encode(&p, der, sizeof der, &len), CW_ERR_INVALID_ARG);
+}
+
 static void test_pending_in_the_token(void **state)
 {
     (void)state;
@@ -258,6 +304,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_role_table_round_trip),
         cmocka_unit_test(test_pending_round_trip),
+        cmocka_unit_test(test_pending_online_round_trip),
         cmocka_unit_test_setup_teardown(test_pending_in_the_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sequenced_write_replaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_generations_newer_wins, setup, teardown),

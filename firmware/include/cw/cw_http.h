@@ -129,6 +129,10 @@ typedef struct cw_http_request_t {
     const uint8_t *body;          /* POST: sent from here, NOT copied: must stay unchanged until
                                      cw_http_poll() has returned the request's result */
     size_t body_len;              /* at most CW_HTTP_REQUEST_BODY_MAX */
+    const char *target_tail;      /* GET: more of the target, sent right after it from here, NOT
+                                     copied (same lifetime as body): a SCEP GET's
+                                     percent-encoded message; visible ASCII only */
+    size_t target_tail_len;       /* at most CW_HTTP_TARGET_TAIL_MAX; 0: none */
 } cw_http_request_t;
 
 /* Progress events, collected as bitmask until cw_http_take_events() (docs/network.md). */
@@ -165,6 +169,9 @@ typedef struct cw_http_ctx {
     char host[CW_URL_HOST_MAX + 1];
     const uint8_t *body;
     size_t body_len;
+    const char *tail;                       /* the caller's target tail (GET), or NULL */
+    size_t tail_len;
+    size_t head_split;                      /* head bytes before the tail goes out */
     size_t head_len;
     size_t queued;                          /* request bytes handed to TCP */
     size_t acked;                           /* request bytes the server acknowledged */

@@ -259,6 +259,13 @@
 #define CW_HTTP_REQUEST_BODY_MAX (16u * 1024u)
 #endif
 
+/* Longest target tail a GET may send from the caller's memory (cw_http_request_t.target_tail):
+ * a SCEP PKIOperation by GET carries the whole pkiMessage, base64 and percent-encoded, in the
+ * query; twice the largest POST body covers the encoding's growth. */
+#ifndef CW_HTTP_TARGET_TAIL_MAX
+#define CW_HTTP_TARGET_TAIL_MAX (2u * CW_HTTP_REQUEST_BODY_MAX)
+#endif
+
 /* Time from the start of a request (name resolution included) to an established connection. */
 #ifndef CW_HTTP_CONNECT_TIMEOUT_MS
 #define CW_HTTP_CONNECT_TIMEOUT_MS 10000u

@@ -34,6 +34,9 @@
 /* "certwiz.pending." + a set name of up to CW_STORE_NAME_MAX */
 #define CW_STORE_LABEL_MAX (16u + CW_STORE_NAME_MAX)
 
+/* Longest SCEP transactionID kept in a pending record (hex SHA-256 of the key: 64). */
+#define CW_PENDING_TXID_MAX 64u
+
 /* Checks that a record's value is whole and meaningful; CW_OK if so. */
 typedef cw_err (*cw_store_validate_fn)(const uint8_t *value, size_t len, void *arg);
 
@@ -81,6 +84,15 @@ typedef struct cw_pending_t {
     int64_t created;                     /* UTC seconds, 0 if the clock was not set */
     const uint8_t *csr;                  /* the PKCS#10 request as sent: a view into the record */
     size_t csr_len;
+    /* An online (SCEP) request only; online false for an offline one. */
+    bool online;
+    uint8_t msg_type;                    /* what was sent: 19 PKCSReq or 17 RenewalReq */
+    char txid[CW_PENDING_TXID_MAX + 1];  /* the SCEP transactionID, printable */
+    uint8_t signer_id[CW_P11_KEY_ID_LEN];/* RenewalReq: the current certificate's key, which signs
+                                            the request and its polls and receives the reply */
+    size_t signer_id_len;                /* 0: the request's own key (PKCSReq) */
+    bool held;                           /* the CA answered PENDING: poll with CertPoll (else the
+                                            request may not have reached the CA: send it again) */
 } cw_pending_t;
 
 /* PendingRequest ::= SEQUENCE { version INTEGER (1), keyId OCTET STRING SIZE(1..20),
@@ -92,7 +104,8 @@ cw_err cw_pending_decode(cw_pending_t *p, const uint8_t *der, size_t len);
  * CW_ERR_NO_PENDING when there is none. */
 cw_err cw_pending_load(cw_p11_ctx *p11, const char *set, uint8_t *buf, size_t cap, cw_pending_t *p);
 
-/* Writes set's pending record (replacing none: a set has at most one). */
+/* Writes set's pending record, replacing the one there is (a set has at most one): the new
+ * record is created before the old one is removed. */
 cw_err cw_pending_store(cw_p11_ctx *p11, const char *set, const cw_pending_t *p, uint8_t *scratch, size_t cap);
 
 /* Removes set's pending record; CW_OK also when there was none. */
