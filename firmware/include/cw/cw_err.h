@@ -57,6 +57,29 @@
     X(UNKNOWN_PROFILE, 515, "The topology has no CA profile of that name.")                       \
     X(NO_CERTIFICATE, 516, "The set has no valid certificate to assign.")                         \
     X(PASTE_LABEL, 517, "The pasted PEM block has a label this command does not take.")          \
+    /* CMS and SCEP: 600..699 */                                                                  \
+    X(CMS_FORMAT, 600, "A CMS structure is malformed or uses a form certwiz does not read.")    \
+    X(CMS_ALGORITHM, 601, "The CMS message uses an algorithm certwiz does not support.")         \
+    X(CMS_SIGNATURE, 602, "The reply's signature does not verify with the CA's (or RA's) certificate.") \
+    X(CMS_DECRYPT, 603, "The reply's envelope does not decrypt with the set's key.")            \
+    X(CMS_NO_RECIPIENT, 604, "The envelope is not addressed to this key.")                      \
+    X(SCEP_MESSAGE_TYPE, 605, "The reply is not a SCEP CertRep.")                               \
+    X(SCEP_TRANSACTION, 606, "The reply's transactionID is not the request's.")                 \
+    X(SCEP_NONCE, 607, "The reply's recipientNonce is not the request's senderNonce.")          \
+    X(SCEP_STATUS, 608, "The reply's pkiStatus is missing or unknown.")                         \
+    X(SCEP_BAD_ALG, 610, "The CA refused the request: badAlg (unrecognised or unsupported algorithm).") \
+    X(SCEP_BAD_MESSAGE_CHECK, 611, "The CA refused the request: badMessageCheck (integrity check failed).") \
+    X(SCEP_BAD_REQUEST, 612, "The CA refused the request: badRequest (not permitted or not supported; a wrong challenge password looks like this).") \
+    X(SCEP_BAD_TIME, 613, "The CA refused the request: badTime (signingTime too far from the CA's clock).") \
+    X(SCEP_BAD_CERT_ID, 614, "The CA refused the request: badCertId (no certificate matches).")  \
+    X(SCEP_FAILURE, 615, "The CA refused the request without a failInfo certwiz knows.")        \
+    X(SCEP_PENDING, 616, "The CA has not decided yet; the request stays pending and is polled.") \
+    X(SCEP_CACERT, 617, "The GetCACert answer holds no usable CA certificate.")                 \
+    X(SCEP_NOT_AUTHENTICATED, 618, "The profile's CA is not authenticated yet; use ca auth first.") \
+    X(SCEP_NOT_SCEP, 619, "The set's CA profile does not use SCEP.")                            \
+    X(SCEP_NO_RENEWAL, 620, "The CA does not offer renewal (no Renewal capability).")           \
+    X(SCEP_CONTENT_TYPE, 621, "The SCEP server's answer has an unexpected content type.")       \
+    X(SCEP_CA_CHANGED, 622, "The CA certificate the server sends is not the one authenticated.") \
     /* token: 200..299 */                                                                         \
     X(NO_TOKEN, 200, "No PKCS#11 token is available on this board.")                             \
     X(NOT_LOGGED_IN, 201, "This command needs the token user login; use login first.")           \

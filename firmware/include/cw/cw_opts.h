@@ -259,6 +259,31 @@
 #define CW_HTTP_REQUEST_BODY_MAX (16u * 1024u)
 #endif
 
+/* SCEP (cw_enrol.c). A pkiMessage certwiz builds: an RSA-4096 key's CSR with every SAN a set
+ * derives, enveloped to an RSA-4096 CA, signed, with the signer certificate: about 6 KiB. */
+#ifndef CW_SCEP_MESSAGE_MAX
+#define CW_SCEP_MESSAGE_MAX (8u * 1024u)
+#endif
+
+/* A CertRep: the issued certificate (and any chain the CA adds) in a certs-only PKCS#7, enveloped
+ * and signed. micromdm's reply for an RSA-4096 CA is about 5 KiB; also bounds the decrypted
+ * PKCS#7. */
+#ifndef CW_SCEP_REPLY_MAX
+#define CW_SCEP_REPLY_MAX (12u * 1024u)
+#endif
+
+/* A GetCACert answer: the CA certificate, or a PKCS#7 with it and up to two RA certificates. */
+#ifndef CW_SCEP_CACERT_MAX
+#define CW_SCEP_CACERT_MAX (8u * 1024u)
+#endif
+
+/* The query of a GET PKIOperation: the message in base64 (4/3) with '+', '/' and '=' as %XX;
+ * those are about 1 in 32 base64 characters (so about 1.42 times the message); twice the
+ * message leaves room for any unlucky one. */
+#ifndef CW_SCEP_QUERY_MAX
+#define CW_SCEP_QUERY_MAX (2u * CW_SCEP_MESSAGE_MAX)
+#endif
+
 /* Longest target tail a GET may send from the caller's memory (cw_http_request_t.target_tail):
  * a SCEP PKIOperation by GET carries the whole pkiMessage, base64 and percent-encoded, in the
  * query; twice the largest POST body covers the encoding's growth. */
@@ -333,6 +358,25 @@
 #endif
 #if CW_TOPO_DERIVED_TEXT_MAX < 254u || CW_TOPO_DERIVED_TEXT_MAX > 65535u
 #error "CW_TOPO_DERIVED_TEXT_MAX must hold one 253-byte DNS name and its NUL, and fit 16 bits"
+#endif
+
+/* ---- CMS and SCEP messages (cw_cms.h, cw_scep_msg.h) ---------------------------------------- */
+
+/* Deepest nesting of indefinite-length BER elements the CMS reader follows. A SCEP reply nests
+ * ContentInfo > [0] > SignedData > encapContentInfo > [0] > OCTET STRING (6); a BER EnvelopedData
+ * inside adds as many again at most when read on its own. 8 takes both; deeper is refused. */
+#ifndef CW_CMS_BER_DEPTH_MAX
+#define CW_CMS_BER_DEPTH_MAX 8u
+#endif
+
+/* Most RecipientInfos an envelope may carry that are tried with the token key: one C_Decrypt
+ * each, so this bounds the token time a hostile reply can cost. SCEP replies carry one. */
+#ifndef CW_CMS_RECIPIENTS_MAX
+#define CW_CMS_RECIPIENTS_MAX 4u
+#endif
+
+#if CW_CMS_BER_DEPTH_MAX < 2u || CW_CMS_RECIPIENTS_MAX < 1u
+#error "CW_CMS_BER_DEPTH_MAX must be at least 2 and CW_CMS_RECIPIENTS_MAX at least 1"
 #endif
 
 #endif /* CW_OPTS_H */
