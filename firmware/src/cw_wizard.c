@@ -8,14 +8,17 @@
  *   records                 cw_store.h (topology, roles, pending.<set>)
  *
  * The console runs one command at a time, so the large buffers below are shared through one
- * static union; nothing of it survives a command.
+ * static union; nothing of it survives a command. Online enrolment (cw_enrol.c) uses the
+ * helpers of cw_wizard_int.h and buffers of its own.
  */
 #include "cw/cw_wizard.h"
+#include "cw_wizard_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "cw/cw_csr.h"
+#include "cw/cw_enrol.h"
 #include "cw/cw_fault.h"
 #include "cw/cw_import.h"
 #include "cw/cw_opts.h"
@@ -96,7 +99,7 @@ static cw_err need_topology(void)
     return topo.loaded ? CW_OK : CW_ERR_NO_TOPOLOGY;
 }
 
-static cw_err find_set(const char *name, size_t *index)
+cw_err cw_wizard_find_set(const char *name, size_t *index)
 {
     cw_err e = need_topology();
     if (e == CW_OK && cw_topology_find_set(&topo.t, name, strlen(name), index) != CW_OK) {
@@ -105,14 +108,14 @@ static cw_err find_set(const char *name, size_t *index)
     return e;
 }
 
-static void view_to_str(cw_topo_view_t v, char *out, size_t cap)
+void cw_wizard_view_str(cw_topo_view_t v, char *out, size_t cap)
 {
     size_t n = v.len < cap - 1 ? v.len : cap - 1;
     memcpy(out, cw_topo_chars(&topo.t, v), n);
     out[n] = '\0';
 }
 
-static void hex(const uint8_t *v, size_t n, char *out)
+void cw_wizard_hex(const uint8_t *v, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -122,10 +125,10 @@ static void hex(const uint8_t *v, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static void print_fingerprint(cw_console_ctx *con, const char *what, const uint8_t sha256[32])
+void cw_wizard_print_fingerprint(cw_console_ctx *con, const char *what, const uint8_t sha256[32])
 {
     char h[65];
-    hex(sha256, 32, h);
+    cw_wizard_hex(sha256, 32, h);
     cw_console_printf(con, "%s SHA-256: %s", what, h);
 }
 
@@ -141,7 +144,7 @@ static void print_pem(cw_console_ctx *con, const char *label, const uint8_t *der
     cw_console_printf(con, "-----END %s-----", label);
 }
 
-static void print_time(char *out, size_t cap, int64_t t)
+void cw_wizard_time_text(char *out, size_t cap, int64_t t)
 {
     if (t <= 0) {
         (void)snprintf(out, cap, "unknown");
@@ -197,7 +200,7 @@ static cw_err read_cert(CK_OBJECT_HANDLE h, uint8_t *buf, size_t cap, size_t *le
 }
 
 /* The CA certificates stored for a profile, collected into list (values in work.paste.trust). */
-static cw_err load_trust(const char *profile, cw_cert_list_t *list)
+cw_err cw_wizard_load_trust(const char *profile, cw_cert_list_t *list)
 {
     char label[CA_LABEL_MAX + 1];
     CK_OBJECT_HANDLE h[SET_OBJECTS_MAX];
@@ -265,6 +268,54 @@ static cw_err set_certificate(const char *set, const uint8_t *id, size_t id_len,
     return e;
 }
 
+const cw_topology *cw_wizard_topology(void)
+{
+    return topo.loaded ? &topo.t : NULL;
+}
+
+bool cw_wizard_set_has_valid_cert(const char *set, int64_t now)
+{
+    set_cert_t c;
+    return set_certificate(set, NULL, 0, &c) == CW_OK && c.found && now > 0 && now >= c.sum.not_before &&
+           now <= c.sum.not_after;
+}
+
+cw_err cw_wizard_set_cert_der(const char *set, uint8_t *buf, size_t cap, size_t *len, uint8_t *id, size_t *id_len)
+{
+    const cw_topology *t = cw_wizard_topology();
+    const cw_role_assignment_t *a = NULL;
+    CK_OBJECT_HANDLE h[SET_OBJECTS_MAX];
+    size_t n = 0;
+    cw_err e;
+
+    /* the certificate the set's roles use */
+    for (size_t i = 0; t != NULL && i < roles.t.n && a == NULL; i++) {
+        if (strcmp(roles.t.a[i].set, set) == 0) {
+            a = &roles.t.a[i];
+        }
+    }
+    if (a == NULL) {
+        return CW_ERR_NO_CERTIFICATE;
+    }
+    e = find_certs(set, CW_P11_CERT_CATEGORY_USER, h, SET_OBJECTS_MAX, &n);
+    for (size_t i = 0; e == CW_OK && i < n; i++) {
+        e = read_cert(h[i], buf, cap, len, id, id_len);
+        if (e == CW_OK && *id_len == a->cert_id_len && memcmp(id, a->cert_id, *id_len) == 0) {
+            return CW_OK;
+        }
+    }
+    return e != CW_OK ? e : CW_ERR_NO_CERTIFICATE;
+}
+
+cw_err cw_wizard_store_ca(const char *profile, const cw_der_t *cert)
+{
+    char label[CA_LABEL_MAX + 1];
+    CK_OBJECT_HANDLE h;
+    (void)snprintf(label, sizeof label, CA_LABEL_PREFIX "%s", profile);
+    return cw_p11_cert_create(cw_token_session(), cert->p, cert->len, label, NULL, 0, CW_P11_CERT_CATEGORY_AUTHORITY,
+                              &h);
+}
+
 /* ---- role table ------------------------------------------------------------------------------ */
 
 static cw_err roles_valid(const uint8_t *v, size_t len, void *arg)
@@ -296,7 +347,7 @@ static cw_err assign_set_roles(size_t set_index, const char *set, const uint8_t 
     next = roles.t;
     for (size_t r = s->first_role; r < (size_t)s->first_role + s->role_count; r++) {
         char role[CW_TOPO_NAME_MAX + 1];
-        view_to_str(topo.t.roles[r].name, role, sizeof role);
+        cw_wizard_view_str(topo.t.roles[r].name, role, sizeof role);
         cw_err e = cw_role_table_assign(&next, role, set, id, id_len);
         if (e != CW_OK) {
             return e;
@@ -320,7 +371,7 @@ static bool id_in_roles(const uint8_t *id, size_t id_len)
 /* Removes the set's certificates and key pairs that no role uses, that are not the pending
  * request's, and that are not the set's newest certificate. Keys need the login; without it only
  * certificates are looked at. */
-static void prune_set(const char *set)
+void cw_wizard_prune(const char *set)
 {
     cw_p11_ctx *p11 = cw_token_session();
     CK_OBJECT_HANDLE h[SET_OBJECTS_MAX];
@@ -329,6 +380,11 @@ static void prune_set(const char *set)
     bool pending = cw_pending_load(p11, set, record, sizeof record, &pend) == CW_OK;
     size_t n = 0;
 
+    bool set_in_roles = false;
+
+    for (size_t i = 0; i < roles.t.n; i++) {
+        set_in_roles = set_in_roles || strcmp(roles.t.a[i].set, set) == 0;
+    }
     (void)set_certificate(set, NULL, 0, &newest);
     if (find_certs(set, CW_P11_CERT_CATEGORY_USER, h, SET_OBJECTS_MAX, &n) == CW_OK) {
         for (size_t i = 0; i < n; i++) {
@@ -337,7 +393,10 @@ static void prune_set(const char *set)
             if (cw_p11_read_attr(p11, h[i], CKA_ID, id, sizeof id, &id_len) != CW_OK) {
                 continue;
             }
-            bool keep = id_in_roles(id, id_len) || (newest.found && newest.id_len == id_len &&
+            /* the newest is kept for a set no role uses yet ("issued"); once roles use one of
+             * the set's certificates, the others go (a renewal's old one, even when both have
+             * the same notBefore second) */
+            bool keep = id_in_roles(id, id_len) || (!set_in_roles && newest.found && newest.id_len == id_len &&
                                                     memcmp(newest.id, id, id_len) == 0);
             if (!keep) {
                 (void)cw_p11_destroy(p11, h[i]);
@@ -386,8 +445,8 @@ void cw_wizard_after_login(void)
     }
     for (size_t i = 0; i < cw_topology_set_count(&topo.t); i++) {
         char set[CW_TOPO_NAME_MAX + 1];
-        view_to_str(topo.t.sets[i].name, set, sizeof set);
-        prune_set(set);
+        cw_wizard_view_str(topo.t.sets[i].name, set, sizeof set);
+        cw_wizard_prune(set);
     }
 }
 
@@ -408,7 +467,7 @@ static void roll_forward(void)
         char set[CW_TOPO_NAME_MAX + 1];
         cw_pending_t pend;
         set_cert_t c;
-        view_to_str(topo.t.sets[i].name, set, sizeof set);
+        cw_wizard_view_str(topo.t.sets[i].name, set, sizeof set);
         if (cw_pending_load(p11, set, record, sizeof record, &pend) != CW_OK) {
             continue;
         }
@@ -417,7 +476,7 @@ static void roll_forward(void)
         }
         if (assign_set_roles(i, set, c.id, c.id_len) == CW_OK) {
             (void)cw_pending_remove(p11, set);
-            prune_set(set);
+            cw_wizard_prune(set);
         }
     }
 }
@@ -457,7 +516,7 @@ void cw_wizard_status_line(cw_console_ctx *con)
         return;
     }
     char host[CW_TOPO_DNS_NAME_MAX + 1];
-    view_to_str(topo.t.host, host, sizeof host);
+    cw_wizard_view_str(topo.t.host, host, sizeof host);
     cw_console_printf(con, "topology: %s, %lu sets, %lu roles (%lu assigned)", host,
                       (unsigned long)cw_topology_set_count(&topo.t), (unsigned long)cw_topology_role_count(&topo.t),
                       (unsigned long)roles.t.n);
@@ -617,15 +676,15 @@ static cw_err topology_show(cw_console_ctx *con)
     if (e != CW_OK) {
         return e;
     }
-    view_to_str(topo.t.host, host, sizeof host);
-    view_to_str(topo.t.site, site, sizeof site);
+    cw_wizard_view_str(topo.t.host, host, sizeof host);
+    cw_wizard_view_str(topo.t.site, site, sizeof site);
     cw_console_printf(con, "appliance %s, site %s", host, site);
     for (size_t p = 0; p < cw_topology_profile_count(&topo.t); p++) {
         const cw_topo_profile_t *pr = &topo.t.profiles[p];
         char name[CW_TOPO_NAME_MAX + 1];
         char url[CW_TOPO_URL_MAX + 1];
-        view_to_str(pr->name, name, sizeof name);
-        view_to_str(pr->url, url, sizeof url);
+        cw_wizard_view_str(pr->name, name, sizeof name);
+        cw_wizard_view_str(pr->url, url, sizeof url);
         cw_console_printf(con, "CA profile %s: %s%s%s%s", name, cw_topology_protocol_name((cw_topo_protocol)pr->protocol),
                           url[0] ? " " : "", url, pr->fingerprint.len ? ", CA fingerprint pinned" : "");
     }
@@ -642,8 +701,8 @@ static cw_err topology_show(cw_console_ctx *con)
         if (cw_topology_derive(&topo.t, s, &derived) != CW_OK) {
             return CW_ERR_INTERNAL;
         }
-        view_to_str(set->name, name, sizeof name);
-        view_to_str(topo.t.profiles[derived.profile].name, profile, sizeof profile);
+        cw_wizard_view_str(set->name, name, sizeof name);
+        cw_wizard_view_str(topo.t.profiles[derived.profile].name, profile, sizeof profile);
         if (cw_topology_subject_format(&derived, subject, sizeof subject, &len) != CW_OK) {
             strcpy(subject, "(too long to show)");
         }
@@ -651,7 +710,7 @@ static cw_err topology_show(cw_console_ctx *con)
         rl[0] = '\0';
         for (size_t r = set->first_role; r < (size_t)set->first_role + set->role_count; r++) {
             char role[CW_TOPO_NAME_MAX + 1];
-            view_to_str(topo.t.roles[r].name, role, sizeof role);
+            cw_wizard_view_str(topo.t.roles[r].name, role, sizeof role);
             int w = snprintf(rl + o, sizeof rl - o, "%s%s", o ? ", " : "", role);
             if (w > 0 && (size_t)w < sizeof rl - o) {
                 o += (size_t)w;
@@ -698,7 +757,7 @@ static unsigned eku_bits(unsigned topo_eku)
            ((topo_eku & CW_TOPO_EKU_CLIENT_AUTH) ? CW_EKU_CLIENT_AUTH : 0u);
 }
 
-static void fill_csr_request(const cw_topology_derived *d, cw_csr_req_t *r)
+void cw_wizard_csr_request(const cw_topology_derived *d, cw_csr_req_t *r)
 {
     memset(r, 0, sizeof *r);
     r->dn[CW_DN_C] = d->country;
@@ -735,7 +794,7 @@ static cw_err make_request(cw_console_ctx *con, const char *challenge, size_t ch
     char id[2 * CW_P11_KEY_ID_LEN + 1];
     cw_err e;
 
-    fill_csr_request(&derived, &r);
+    cw_wizard_csr_request(&derived, &r);
     r.challenge = challenge;
     r.challenge_len = challenge_len;
 
@@ -745,7 +804,7 @@ static cw_err make_request(cw_console_ctx *con, const char *challenge, size_t ch
     if (e != CW_OK) {
         return e;
     }
-    hex(key.id, key.id_len, id);
+    cw_wizard_hex(key.id, key.id_len, id);
     cw_console_printf(con, "key pair generated in %lu ms, id %s", (unsigned long)(hal_clock_ms() - t0), id);
 
     e = cw_csr_encode(p11, &key, &r, work.req.csr, sizeof work.req.csr, &csr_len);
@@ -797,8 +856,8 @@ static cw_err print_pending(cw_console_ctx *con, const char *set)
     if (e != CW_OK) {
         return e;
     }
-    hex(pend.key_id, pend.key_id_len, id);
-    print_time(when, sizeof when, pend.created);
+    cw_wizard_hex(pend.key_id, pend.key_id_len, id);
+    cw_wizard_time_text(when, sizeof when, pend.created);
     cw_console_printf(con, "pending request for set %s, key id %s, made %s:", set, id, when);
     print_pem(con, "CERTIFICATE REQUEST", pend.csr, pend.csr_len);
     return CW_OK;
@@ -809,13 +868,16 @@ static cw_err cmd_request(cw_console_ctx *con, int argc, char **argv)
     cw_pending_t pend;
     cw_err e;
 
+    if (argc == 3 && strcmp(argv[2], "online") == 0) {
+        return cw_enrol_cmd_request(con, argv[1]);
+    }
     if (argc < 3 || argc > 4 || strcmp(argv[2], "offline") != 0 ||
         (argc == 4 && strcmp(argv[3], "challenge") != 0)) {
         return CW_ERR_USAGE;
     }
     e = cw_token_need_login();
     if (e == CW_OK) {
-        e = find_set(argv[1], &req.set_index);
+        e = cw_wizard_find_set(argv[1], &req.set_index);
     }
     if (e != CW_OK) {
         return e;
@@ -845,7 +907,7 @@ static cw_err cmd_csr(cw_console_ctx *con, int argc, char **argv)
     if (argc != 2) {
         return CW_ERR_USAGE;
     }
-    e = find_set(argv[1], &i);
+    e = cw_wizard_find_set(argv[1], &i);
     return e != CW_OK ? e : print_pending(con, argv[1]);
 }
 
@@ -904,14 +966,14 @@ static cw_err read_csr_names(const uint8_t *csr_der, size_t len)
 
 /* Stores the CA certificates of the answer under the profile's label, skipping those stored
  * already (same DER). */
-static cw_err store_cas(const cw_import_result_t *res, const char *profile)
+static cw_err store_cas(const cw_cert_list_t *certs, const cw_import_result_t *res, const char *profile)
 {
     cw_p11_ctx *p11 = cw_token_session();
     char label[CA_LABEL_MAX + 1];
 
     (void)snprintf(label, sizeof label, CA_LABEL_PREFIX "%s", profile);
-    for (size_t i = 0; i < work.paste.certs.n; i++) {
-        const cw_der_t *c = &work.paste.certs.cert[i];
+    for (size_t i = 0; i < certs->n; i++) {
+        const cw_der_t *c = &certs->cert[i];
         bool known = false;
         CK_OBJECT_HANDLE h;
         if (!res->store_as_ca[i]) {
@@ -931,10 +993,9 @@ static cw_err store_cas(const cw_import_result_t *res, const char *profile)
     return CW_OK;
 }
 
-static cw_err import_done(cw_console_ctx *con)
+cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list_t *certs)
 {
     cw_p11_ctx *p11 = cw_token_session();
-    const char *set = paste.target;
     size_t set_index;
     cw_pending_t pend;
     cw_p11_key key;
@@ -948,12 +1009,9 @@ static cw_err import_done(cw_console_ctx *con)
     CK_OBJECT_HANDLE h;
     cw_err e;
 
-    e = paste_certificates();
+    e = cw_token_need_login();
     if (e == CW_OK) {
-        e = cw_token_need_login();
-    }
-    if (e == CW_OK) {
-        e = find_set(set, &set_index);
+        e = cw_wizard_find_set(set, &set_index);
     }
     if (e == CW_OK) {
         e = cw_topology_derive(&topo.t, set_index, &derived);
@@ -972,9 +1030,9 @@ static cw_err import_done(cw_console_ctx *con)
     if (e == CW_OK) {
         e = cw_p11_pubkey_spki(p11, &key, spki, sizeof spki, &spki_len);
     }
-    view_to_str(topo.t.profiles[derived.profile].name, profile, sizeof profile);
+    cw_wizard_view_str(topo.t.profiles[derived.profile].name, profile, sizeof profile);
     if (e == CW_OK) {
-        e = load_trust(profile, &work.paste.trusted);
+        e = cw_wizard_load_trust(profile, &work.paste.trusted);
     }
     if (e != CW_OK) {
         return e;
@@ -991,18 +1049,18 @@ static cw_err import_done(cw_console_ctx *con)
                 ? cw_topo_bytes(&topo.t, topo.t.profiles[derived.profile].fingerprint)
                 : NULL;
     x.trusted = &work.paste.trusted;
-    e = cw_import_check(&work.paste.certs, &x, &res);
+    e = cw_import_check(certs, &x, &res);
     if (e != CW_OK) {
         return e; /* nothing stored */
     }
     cw_console_printf(con, "certificate checked: key, names, validity, EKU and chain are right");
-    print_fingerprint(con, "root CA", res.root_sha256);
+    cw_wizard_print_fingerprint(con, "root CA", res.root_sha256);
 
     /* Store: CA certificates, the set's certificate, then the roles in one step. */
-    e = store_cas(&res, profile);
+    e = store_cas(certs, &res, profile);
     cw_fault_point("import:cas-stored");
     if (e == CW_OK) {
-        const cw_der_t *leaf = &work.paste.certs.cert[res.leaf];
+        const cw_der_t *leaf = &certs->cert[res.leaf];
         e = cw_p11_cert_create(p11, leaf->p, leaf->len, set, pend.key_id, pend.key_id_len,
                                CW_P11_CERT_CATEGORY_USER, &h);
     }
@@ -1016,19 +1074,25 @@ static cw_err import_done(cw_console_ctx *con)
     }
     cw_fault_point("import:assigned");
     (void)cw_pending_remove(p11, set);
-    (void)cw_import_summary(&work.paste.certs.cert[res.leaf], &sum);
-    print_time(when, sizeof when, sum.not_after);
+    (void)cw_import_summary(&certs->cert[res.leaf], &sum);
+    cw_wizard_time_text(when, sizeof when, sum.not_after);
     cw_console_printf(con, "stored for set %s: %s, valid until %s", set, sum.subject, when);
     {
         const cw_topo_set_t *s = &topo.t.sets[set_index];
         for (size_t r = s->first_role; r < (size_t)s->first_role + s->role_count; r++) {
             char role[CW_TOPO_NAME_MAX + 1];
-            view_to_str(topo.t.roles[r].name, role, sizeof role);
+            cw_wizard_view_str(topo.t.roles[r].name, role, sizeof role);
             cw_console_printf(con, "role %s assigned to set %s", role, set);
         }
     }
-    prune_set(set);
+    cw_wizard_prune(set);
     return CW_OK;
+}
+
+static cw_err import_done(cw_console_ctx *con)
+{
+    cw_err e = paste_certificates();
+    return e != CW_OK ? e : cw_wizard_accept(con, paste.target, &work.paste.certs);
 }
 
 static cw_err cmd_import(cw_console_ctx *con, int argc, char **argv)
@@ -1040,7 +1104,7 @@ static cw_err cmd_import(cw_console_ctx *con, int argc, char **argv)
     }
     e = cw_token_need_login();
     if (e == CW_OK) {
-        e = find_set(argv[1], &i);
+        e = cw_wizard_find_set(argv[1], &i);
     }
     if (e != CW_OK) {
         return e;
@@ -1053,9 +1117,7 @@ static cw_err cmd_import(cw_console_ctx *con, int argc, char **argv)
 
 static cw_err ca_import_done(cw_console_ctx *con)
 {
-    cw_p11_ctx *p11 = cw_token_session();
     const char *profile = paste.target;
-    char label[CA_LABEL_MAX + 1];
     size_t pi;
     const uint8_t *pin = NULL;
     size_t stored = 0;
@@ -1068,7 +1130,7 @@ static cw_err ca_import_done(cw_console_ctx *con)
         e = CW_ERR_UNKNOWN_PROFILE;
     }
     if (e == CW_OK) {
-        e = load_trust(profile, &work.paste.trusted);
+        e = cw_wizard_load_trust(profile, &work.paste.trusted);
     }
     if (e != CW_OK) {
         return e;
@@ -1118,18 +1180,16 @@ static cw_err ca_import_done(cw_console_ctx *con)
         cw_console_printf(con, "these CA certificates are stored already");
         return CW_OK;
     }
-    (void)snprintf(label, sizeof label, CA_LABEL_PREFIX "%s", profile);
     for (size_t i = work.paste.trusted.n - stored; i < work.paste.trusted.n; i++) {
-        CK_OBJECT_HANDLE h;
         cw_cert_summary_t s;
         const cw_der_t *c = &work.paste.trusted.cert[i];
-        e = cw_p11_cert_create(p11, c->p, c->len, label, NULL, 0, CW_P11_CERT_CATEGORY_AUTHORITY, &h);
+        e = cw_wizard_store_ca(profile, c);
         if (e != CW_OK) {
             return e;
         }
         (void)cw_import_summary(c, &s);
         cw_console_printf(con, "stored CA certificate for profile %s: %s", profile, s.subject);
-        print_fingerprint(con, "  ", s.sha256);
+        cw_wizard_print_fingerprint(con, "  ", s.sha256);
     }
     return CW_OK;
 }
@@ -1137,6 +1197,9 @@ static cw_err ca_import_done(cw_console_ctx *con)
 static cw_err cmd_ca(cw_console_ctx *con, int argc, char **argv)
 {
     cw_err e;
+    if (argc == 3 && strcmp(argv[1], "auth") == 0) {
+        return cw_enrol_cmd_ca_auth(con, argv[2]);
+    }
     if (argc != 3 || strcmp(argv[1], "import") != 0) {
         return CW_ERR_USAGE;
     }
@@ -1173,7 +1236,7 @@ static cw_err cmd_assign(cw_console_ctx *con, int argc, char **argv)
     }
     e = cw_token_need_login();
     if (e == CW_OK) {
-        e = find_set(argv[2], &set_index);
+        e = cw_wizard_find_set(argv[2], &set_index);
     }
     if (e == CW_OK && cw_topology_set_for_role(&topo.t, argv[1], strlen(argv[1]), &role_set) != CW_OK) {
         e = CW_ERR_UNKNOWN_ROLE;
@@ -1225,12 +1288,12 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
         char when[24];
         bool have_derived = false;
 
-        view_to_str(topo.t.roles[r].name, role, sizeof role);
+        cw_wizard_view_str(topo.t.roles[r].name, role, sizeof role);
         a = cw_role_table_find(&roles.t, role);
         if (a != NULL) {
             strcpy(set, a->set);
         } else {
-            view_to_str(topo.t.sets[topo.t.roles[r].set].name, set, sizeof set);
+            cw_wizard_view_str(topo.t.sets[topo.t.roles[r].set].name, set, sizeof set);
         }
         memset(&c, 0, sizeof c);
         if (a != NULL) {
@@ -1261,7 +1324,7 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
         }
         cw_console_printf(con, "role %s: set %s, %s", role, set, state);
         if (c.found) {
-            print_time(when, sizeof when, c.sum.not_after);
+            cw_wizard_time_text(when, sizeof when, c.sum.not_after);
             cw_console_printf(con, "  subject: %s", c.sum.subject);
             cw_console_printf(con, "  issuer: %s", c.sum.issuer);
             cw_console_printf(con, "  notAfter: %s", when);
@@ -1277,12 +1340,13 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
 
 static const cw_cmd_t wizard_cmds[] = {
     {"topology", "load|show", "load the topology (PEM paste; needs login) or show the derived sets", cmd_topology},
-    {"request", "<set> offline [challenge]", "new key pair in the token and a CSR for the set (needs login)",
-     cmd_request},
+    {"request", "<set> offline [challenge] | <set>|all online",
+     "new key pair in the token; a CSR to take to the CA, or enrolment over SCEP (needs login)", cmd_request},
     {"csr", "<set>", "print the set's pending CSR again", cmd_csr},
     {"import", "<set>", "paste the CA's answer for the set; checked, stored, roles assigned (needs login)",
      cmd_import},
-    {"ca", "import <profile>", "paste CA certificates to trust for a CA profile (needs login)", cmd_ca},
+    {"ca", "import|auth <profile>", "trust CA certificates: paste them, or fetch over SCEP and check (needs login)",
+     cmd_ca},
     {"assign", "<role> <set>", "point a role at a set's valid certificate (needs login)", cmd_assign},
     {"roles", "", "every role: set, state, subject, issuer, notAfter, SANs", cmd_roles},
 };

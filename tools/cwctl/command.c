@@ -370,7 +370,9 @@ static int cwctl_answer_secret(cwctl_session_ctx *s)
     size_t len = 0;
     int rc;
 
-    if (strstr(prompt, "PIN") != NULL && opts->pin_file != NULL) {
+    if (strstr(prompt, "Challenge") != NULL && opts->challenge_file != NULL) {
+        file = opts->challenge_file;
+    } else if (strstr(prompt, "PIN") != NULL && opts->pin_file != NULL) {
         file = opts->pin_file;
     } else if (opts->secret_file != NULL) {
         file = opts->secret_file;

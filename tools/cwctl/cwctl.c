@@ -23,6 +23,9 @@ static const char cwctl_usage_text[] =
     "usage: cwctl --port TTY [options] COMMAND [WORD...]\n"
     "       cwctl --port TTY [--speed N] shell\n"
     "       cwctl --port TTY request --set SET --offline [-o SET.csr]\n"
+    "       cwctl --port TTY [--challenge-file F] request --set SET|--all --online\n"
+    "       cwctl --port TTY [--challenge-file F] renew --set SET\n"
+    "       cwctl --port TTY ca auth --profile PROFILE [--yes]\n"
     "       cwctl --port TTY csr --set SET [-o SET.csr]\n"
     "       cwctl --port TTY import --set SET FILE\n"
     "       cwctl --port TTY ca import --profile PROFILE FILE\n"
@@ -38,6 +41,8 @@ static const char cwctl_usage_text[] =
     "  --speed N          bits per second (default 115200)\n"
     "  --timeout S        give up when the device sends nothing for S seconds (default 30)\n"
     "  --pin-file F       answer a hidden prompt that mentions PIN with the first line of F\n"
+    "  --challenge-file F answer a hidden prompt that mentions Challenge with the first\n"
+    "                     line of F (the CA's one-time or shared enrolment password)\n"
     "  --secret-file F    answer the other hidden prompts (and PIN ones without --pin-file)\n"
     "                     with the first line of F; without a file the secret is read from\n"
     "                     the terminal with echo off\n"
@@ -51,7 +56,10 @@ static const char cwctl_usage_text[] =
     "  -h, --help         show this help and exit\n"
     "  --version          show cwctl's version and exit\n"
     "\n"
-    "the wizard's forms: request and csr print the set's CSR (-o writes it to a file);\n"
+    "the wizard's forms: request --online enrols over SCEP (every set that needs it with\n"
+    "--all), renew rolls a set over to a new key and certificate, ca auth fetches and\n"
+    "checks the CA certificate (--yes accepts one the topology does not pin: compare its\n"
+    "fingerprint first); request --offline and csr print the set's CSR (-o writes it);\n"
     "import and ca import paste FILE, a certificate, PEM bundle or PKCS#7 (.p7b) in PEM\n"
     "or DER, and end the paste with quit; topology load pastes a blob cwctl compiled\n"
     "(DER or PEM). They need `login` first (with --pin-file).\n"
@@ -125,6 +133,7 @@ enum cwctl_opt_id {
     CWCTL_OPT_SPEED,
     CWCTL_OPT_TIMEOUT,
     CWCTL_OPT_PIN_FILE,
+    CWCTL_OPT_CHALLENGE_FILE,
     CWCTL_OPT_SECRET_FILE,
     CWCTL_OPT_INPUT,
     CWCTL_OPT_OUTPUT,
@@ -140,6 +149,7 @@ static const struct {
 } cwctl_value_opts[] = {
     {"port", 0, CWCTL_OPT_PORT},           {"speed", 0, CWCTL_OPT_SPEED},
     {"timeout", 0, CWCTL_OPT_TIMEOUT},     {"pin-file", 0, CWCTL_OPT_PIN_FILE},
+    {"challenge-file", 0, CWCTL_OPT_CHALLENGE_FILE},
     {"secret-file", 0, CWCTL_OPT_SECRET_FILE}, {"input", 0, CWCTL_OPT_INPUT},
     {"output", 'o', CWCTL_OPT_OUTPUT},     {"set", 0, CWCTL_OPT_SET},
     {"profile", 0, CWCTL_OPT_PROFILE},     {"paste", 0, CWCTL_OPT_PASTE},
@@ -179,6 +189,9 @@ static int cwctl_set_opt(cwctl_opts_t *opts, enum cwctl_opt_id id, const char *v
         break;
     case CWCTL_OPT_SECRET_FILE:
         opts->secret_file = value;
+        break;
+    case CWCTL_OPT_CHALLENGE_FILE:
+        opts->challenge_file = value;
         break;
     case CWCTL_OPT_INPUT:
         opts->input_file = value;
@@ -231,6 +244,18 @@ static int cwctl_parse(int argc, char **argv, cwctl_opts_t *opts)
         }
         if (strcmp(a, "--offline") == 0) {
             opts->offline = 1;
+            continue;
+        }
+        if (strcmp(a, "--online") == 0) {
+            opts->online = 1;
+            continue;
+        }
+        if (strcmp(a, "--all") == 0) {
+            opts->all_sets = 1;
+            continue;
+        }
+        if (strcmp(a, "--yes") == 0) {
+            opts->yes = 1;
             continue;
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

@@ -34,6 +34,7 @@ typedef struct cwctl_opts_t {
     double timeout_s;          /* > 0 */
     const char *pin_file;      /* NULL when not given */
     const char *secret_file;
+    const char *challenge_file; /* --challenge-file */
     const char *input_file;
     const char *output_file;
     char **words;              /* the command words, in order */
@@ -42,6 +43,9 @@ typedef struct cwctl_opts_t {
     const char *set_name;      /* --set */
     const char *profile_name;  /* --profile */
     int offline;               /* --offline */
+    int online;                /* --online */
+    int all_sets;              /* --all */
+    int yes;                   /* --yes: answer a yes/no prompt with yes */
     int paste_all;             /* send every line of the input at the first prompt (a paste) */
     int paste_quit;            /* ... then the line "quit" that ends a multi-block paste */
     int pem_only;              /* --output receives only the PEM blocks of the output */

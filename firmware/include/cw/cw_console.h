@@ -82,7 +82,8 @@ void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
 #endif
     ;
 
-/* Output: raw bytes, no line end added. */
+/* Output: raw bytes, no line end added. With con NULL (a task no operator waits for, such as a
+ * background poll) nothing is printed, by either function. */
 void cw_console_write(cw_console_ctx *con, const char *s, size_t len);
 
 /* Splits line in place into at most max words separated by spaces or tabs; returns the count, or
