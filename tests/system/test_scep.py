@@ -1,0 +1,371 @@
+"""Online enrolment over SCEP (issue 7) against the real micromdm scepserver 2.1.0 (Debian's
+`scep`), with the firmware in the server's private network namespace (as root; on loopback
+otherwise). Results are checked with openssl and pkcs11-tool on the real SoftHSM2 token.
+
+Where the real server cannot do what a test needs (answer PENDING, lose a connection, hide
+POSTPKIOperation), the ScepProxy of scep_fixture.py stands between device and server and says so:
+it stands in for a CA with manual approval, or a network that drops a request.
+"""
+import json
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import CWCTL, SOFTHSM_MODULE
+from scep_fixture import ScepProxy, ScepServer
+
+CHALLENGE = "s3cret-Challenge"
+
+
+def site(tmp, url, pin=None, sets=("web",), other_url=None):
+    """A topology with SCEP profile `lab` at url (poll every 10 s); sets ask for clientAuth, the
+    only EKU scepserver issues. other_url adds profile `gone` with a set `late` that uses it."""
+    profiles = [{"name": "lab", "protocol": "scep", "url": url, "pollSeconds": 10}]
+    if pin:
+        profiles[0]["caFingerprint"] = pin
+    doc = {
+        "version": 1,
+        "appliance": {"host": "edge01.example.com", "site": "lab", "addresses": ["10.0.2.15"]},
+        "subject": {"organization": "certwiz test", "country": "US"},
+        "domains": ["example.com"],
+        "caProfiles": profiles,
+        "sets": [{"name": s, "roles": [s.capitalize()], "caProfile": "lab", "eku": ["clientAuth"],
+                  "cn": f"{s}.{{domain}}"} for s in sets],
+    }
+    if other_url:
+        profiles.append({"name": "gone", "protocol": "scep", "url": other_url})
+        doc["sets"].append({"name": "late", "roles": ["Late"], "caProfile": "gone", "eku": ["clientAuth"],
+                            "cn": "late.{domain}"})
+    js = tmp / "site.json"
+    js.write_text(json.dumps(doc))
+    der = tmp / "site.der"
+    subprocess.run([str(CWCTL), "topology", "compile", str(js), "-o", str(der)], check=True)
+    return der
+
+
+def colon_fp(sha256_hex):
+    return ":".join(sha256_hex[i:i + 2] for i in range(0, 64, 2)).upper()
+
+
+class Edge:
+    """certwiz in the CA's namespace with a fresh token, logged in, a topology loaded."""
+
+    def __init__(self, ca, token, tmp):
+        self.ca, self.token, self.tmp = ca, token, tmp
+        self.challenge_file = tmp / "challenge"
+        self.challenge_file.write_text(CHALLENGE + "\n")
+        self.boot()
+
+    def boot(self):
+        self.dev = self.ca.start_device("--module", SOFTHSM_MODULE, "--token",
+                                        f"pkcs11:token={self.token.label}", env=self.token.env)
+        r = self.dev.cwctl("login", pin_file=self.token.pin_file)
+        assert r.returncode == 0, r.stderr
+
+    def cw(self, *args, challenge_file=None, extra=(), timeout=120):
+        ch = challenge_file or self.challenge_file
+        r = self.dev.cwctl(*args, extra=("--challenge-file", str(ch), *extra), timeout=timeout)
+        assert CHALLENGE not in r.stdout + r.stderr
+        return r
+
+    def load(self, der):
+        r = self.cw("topology", "load", str(der))
+        assert r.returncode == 0, r.stderr
+
+    def auth(self):
+        r = self.cw("ca", "auth", "--profile", "lab", "--yes")
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r
+
+    def stop(self):
+        rc, err = self.dev.stop()
+        assert rc == 0, err
+
+
+@pytest.fixture
+def lab(tmp_path, token):
+    """(ca, edge): an RSA-2048 scepserver and a device, topology pointing at the server."""
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca:
+        edge = Edge(ca, token, tmp_path)
+        edge.load(site(tmp_path, ca.device_url))
+        try:
+            yield ca, edge
+        finally:
+            edge.stop()
+
+
+def token_objects(token):
+    """(class, label, id) of every object in the token (pkcs11-tool -O, logged in)."""
+    out = token.tool("-O")
+    found = []
+    for block in re.split(r"\n(?=\S)", out):
+        kind = block.split(";")[0].split(" Object")[0].strip()
+        label = re.search(r"label:\s+'?([^'\n]*)'?", block)
+        oid = re.search(r"ID:\s+([0-9a-f]+)", block)
+        found.append((kind, label.group(1) if label else "", oid.group(1) if oid else ""))
+    return found
+
+
+def set_objects(token, name):
+    return sorted((k, i) for k, label, i in token_objects(token) if label == name)
+
+
+def check_issued(ca, token, tmp, name):
+    """The set's certificate is in the token beside its key, verifies with the CA, and its
+    public key is the token key's. Returns the CKA_ID."""
+    objs = set_objects(token, name)
+    ids = {i for _, i in objs}
+    assert len(ids) == 1, objs
+    kinds = sorted(k for k, _ in objs)
+    assert kinds == ["Certificate", "Private Key", "Public Key"], objs
+    cid = ids.pop()
+    cert = tmp / f"{name}.der"
+    token.tool("--read-object", "--type", "cert", "--id", cid, "-o", str(cert))
+    pem = subprocess.run(["openssl", "x509", "-inform", "DER", "-in", str(cert)], capture_output=True,
+                         text=True, check=True).stdout
+    (tmp / f"{name}.pem").write_text(pem)
+    r = subprocess.run(["openssl", "verify", "-CAfile", str(ca.ca_cert_path), "-purpose", "sslclient",
+                        str(tmp / f"{name}.pem")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    pub = tmp / f"{name}.pub.der"
+    token.tool("--read-object", "--type", "pubkey", "--id", cid, "-o", str(pub))
+    cert_spki = subprocess.run(["openssl", "x509", "-in", str(tmp / f"{name}.pem"), "-pubkey", "-noout"],
+                               capture_output=True, text=True, check=True).stdout
+    key_spki = subprocess.run(["openssl", "pkey", "-pubin", "-inform", "DER", "-in", str(pub)],
+                              capture_output=True, text=True, check=True).stdout
+    assert cert_spki == key_spki
+    return cid
+
+
+# ---- enrolment --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ca_bits", [2048, 4096])
+def test_enrol_set_against_scepserver(tmp_path, token, ca_bits):
+    with ScepServer(tmp_path / "scep", key_size=ca_bits, challenge=CHALLENGE) as ca:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, ca.device_url, pin=colon_fp(ca.ca_sha256)))
+            r = edge.auth()
+            assert "matches the fingerprint the topology pins" in r.stdout
+            r = edge.cw("request", "--set", "web", "--online")
+            assert r.returncode == 0, r.stdout + r.stderr
+            for step in ("CA capabilities read; using AES-128-CBC, SHA-256, POST", "key pair generated",
+                         "PKCSReq sent", "reply verified: SUCCESS", "certificate checked",
+                         "role Web assigned to set web", "set web: done in"):
+                assert step in r.stdout, (step, r.stdout)
+            check_issued(ca, token, tmp_path, "web")
+            roles = edge.cw("roles").stdout
+            assert "role Web: set web, assigned" in roles
+            assert "CN=web.example.com" in roles
+            # nothing is left pending, and the challenge is nowhere in the token
+            assert not [o for o in token_objects(token) if o[1].startswith("certwiz.pending")]
+        finally:
+            edge.stop()
+
+
+def test_wrong_challenge_is_refused_by_name_and_stores_nothing(lab, tmp_path, token):
+    ca, edge = lab
+    edge.auth()
+    before = token_objects(token)
+    bad = tmp_path / "bad"
+    bad.write_text("not-the-challenge\n")
+    r = edge.cw("request", "--set", "web", "--online", challenge_file=bad)
+    assert r.returncode == 1
+    assert "SCEP_BAD_REQUEST" in r.stderr
+    assert "the CA refused the request (SCEP_BAD_REQUEST); its key is removed" in r.stdout
+    assert token_objects(token) == before
+    assert "invalid challenge" in ca.server_log().lower()
+
+
+def test_no_enrolment_before_ca_auth(lab, token):
+    ca, edge = lab
+    r = edge.cw("request", "--set", "web", "--online")
+    assert r.returncode == 1 and "SCEP_NOT_AUTHENTICATED" in r.stderr
+    assert set_objects(token, "web") == []
+
+
+def test_pinned_fingerprint_mismatch_is_refused_before_any_request(tmp_path, token):
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, ScepProxy(ca) as proxy:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, proxy.device_url, pin=colon_fp("ab" * 32)))
+            r = edge.cw("ca", "auth", "--profile", "lab", "--yes")
+            assert r.returncode == 1 and "IMPORT_PIN_MISMATCH" in r.stderr
+            assert ca.ca_sha256.lower() in r.stdout.replace(":", "").lower()
+            r = edge.cw("request", "--set", "web", "--online")
+            assert r.returncode == 1 and "SCEP_NOT_AUTHENTICATED" in r.stderr
+            assert proxy.pki_requests() == []
+            assert [o for o in token_objects(token) if o[1] in ("web", "ca:lab")] == []
+        finally:
+            edge.stop()
+
+
+def test_unpinned_ca_needs_the_operators_yes(lab, tmp_path, token):
+    ca, edge = lab
+    no = tmp_path / "no"
+    no.write_text("no\n")
+    r = edge.cw("ca", "auth", "--profile", "lab", extra=("--input", str(no)))
+    assert r.returncode == 1 and "CANCELLED" in r.stderr
+    assert "Accept this CA certificate? (yes/no)" in r.stderr + r.stdout
+    assert [o for o in token_objects(token) if o[1] == "ca:lab"] == []
+    r = edge.auth()
+    assert "CA certificate stored and trusted for profile lab" in r.stdout
+    assert [o[0] for o in token_objects(token) if o[1] == "ca:lab"] == ["Certificate"]
+
+
+def test_get_when_post_is_not_offered(tmp_path, token):
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
+            ScepProxy(ca, no_post=True) as proxy:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, proxy.device_url))
+            edge.auth()
+            r = edge.cw("request", "--set", "web", "--online")
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert ", GET" in r.stdout
+            pki = proxy.pki_requests()
+            assert [(e["method"], e["message_type_name"]) for e in pki] == [("GET", "PKCSReq")]
+            check_issued(ca, token, tmp_path, "web")
+        finally:
+            edge.stop()
+
+
+# ---- failures on the way ----------------------------------------------------------------------
+
+def test_server_down_is_a_named_network_error_and_nothing_is_made(lab, token):
+    ca, edge = lab
+    edge.auth()
+    ca.stop()
+    r = edge.cw("request", "--set", "web", "--online")
+    assert r.returncode == 1 and "HTTP_REFUSED" in r.stderr
+    assert set_objects(token, "web") == []
+    ca.start()
+    r = edge.cw("request", "--set", "web", "--online")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_connection_lost_mid_way_leaves_the_request_pending_and_it_is_sent_again(tmp_path, token):
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
+            ScepProxy(ca, drop_after=1) as proxy:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, proxy.device_url))
+            edge.auth()
+            r = edge.cw("request", "--set", "web", "--online")
+            assert r.returncode == 1 and "HTTP_CLOSED" in r.stderr, r.stdout + r.stderr
+            assert "the request stays pending" in r.stdout
+            # consistent: the key and the pending record, no certificate, roles pending
+            assert sorted(k for k, _ in set_objects(token, "web")) == ["Private Key", "Public Key"]
+            pend = [o for o in token_objects(token) if o[1] == "certwiz.pending.web"]
+            assert len(pend) == 1
+            assert "role Web: set web, pending" in edge.cw("roles").stdout
+            # the challenge is not in the stored record
+            rec = tmp_path / "pending.der"
+            token.tool("--read-object", "--type", "data", "--label", "certwiz.pending.web", "-o", str(rec))
+            assert CHALLENGE.encode() not in rec.read_bytes()
+            r = edge.cw("request", "--set", "web", "--online")
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert "sending the unanswered request again" in r.stdout
+            pki = proxy.pki_requests()
+            assert len(pki) == 2 and pki[0]["transaction_id"] == pki[1]["transaction_id"]
+            check_issued(ca, token, tmp_path, "web")
+        finally:
+            edge.stop()
+
+
+def test_request_all_keeps_what_succeeded_when_a_later_set_fails(tmp_path, token):
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, ca.device_url, sets=("web", "vpn"),
+                           other_url="http://10.0.2.2:9/scep"))
+            edge.auth()
+            r = edge.cw("request", "--all", "--online")
+            assert r.returncode == 1 and "SCEP_NOT_AUTHENTICATED" in r.stderr
+            assert "summary: 2 enrolled, 0 pending, 1 failed" in r.stdout
+            for s in ("web", "vpn"):
+                check_issued(ca, token, tmp_path, s)
+            roles = edge.cw("roles").stdout
+            assert "role Web: set web, assigned" in roles and "role Vpn: set vpn, assigned" in roles
+            assert "role Late: set late, none" in roles
+            # a second run has nothing to do and asks for no challenge
+            r = edge.dev.cwctl("request", "all", "online")
+            assert "set web: has a valid certificate; skipped" in r.stdout
+        finally:
+            edge.stop()
+
+
+# ---- renewal ----------------------------------------------------------------------------------
+
+def test_renew_rolls_the_set_over_to_a_new_key_and_certificate(lab, tmp_path, token):
+    ca, edge = lab
+    edge.auth()
+    assert edge.cw("request", "--set", "web", "--online").returncode == 0
+    old = check_issued(ca, token, tmp_path, "web")
+    r = edge.cw("renew", "--set", "web")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "RenewalReq sent" in r.stdout
+    new = check_issued(ca, token, tmp_path, "web")
+    assert new != old
+    # the old certificate and key are gone; the roles use the new ones
+    assert all(i == new for _, i in set_objects(token, "web"))
+    keys = edge.cw("keys").stdout
+    assert new in keys and old not in keys
+
+
+# ---- PENDING -----------------------------------------------------------------------------------
+
+def test_pending_is_polled_on_request_and_completes(tmp_path, token):
+    """The proxy stands in for a CA with manual approval (the real server never answers
+    PENDING): two PENDING answers, then the real server's certificate."""
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
+            ScepProxy(ca, pending=2) as proxy:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, proxy.device_url))
+            edge.auth()
+            r = edge.cw("request", "--set", "web", "--online")
+            assert r.returncode == 1 and "SCEP_PENDING" in r.stderr
+            assert "the CA holds the request for approval (PENDING)" in r.stdout
+            assert re.search(r"scep: set web held by the CA; next poll in \d+ s", edge.cw("status").stdout)
+            # held: the next request polls, asking no challenge
+            r = edge.dev.cwctl("request", "web", "online")
+            assert "CertPoll sent" in r.stdout and "SCEP_PENDING" in r.stderr
+            r = edge.dev.cwctl("request", "web", "online")
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert [e["message_type_name"] for e in proxy.pki_requests()] == ["PKCSReq", "CertPoll", "CertPoll"]
+            check_issued(ca, token, tmp_path, "web")
+        finally:
+            edge.stop()
+
+
+def test_pending_survives_a_reboot_and_is_polled_in_the_background(tmp_path, token):
+    """The proxy stands in for a CA with manual approval: the first answer is PENDING. The device
+    reboots; after the login it polls by itself at the profile's interval (10 s)."""
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
+            ScepProxy(ca, pending=1) as proxy:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, proxy.device_url))
+            edge.auth()
+            r = edge.cw("request", "--set", "web", "--online")
+            assert "SCEP_PENDING" in r.stderr
+            edge.stop()
+            edge.boot()
+            assert "scep: set web held by the CA" in edge.cw("status").stdout
+            deadline = time.monotonic() + 45
+            roles = ""
+            while time.monotonic() < deadline:
+                roles = edge.cw("roles").stdout
+                if "role Web: set web, assigned" in roles:
+                    break
+                time.sleep(1)
+            assert "role Web: set web, assigned" in roles, roles
+            assert [e["message_type_name"] for e in proxy.pki_requests()] == ["PKCSReq", "CertPoll"]
+            check_issued(ca, token, tmp_path, "web")
+            assert "scep:" not in edge.cw("status").stdout
+        finally:
+            edge.stop()
