@@ -6,6 +6,16 @@
 # builds everything first. Leaves build/demo/env for looking at the token afterwards.
 set -eu
 
+# The SCEP CA (micromdm scepserver) has no listen-address option and binds every interface. As
+# root the demo re-runs itself in a private network namespace that has only `lo`; the firmware's
+# slirp network reaches that loopback as 10.0.2.2. Otherwise it runs on this machine's loopback.
+if [ "$(id -u)" = 0 ] && [ -z "${CW_DEMO_NETNS:-}" ] && command -v unshare > /dev/null; then
+  exec env CW_DEMO_NETNS=1 unshare --net sh "$0" "$@"
+fi
+if [ -n "${CW_DEMO_NETNS:-}" ]; then
+  ip link set lo up
+fi
+
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 build=${CW_BUILD:-$top/build/host}
@@ -37,6 +47,7 @@ pkcs11-tool --module "$PKCS11_MODULE" --token-label "$TOKEN_LABEL" --login --pin
   echo "USER_PIN='$USER_PIN'"
   echo "PKCS11_MODULE='$PKCS11_MODULE'"
   echo "CA_CERT='$demo/ca/ca.pem'"
+  echo "SCEP_CA_CERT='$demo/scep/depot/ca.pem'"
   echo "export SOFTHSM2_CONF"
 } > "$demo/env"
 
@@ -44,7 +55,8 @@ step "boot the firmware with its console on a pseudo-terminal"
 "$build/certwiz" --uart pty --pty-link "$demo/console" --module "$PKCS11_MODULE" \
   --token "pkcs11:token=$TOKEN_LABEL" > "$demo/certwiz.out" 2> "$demo/certwiz.err" &
 fw=$!
-trap 'kill $fw 2>/dev/null || true' EXIT
+scep_pid=
+trap 'kill $fw $scep_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
   [ -L "$demo/console" ] && break
   sleep 0.1
@@ -108,15 +120,65 @@ openssl req -new -x509 -newkey rsa:3072 -nodes -keyout "$ca/ca.key" -subj "/O=ce
 fp=$(openssl x509 -in "$ca/ca.pem" -outform DER | sha256sum | cut -c1-64)
 echo "demo CA SHA-256: $fp"
 
-step "compile the example topology on the PC (public-offline pinned to the demo CA) and load it"
+step "the online CA: micromdm scepserver (Debian's scep package), RSA-4096, challenge password"
+scep="$demo/scep"
+rm -rf "$scep"
+mkdir -p "$scep"
+if [ -n "${CW_DEMO_NETNS:-}" ]; then
+  scep_port=8080
+  echo "(in a private network namespace with only lo: nothing outside this demo can reach it)"
+else
+  scep_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  echo "note: not root, so no private network namespace: scepserver listens on every interface"
+  echo "      of this machine (port $scep_port) while the demo runs"
+fi
+(cd "$scep" && scepserver ca -init -depot "$scep/depot" -organization "certwiz demo" > /dev/null 2>&1)
+openssl rand -hex 12 > "$scep/challenge"
+scepserver -depot "$scep/depot" -port "$scep_port" -challenge "$(cat "$scep/challenge")" -allowrenew 0 \
+  > "$scep/scepserver.log" 2>&1 &
+scep_pid=$!
+for _ in $(seq 50); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$scep_port/scep?operation=GetCACaps', timeout=1)" \
+    > /dev/null 2>&1 && break
+  sleep 0.1
+done
+scep_fp=$(openssl x509 -in "$scep/depot/ca.pem" -outform DER | sha256sum | cut -c1-64)
+echo "SCEP CA SHA-256: $scep_fp"
+
+step "compile the example topology on the PC and load it"
+echo "Changes to docs/examples/edge-appliance.json for this lab: both CA profiles pinned to the demo's"
+echo "CAs; lab-scep at the demo's scepserver; set default asks for clientAuth only, because"
+echo "scepserver issues clientAuth-only certificates and certwiz refuses a certificate whose"
+echo "EKU does not cover what the set asks for (a real CA template would give serverAuth too)."
 fpc=$(echo "$fp" | tr a-f A-F | sed 's/../&:/g; s/:$//')
-sed "s/\"caFingerprint\": \"[0-9A-F:]*\"/\"caFingerprint\": \"$fpc\"/" docs/examples/edge-appliance.json \
-  > "$demo/site.json"
+scep_fpc=$(echo "$scep_fp" | tr a-f A-F | sed 's/../&:/g; s/:$//')
+python3 - "$fpc" "$scep_fpc" "$scep_port" > "$demo/site.json" <<'PYJSON'
+import json, sys
+doc = json.load(open("docs/examples/edge-appliance.json"))
+offline_fp, scep_fp, port = sys.argv[1:4]
+for p in doc["caProfiles"]:
+    if p["name"] == "public-offline":
+        p["caFingerprint"] = offline_fp
+    if p["name"] == "lab-scep":
+        p["caFingerprint"] = scep_fp
+        p["url"] = "http://10.0.2.2:%s/scep" % port
+for s in doc["sets"]:
+    if s["caProfile"] == "lab-scep":
+        s["eku"] = ["clientAuth"]
+json.dump(doc, sys.stdout, indent=2)
+PYJSON
 "$build/cwctl" topology compile "$demo/site.json" -o "$demo/site.der"
 cw topology load build/demo/site.der
 cw topology show
 
-for set in default external oauth; do
+step "authenticate the SCEP CA (like a router's crypto pki authenticate): the pin must match"
+cw ca auth --profile lab-scep
+step "enrol every SCEP set online; the challenge comes from a file and is never echoed"
+cw --challenge-file build/demo/scep/challenge request --all --online
+step "the CA's own record of what it issued"
+ls "$scep/depot"
+
+for set in external oauth; do
   step "request set $set offline: a key pair born in the token, a CSR signed there"
   cw request --set "$set" --offline -o "build/demo/$set.csr"
   openssl req -in "$demo/$set.csr" -verify -noout
@@ -126,6 +188,11 @@ for set in default external oauth; do
   cat "$demo/$set.pem" "$ca/ca.pem" > "$demo/$set-bundle.pem"
   cw import --set "$set" "build/demo/$set-bundle.pem"
 done
+
+step "renew set default now: key rollover (new key, RenewalReq signed by the current certificate)"
+cw keys
+cw --challenge-file build/demo/scep/challenge renew --set default
+cw keys
 
 step "every role, with its certificate"
 cw roles
@@ -139,10 +206,12 @@ cw logout
 step "shut down (SIGTERM)"
 kill -TERM $fw
 wait $fw
+kill $scep_pid 2>/dev/null || true
 trap - EXIT
 cat "$demo/certwiz.err"
 echo
 echo "demo: done. The token is in build/demo/softhsm; to look at it:"
 echo "  . build/demo/env && pkcs11-tool --module \$PKCS11_MODULE -O --login --pin \$USER_PIN"
 echo "  openssl x509 -in \$CA_CERT -noout -subject"
-echo "Not built yet: SCEP enrolment and the Cortex-M board (see README)."
+echo "  openssl x509 -in \$SCEP_CA_CERT -noout -subject"
+echo "Not built yet: ACME (the EC set stays offline), automatic renewal, TLS (see README)."
