@@ -25,9 +25,18 @@
 #define CW_TRUST_DER_MAX (4u * 1024u)
 #define CW_CERT_DER_MAX (3u * 1024u)
 
-/* 16 names per certificate (the example's largest set derives 6). */
-#define CW_TOPO_DERIVED_SANS_MAX 16u
-#define CW_CSR_SAN_MAX 16u
+/* 8 names per certificate (the example's largest set derives 6); a CSR then fits 4 KiB. */
+#define CW_TOPO_DERIVED_SANS_MAX 8u
+#define CW_CSR_SAN_MAX 8u
 #define CW_TOPO_DERIVED_TEXT_MAX 1024u
+
+/* SCEP with RSA-2048 device keys (docs/scep.md): a PKCSReq with its signer certificate is about
+ * 3 KiB; a CertRep from an RSA-4096 CA about 5 KiB; a GetCACert of CA + two RA certificates
+ * about 4 KiB; a GET query is 1.42 times the message. */
+#define CW_SCEP_MESSAGE_MAX (4u * 1024u)
+#define CW_SCEP_REPLY_MAX (6u * 1024u)
+#define CW_SCEP_CACERT_MAX (4u * 1024u)
+#define CW_SCEP_QUERY_MAX (6u * 1024u)
+#define CW_HTTP_REQUEST_BODY_MAX CW_SCEP_MESSAGE_MAX
 
 #endif /* CW_CONFIG_H */

@@ -45,13 +45,20 @@
 /* ---- buffers (docs/scep.md: sizes) ------------------------------------------------------------ */
 
 static cw_scep_http_t xfer;
-static char query[CW_SCEP_QUERY_MAX];           /* GET PKIOperation: the encoded message */
 static uint8_t resp[CW_SCEP_REPLY_MAX];         /* the response body being received */
 static uint8_t cacert_body[CW_SCEP_CACERT_MAX]; /* GetCACert's answer; ca's views point here */
 static uint8_t msg[CW_SCEP_MESSAGE_MAX];        /* the pkiMessage; the reply's scratch once sent */
-static uint8_t opened[CW_SCEP_REPLY_MAX];       /* the decrypted certs-only PKCS#7 */
-static uint8_t csr[CW_CSR_DER_MAX];             /* the CSR with the challenge (wiped after use) */
 static uint8_t signer[CW_CERT_DER_MAX];         /* the signer certificate */
+
+/* Three buffers one after the other in a job, never two at once: the CSR is wiped once the
+ * pkiMessage holds it; a GET's query is sent before the reply arrives; the reply is opened
+ * into the last. */
+static union {
+    uint8_t csr[CW_CSR_DER_MAX];                /* the CSR with the challenge */
+    char query[CW_SCEP_QUERY_MAX];              /* GET PKIOperation: the encoded message */
+    uint8_t opened[CW_SCEP_REPLY_MAX];          /* the decrypted certs-only PKCS#7 */
+} seq;
+
 static uint8_t rec[CW_CSR_DER_MAX + 192u];      /* the pending record; job.pend.csr points here */
 static cw_scep_ca_t ca;
 static cw_cert_list_t issued;
@@ -89,7 +96,7 @@ static struct {
     cw_hash_alg digest;
     cw_scep_msg_type sent;      /* what the PKIOperation carries */
     uint8_t nonce[CW_SCEP_NONCE_LEN];
-    cw_pending_t pend;          /* the set's pending record (csr points into rec) */
+    cw_pending_t pend;          /* the set's pending record (its csr points into rec) */
     bool have_pend;
     cw_p11_key reply_key;       /* signs the request and decrypts the reply */
     char challenge[CHALLENGE_MAX + 1];
@@ -367,7 +374,7 @@ static cw_err make_txid(cw_p11_ctx *p11, const cw_p11_key *key, char *out)
     return e;
 }
 
-/* The CSR for key with the challenge, into csr (wiped after the message is built). */
+/* The CSR for key with the challenge, into seq.csr (wiped after the message is built). */
 static cw_err build_csr(cw_p11_ctx *p11, const cw_p11_key *key, bool with_challenge, uint8_t *out, size_t cap,
                         size_t *len)
 {
@@ -403,12 +410,12 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
     }
     /* The record keeps a CSR without the challenge: the names for the import checks. */
     memset(&job.pend, 0, sizeof job.pend);
-    e = build_csr(p11, key, false, csr, sizeof csr, &len);
+    e = build_csr(p11, key, false, seq.csr, sizeof seq.csr, &len);
     if (e == CW_OK) {
         memcpy(job.pend.key_id, key->id, key->id_len);
         job.pend.key_id_len = key->id_len;
         job.pend.created = hal_clock_utc();
-        job.pend.csr = csr;
+        job.pend.csr = seq.csr;
         job.pend.csr_len = len;
         job.pend.online = true;
         job.pend.msg_type = signer_id_len > 0 ? CW_SCEP_RENEWALREQ : CW_SCEP_PKCSREQ;
@@ -417,7 +424,7 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
         e = make_txid(p11, key, job.pend.txid);
     }
     if (e == CW_OK) {
-        /* the record goes into rec; load it back so that pend.csr points there, not at csr */
+        /* the record goes into rec; load it back so that pend.csr points there, not at seq.csr */
         e = cw_pending_store(p11, job.set, &job.pend, msg, sizeof msg);
     }
     if (e == CW_OK) {
@@ -486,12 +493,12 @@ static cw_err build_message(size_t *msg_len)
     /* A poll carries IssuerAndSubject; a request (new or again) the CSR with the challenge. */
     if (job_is_poll()) {
         r.type = CW_SCEP_CERTPOLL;
-        e = cw_scep_issuer_and_subject(&ca.ca, job.pend.csr, job.pend.csr_len, csr, sizeof csr, &payload_len);
+        e = cw_scep_issuer_and_subject(&ca.ca, job.pend.csr, job.pend.csr_len, seq.csr, sizeof seq.csr, &payload_len);
     } else {
         r.type = renewal ? CW_SCEP_RENEWALREQ : CW_SCEP_PKCSREQ;
-        e = build_csr(p11, &key, true, csr, sizeof csr, &payload_len);
+        e = build_csr(p11, &key, true, seq.csr, sizeof seq.csr, &payload_len);
     }
-    payload = csr;
+    payload = seq.csr;
     if (e == CW_OK) {
         e = cw_p11_random(p11, job.nonce, sizeof job.nonce);
     }
@@ -509,7 +516,7 @@ static cw_err build_message(size_t *msg_len)
         r.signing_time = hal_clock_utc();
         e = cw_scep_request_encode(p11, &r, msg, sizeof msg, msg_len);
     }
-    cw_wipe(csr, sizeof csr); /* it held the challenge */
+    cw_wipe(seq.csr, sizeof seq.csr); /* it held the challenge */
     job.sent = r.type;
     return e;
 }
@@ -547,10 +554,10 @@ static cw_err handle_reply(size_t len)
     switch (rep.status) {
     case CW_SCEP_SUCCESS:
         say("set %s: reply verified: SUCCESS%s", job.set, "");
-        e = cw_scep_reply_open(p11, &job.reply_key, &rep, opened, sizeof opened, &olen);
+        e = cw_scep_reply_open(p11, &job.reply_key, &rep, seq.opened, sizeof seq.opened, &olen);
         if (e == CW_OK) {
             memset(&issued, 0, sizeof issued);
-            e = cw_import_collect(opened, olen, &issued);
+            e = cw_import_collect(seq.opened, olen, &issued);
         }
         if (e == CW_OK) {
             e = cw_wizard_accept(job.con, job.set, &issued);
@@ -663,7 +670,7 @@ static void job_end(cw_err e)
 {
     cw_console_ctx *con = job.con;
 
-    cw_wipe(csr, sizeof csr);
+    cw_wipe(seq.csr, sizeof seq.csr);
     report_set(e);
     if (con == NULL && job.set_index < CW_TOPO_SETS_MAX) {
         polls[job.set_index].last = e;
@@ -746,7 +753,7 @@ static cw_err job_line(cw_console_ctx *con, char *line, void *arg)
     if (line == NULL) {
         cw_scep_http_abort(&xfer);
         forget_challenge();
-        cw_wipe(csr, sizeof csr);
+        cw_wipe(seq.csr, sizeof seq.csr);
         job.kind = JOB_IDLE;
         job.all = false;
         return CW_ERR_CANCELLED;
@@ -761,7 +768,7 @@ static void job_take(cw_console_ctx *con, job_kind kind)
         cw_scep_http_abort(&xfer);
     }
     if (xfer.tail == NULL) {
-        cw_scep_http_init(&xfer, query, sizeof query);
+        cw_scep_http_init(&xfer, seq.query, sizeof seq.query);
     }
     memset(&job, 0, sizeof job);
     job.kind = kind;
