@@ -419,7 +419,9 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
         job.pend.csr_len = len;
         job.pend.online = true;
         job.pend.msg_type = signer_id_len > 0 ? CW_SCEP_RENEWALREQ : CW_SCEP_PKCSREQ;
-        memcpy(job.pend.signer_id, signer_id, signer_id_len);
+        if (signer_id_len > 0) {
+            memcpy(job.pend.signer_id, signer_id, signer_id_len);
+        }
         job.pend.signer_id_len = signer_id_len;
         e = make_txid(p11, key, job.pend.txid);
     }
@@ -517,6 +519,9 @@ static cw_err build_message(size_t *msg_len)
         e = cw_scep_request_encode(p11, &r, msg, sizeof msg, msg_len);
     }
     cw_wipe(seq.csr, sizeof seq.csr); /* it held the challenge */
+    if (!job.all) {
+        forget_challenge(); /* a run of request all keeps it for the next set */
+    }
     job.sent = r.type;
     return e;
 }
@@ -846,6 +851,13 @@ void cw_enrol_poll(cw_console_ctx *con)
     }
     if (!job.exchanging) {
         return; /* waiting for the operator: a challenge, or yes or no */
+    }
+    if (job.con == NULL && con->busy) {
+        /* a command started while a background poll was under way: the poll gives way before
+         * its answer is processed (it is tried again at its next time) */
+        cw_scep_http_abort(&xfer);
+        job.kind = JOB_IDLE;
+        return;
     }
     e = cw_scep_http_poll(&xfer, &len);
     if (e == CW_ERR_IN_PROGRESS) {
