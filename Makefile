@@ -92,7 +92,7 @@ FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno
 
 # ---- top-level targets ---------------------------------------------------------------------
 
-.PHONY: all deps build check unit system fuzz fuzz-smoke demo clean help run size target-check
+.PHONY: all deps build check unit system fuzz fuzz-smoke demo clean help run size target-check bench
 .DEFAULT_GOAL := all
 
 help:
@@ -107,6 +107,8 @@ help:
 	@echo "  make run        build and start the firmware with its console on this terminal"
 	@echo "  make size       flash and RAM per component from the linker map (cross boards)"
 	@echo "  make target-check  the on-target unit tests (tests/target) in the board's emulator"
+	@echo "  make bench      benchmarks (docs/bench.md): RAM per operation, Cortex-M size, CSR and SCEP"
+	@echo "                  times as ratios to pkcs11-tool, openssl and scepclient, in build/bench/"
 	@echo "  make clean      remove build/ (third_party/ stays as a download cache)"
 	@echo "variables: BOARD=$(BOARD) CC=$(CC) PYTHON=$(PYTHON)"
 
@@ -139,6 +141,24 @@ size: deps
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@tools/demo.sh
+
+# Benchmarks (docs/bench.md, tests/bench/): they measure and never assert; not part of `make check`.
+# The Cortex-M figures come from the output of `make size` and `make target-check` on mps2-an386.
+BENCH_OUT   := build/bench
+BENCH_BOARD := mps2-an386
+
+bench: all
+	$(if $(BOARD_IS_HOST),,$(error make bench runs host programs: use BOARD=host))
+	@$(MAKE) --no-print-directory BOARD=$(BENCH_BOARD)
+	@mkdir -p $(BENCH_OUT)
+	@echo "bench: make target-check BOARD=$(BENCH_BOARD) > $(BENCH_OUT)/target-check.txt"
+	@$(MAKE) --no-print-directory BOARD=$(BENCH_BOARD) target-check > $(BENCH_OUT)/target-check.txt 2>&1 \
+		|| { cat $(BENCH_OUT)/target-check.txt; exit 1; }
+	@echo "bench: make size BOARD=$(BENCH_BOARD) > $(BENCH_OUT)/size.txt"
+	@$(MAKE) --no-print-directory BOARD=$(BENCH_BOARD) size > $(BENCH_OUT)/size.txt 2>&1 \
+		|| { cat $(BENCH_OUT)/size.txt; exit 1; }
+	@$(PYTHON) tests/bench/bench.py --out $(BENCH_OUT) --build $(BUILD) \
+		--size $(BENCH_OUT)/size.txt --target-check $(BENCH_OUT)/target-check.txt
 
 clean:
 	rm -rf build
@@ -195,6 +215,17 @@ $(FIRMWARE): $(NOMALLOC_OK) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
 # the test runner's main() in place of the board's main loop (BOARD_MAIN_SRC).
 TARGET_TESTS     := $(BUILD)/certwiz-tests
 TARGET_TEST_OBJS := $(call obj,$(BUILD)/obj,$(wildcard tests/target/*.c))
+# The files the tests check, compiled in as C arrays (tests/target/bin2c.sh says why generated).
+TARGET_TEST_BLOBS := docs/examples/edge-appliance.der \
+                     ../shared/vectors/scep-micromdm-2.1.0/getcacaps.txt \
+                     ../shared/vectors/scep-micromdm-2.1.0/getcacert.der
+
+$(BUILD)/gen/target_blobs.h: tests/target/bin2c.sh $(TARGET_TEST_BLOBS)
+	@mkdir -p $(@D)
+	@echo "GEN $@"
+	@sh tests/target/bin2c.sh $(TARGET_TEST_BLOBS) > $@.tmp && mv $@.tmp $@
+
+$(TARGET_TEST_OBJS): $(BUILD)/gen/target_blobs.h
 
 $(TARGET_TESTS): $(NOMALLOC_OK) $(TARGET_TEST_OBJS) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
 	@echo "LD $@"

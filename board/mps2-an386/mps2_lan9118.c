@@ -7,7 +7,14 @@
  * command words and the frame's words to the TX FIFO; the chip's TX status words are read and
  * dropped. MAC registers (MAC_CR, the address, MII) are reached indirectly through
  * MAC_CSR_CMD/MAC_CSR_DATA. Register offsets and bits are from the LAN9118 datasheet.
+ *
+ * The link state comes from the internal PHY's basic status register (IEEE 802.3 clause 22,
+ * register 1, bit 2), read over the MAC's MII_ACC/MII_DATA every LINK_POLL_MS from
+ * hal_net_poll(); changes go to lwIP (netif_set_link_up/down: DHCP renews its lease after a link
+ * comes back). QEMU's model keeps that bit (and auto-negotiation complete) in step with the
+ * NIC's link, which the monitor's `set_link` command switches; its MII access completes at once.
  */
+#include "hal_clock.h"
 #include "hal_net.h"
 #include "mps2_board.h"
 
@@ -50,9 +57,24 @@
 #define MAC_CR 1u
 #define MAC_ADDRH 2u
 #define MAC_ADDRL 3u
+#define MAC_MII_ACC 6u
+#define MAC_MII_DATA 7u
 #define MAC_CR_TXEN (1u << 3)
 #define MAC_CR_RXEN (1u << 2)
 #define MAC_CR_FDPX (1u << 20)
+
+/* MII_ACC: PHY address (15:11), PHY register (10:6), write (1), busy (0: set to start an access,
+ * reads 1 until the PHY has answered). */
+#define MII_ACC_PHY(a) ((uint32_t)(a) << 11)
+#define MII_ACC_REG(r) ((uint32_t)(r) << 6)
+#define MII_ACC_BUSY (1u << 0)
+#define PHY_ADDR 1u          /* the LAN9118's internal PHY */
+#define PHY_BMSR 1u          /* basic status register */
+#define BMSR_LINK (1u << 2)  /* link status; latches low on a drop until read */
+
+/* How often the PHY is asked about the link: a cable pulled shows in `net` within half a second,
+ * for a handful of MAC CSR accesses twice a second. */
+#define LINK_POLL_MS 500u
 
 /* RX status word: frame length (with the 4-byte FCS) and the error summary. */
 #define RXS_LEN(s) (((s) >> 16) & 0x3FFFu)
@@ -77,6 +99,8 @@ static const char *why_none = "no network: the LAN9118 has not been initialised"
 static uint32_t frames_in;
 static uint32_t frames_out;
 static uint32_t frames_dropped;
+static uint32_t link_changes;
+static uint32_t link_polled_ms;
 static uint32_t frame_words[(FRAME_MAX + 4u + 3u) / 4u]; /* one frame and its FCS, word-aligned */
 
 static int mac_csr_wait(void)
@@ -103,6 +127,54 @@ static void mac_write(uint32_t reg, uint32_t value)
     MAC_CSR_DATA = value;
     MAC_CSR_CMD = CSR_BUSY | reg;
     (void)mac_csr_wait();
+}
+
+/* ---- PHY -------------------------------------------------------------------------------------- */
+
+static bool mii_idle(void)
+{
+    for (uint32_t i = 0; i < SPIN_LIMIT; i++) {
+        if ((mac_read(MAC_MII_ACC) & MII_ACC_BUSY) == 0u) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Reads PHY register reg into *value; false when the MII stays busy. */
+static bool phy_read(uint32_t reg, uint32_t *value)
+{
+    if (!mii_idle()) {
+        return false;
+    }
+    mac_write(MAC_MII_ACC, MII_ACC_PHY(PHY_ADDR) | MII_ACC_REG(reg) | MII_ACC_BUSY);
+    if (!mii_idle()) {
+        return false;
+    }
+    *value = mac_read(MAC_MII_DATA) & 0xFFFFu;
+    return true;
+}
+
+/* Tells lwIP the PHY's link state when it differs from what lwIP has. A PHY that does not answer
+ * changes nothing. */
+static void link_poll(void)
+{
+    uint32_t bmsr;
+    bool up;
+
+    if (!phy_read(PHY_BMSR, &bmsr)) {
+        return;
+    }
+    up = (bmsr & BMSR_LINK) != 0u;
+    if (up == (netif_is_link_up(&lan_netif) != 0)) {
+        return;
+    }
+    link_changes++;
+    if (up) {
+        netif_set_link_up(&lan_netif);
+    } else {
+        netif_set_link_down(&lan_netif);
+    }
 }
 
 /* ---- receive ---------------------------------------------------------------------------------- */
@@ -228,6 +300,7 @@ static int chip_reset(void)
 int board_net_init(void)
 {
     ip4_addr_t any;
+    uint32_t bmsr;
 
     if (chip_reset() < 0) {
         board_uart_puts("\r\nmps2-an386: ");
@@ -243,8 +316,12 @@ int board_net_init(void)
     have_netif = true;
     netif_set_default(&lan_netif);
     netif_set_up(&lan_netif);
-    /* QEMU's PHY is always linked; a product would poll the PHY's BMSR over MII here. */
-    netif_set_link_up(&lan_netif);
+    /* The link as the PHY has it now: the first read may return a drop latched since reset. With
+     * the link down, DHCP waits for netif_set_link_up(). */
+    (void)phy_read(PHY_BMSR, &bmsr);
+    link_poll();
+    link_changes = 0;
+    link_polled_ms = hal_clock_ms();
     if (dhcp_start(&lan_netif) != ERR_OK) {
         why_none = "no network: DHCP could not start";
         return -1;
@@ -261,13 +338,14 @@ struct netif *hal_net_netif(void)
 
 const char *hal_net_describe(void)
 {
-    static char text[112];
+    static char text[112]; /* the longest, every counter at 10 digits: 104 bytes and the NUL */
     if (!have_netif) {
         return why_none;
     }
-    (void)snprintf(text, sizeof text, "LAN9118 (id %08lx); frames in %lu, out %lu, dropped %lu",
+    (void)snprintf(text, sizeof text,
+                   "LAN9118 (id %08lx); frames in %lu, out %lu, dropped %lu; link changes %lu",
                    (unsigned long)ID_REV, (unsigned long)frames_in, (unsigned long)frames_out,
-                   (unsigned long)frames_dropped);
+                   (unsigned long)frames_dropped, (unsigned long)link_changes);
     return text;
 }
 
@@ -275,6 +353,10 @@ void hal_net_poll(void)
 {
     if (!have_netif) {
         return;
+    }
+    if ((uint32_t)(hal_clock_ms() - link_polled_ms) >= LINK_POLL_MS) {
+        link_polled_ms = hal_clock_ms();
+        link_poll();
     }
     while (RX_FIFO_INF_STATUS_USED(RX_FIFO_INF) > 0u) {
         receive_one();

@@ -67,6 +67,21 @@ class Board:
         assert lines[0].strip() == line  # the echo
         return lines[1:]
 
+    def monitor(self, line):
+        """Runs one QEMU monitor command (Ctrl-A c switches the mux to the monitor and back)."""
+        self.p.sendcontrol("a")
+        self.p.send("c")
+        self.p.expect(r"\(qemu\) ")
+        self.p.send(line + "\r")
+        self.p.expect(r"\(qemu\) ")
+        out = self.p.before
+        self.p.sendcontrol("a")
+        self.p.send("c")
+        # an empty line: the console's fresh prompt, so that cmd() starts clean
+        self.p.send("\r")
+        self.p.expect(PROMPT)
+        return out
+
     def close(self):
         self.p.sendcontrol("a")
         self.p.send("x")
@@ -130,6 +145,30 @@ def test_dhcp_through_slirp(board):
     assert "gateway: 10.0.2.2" in out
     assert "dns: 10.0.2.3" in out
     assert any(l.startswith("dhcp: bound") for l in out), out
+    # the link as the LAN9118's PHY reports it (BMSR over MII, polled every 500 ms)
+    assert any(l.startswith("link: up, interface up") for l in out), out
+
+
+def wait_net(board, text, timeout=5):
+    deadline = time.monotonic() + timeout
+    while True:
+        out = board.cmd("net")
+        if any(l.startswith(text) for l in out):
+            return out
+        assert time.monotonic() < deadline, f"no {text!r} in: {out}"
+        time.sleep(0.2)
+
+
+def test_link_follows_the_phy(board):
+    """QEMU's `set_link` switches the PHY's link bit; the board's poll tells lwIP within 500 ms."""
+    wait_dhcp(board)
+    board.monitor("set_link lan9118.0 off")
+    out = wait_net(board, "link: down")
+    assert any("link changes 1" in l for l in out), out
+    board.monitor("set_link lan9118.0 on")
+    out = wait_net(board, "link: up")
+    assert any("link changes 2" in l for l in out), out
+    wait_dhcp(board)  # lwIP renews the lease after the link comes back
 
 
 class Hello(http.server.BaseHTTPRequestHandler):

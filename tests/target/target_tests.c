@@ -2,9 +2,13 @@
  * target_tests.c: portable unit tests that need no token, run on a cross board (the MPS2 AN386 in
  * QEMU) so that endianness, alignment, int width and stack problems of the core show up there.
  *
- * No test framework: failed checks print "FAIL file:line: condition" on the board's console and
- * main() ends the emulation with the number of failures as its exit status (Arm semihosting).
- * Afterwards it prints the stack high-water mark (painted stack) and the arena high-water mark.
+ * No test framework (target_check.h): failed checks print "FAIL file:line: condition" on the
+ * board's console and main() ends the emulation with the number of failures as its exit status
+ * (Arm semihosting). Afterwards it prints the stack high-water mark (painted stack) and the arena
+ * high-water mark. This file has the runner and the small suites; the parsers have a file each
+ * (target_http.c, target_topology.c, target_scep.c). Files they check are compiled in from
+ * $(BUILD)/gen/target_blobs.h (tests/target/bin2c.sh). Contexts are static: the board's stack is
+ * 8 KiB and the point is to measure the core's own frames.
  *
  * Linked with the core, mbedTLS, lwIP and the board's objects except its main loop
  * (Makefile: TARGET_TESTS). The cmocka suites in tests/unit stay the host's full suites.
@@ -18,6 +22,7 @@
 #include "cw/cw_time.h"
 #include "cw/cw_url.h"
 #include "target_board.h"
+#include "target_check.h"
 
 #include "mbedtls/x509_crt.h"
 
@@ -30,16 +35,18 @@ static void say(const char *s)
     board_uart_puts("\r\n");
 }
 
-#define CHECK(cond)                                                                                 \
-    do {                                                                                            \
-        checks++;                                                                                   \
-        if (!(cond)) {                                                                              \
-            char line_[160];                                                                        \
-            failures++;                                                                             \
-            (void)snprintf(line_, sizeof line_, "FAIL %s:%d: %s", __FILE__, __LINE__, #cond);       \
-            say(line_);                                                                             \
-        }                                                                                           \
-    } while (0)
+void target_check(bool ok, const char *file, int line, const char *cond, const char *where)
+{
+    char text[200];
+    checks++;
+    if (ok) {
+        return;
+    }
+    failures++;
+    (void)snprintf(text, sizeof text, "FAIL %s:%d: %s%s%s%s", file, line, cond,
+                   where != NULL ? " [" : "", where != NULL ? where : "", where != NULL ? "]" : "");
+    say(text);
+}
 
 /* ---- cw_time: 64-bit seconds, leap years, dates past 2038 -------------------------------------- */
 
@@ -103,7 +110,7 @@ static void test_url(void)
 
 /* A self-signed P-256 certificate made for this test on 2026-11-25 with
  * `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -subj "/CN=certwiz target test/O=certwiz"`. */
-static const uint8_t cert_der[] = {
+const uint8_t target_cert_p256[] = {
     0x30, 0x82, 0x01, 0xb4, 0x30, 0x82, 0x01, 0x5b, 0xa0, 0x03, 0x02, 0x01,
     0x02, 0x02, 0x14, 0x7d, 0x43, 0xe9, 0x46, 0x92, 0x03, 0xd9, 0x75, 0xf7,
     0x5a, 0x9e, 0x0b, 0xf9, 0xb3, 0xc2, 0xf3, 0x4f, 0x13, 0x07, 0xb0, 0x30,
@@ -142,6 +149,7 @@ static const uint8_t cert_der[] = {
     0xfb, 0x67, 0xad, 0x39, 0x9d, 0x28, 0xaf, 0x30, 0xb1, 0xa1, 0x89, 0x2c,
     0xbd, 0x3a, 0xdd, 0x5e, 0x63, 0x4a, 0xfd, 0x45
 };
+const size_t target_cert_p256_len = sizeof target_cert_p256;
 
 static void test_pem_and_x509(void)
 {
@@ -152,9 +160,11 @@ static void test_pem_and_x509(void)
     size_t len = 0;
     uint32_t flags = 0;
 
-    CHECK(cw_pem_write("CERTIFICATE", cert_der, sizeof cert_der, NULL, 0, &len) == CW_ERR_BUFFER_SMALL);
-    CHECK(len > sizeof cert_der && len <= sizeof pem);
-    CHECK(cw_pem_write("CERTIFICATE", cert_der, sizeof cert_der, pem, sizeof pem, &len) == CW_OK);
+    CHECK(cw_pem_write("CERTIFICATE", target_cert_p256, sizeof target_cert_p256, NULL, 0, &len) ==
+          CW_ERR_BUFFER_SMALL);
+    CHECK(len > sizeof target_cert_p256 && len <= sizeof pem);
+    CHECK(cw_pem_write("CERTIFICATE", target_cert_p256, sizeof target_cert_p256, pem, sizeof pem, &len) ==
+          CW_OK);
     cw_pem_reader_init(&r, der, sizeof der);
     for (char *line = pem; *line != '\0';) {
         char *nl = strchr(line, '\n');
@@ -163,8 +173,8 @@ static void test_pem_and_x509(void)
         line += n + (nl != NULL ? 1u : 0u);
     }
     CHECK(cw_pem_reader_finish(&r) == CW_OK);
-    CHECK(r.nblocks == 1 && r.blocks[0].len == sizeof cert_der);
-    CHECK(memcmp(der + r.blocks[0].off, cert_der, sizeof cert_der) == 0);
+    CHECK(r.nblocks == 1 && r.blocks[0].len == sizeof target_cert_p256);
+    CHECK(memcmp(der + r.blocks[0].off, target_cert_p256, sizeof target_cert_p256) == 0);
 
     mbedtls_x509_crt_init(&crt);
     CHECK(mbedtls_x509_crt_parse_der(&crt, der + r.blocks[0].off, r.blocks[0].len) == 0);
@@ -173,6 +183,19 @@ static void test_pem_and_x509(void)
     CHECK(flags == 0);
     mbedtls_x509_crt_free(&crt);
 }
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} suites[] = {
+    {"cw_time", test_time},
+    {"cw_err", test_err},
+    {"cw_url", test_url},
+    {"cw_pem+x509", test_pem_and_x509},
+    {"cw_http", target_test_http},
+    {"cw_topology", target_test_topology},
+    {"cw_scep_msg", target_test_scep},
+};
 
 int main(void)
 {
@@ -184,10 +207,15 @@ int main(void)
     board_uart_init();
     cw_arena_init();
     say("certwiz on-target unit tests");
-    test_time();
-    test_err();
-    test_url();
-    test_pem_and_x509();
+    for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
+        unsigned c0 = checks;
+        unsigned f0 = failures;
+        suites[i].run();
+        board_stack_usage(&stack_size, &stack_high); /* the most so far: which suite went deepest */
+        (void)snprintf(line, sizeof line, "  %-12s %3u checks, %u failed; deepest stack so far %lu",
+                       suites[i].name, checks - c0, failures - f0, (unsigned long)stack_high);
+        say(line);
+    }
 
     cw_arena_stats(&a);
     CHECK(a.used == 0); /* every test leaves the arena empty */
