@@ -7,6 +7,7 @@
  * cw_csr.c does).
  */
 #include "cw/cw_cms.h"
+#include "cw_der_write.h"
 
 #include <string.h>
 
@@ -32,24 +33,6 @@
 #define TAG_CTX0 0x80u  /* [0] primitive */
 #define TAG_CTX0C 0xA0u /* [0] constructed */
 #define TAG_CTX1C 0xA1u
-
-#define TRY(call)                                                                                  \
-    do {                                                                                           \
-        cw_err e_ = (call);                                                                        \
-        if (e_ != CW_OK) {                                                                         \
-            return e_;                                                                             \
-        }                                                                                          \
-    } while (0)
-
-/* mbedTLS writer calls return a length (>= 0) or an error (< 0); add the length to *total. */
-#define W(call)                                                                                    \
-    do {                                                                                           \
-        int r_ = (call);                                                                           \
-        if (r_ < 0) {                                                                              \
-            return r_;                                                                             \
-        }                                                                                          \
-        *total += (size_t)r_;                                                                      \
-    } while (0)
 
 /* ==== BER reader ============================================================================== */
 
@@ -113,7 +96,7 @@ static cw_err ber_read(const uint8_t *p, const uint8_t *end, ber_t *e)
     unsigned depth = 1;
 
     e->start = p;
-    TRY(ber_header(p, end, &e->tag, &e->len, &indef, &e->v));
+    CW_TRY(ber_header(p, end, &e->tag, &e->len, &indef, &e->v));
     if (!indef) {
         e->next = e->v + e->len;
         return CW_OK;
@@ -136,7 +119,7 @@ static cw_err ber_read(const uint8_t *p, const uint8_t *end, ber_t *e)
             q += 2;
             continue;
         }
-        TRY(ber_header(q, end, &t, &l, &in, &c));
+        CW_TRY(ber_header(q, end, &t, &l, &in, &c));
         if (in) {
             if (++depth > CW_CMS_BER_DEPTH_MAX) {
                 return CW_ERR_CMS_FORMAT;
@@ -151,7 +134,7 @@ static cw_err ber_read(const uint8_t *p, const uint8_t *end, ber_t *e)
 /* The next element at *p inside [*p, end), which must have tag; *p moves past it. */
 static cw_err ber_expect(const uint8_t **p, const uint8_t *end, uint8_t tag, ber_t *e)
 {
-    TRY(ber_read(*p, end, e));
+    CW_TRY(ber_read(*p, end, e));
     if (e->tag != tag) {
         return CW_ERR_CMS_FORMAT;
     }
@@ -187,7 +170,7 @@ static cw_err ber_octets(const ber_t *e, uint8_t *buf, size_t cap, cw_der_t *out
             q += 2; /* the end of a nested indefinite piece */
             continue;
         }
-        TRY(ber_header(q, end, &t, &l, &indef, &c));
+        CW_TRY(ber_header(q, end, &t, &l, &indef, &c));
         if (t == (TAG_OCTETS | TAG_CONSTRUCTED)) {
             q = c;
             continue;
@@ -353,15 +336,15 @@ static cw_err parse_signer(const ber_t *si, cw_cms_signed_t *out)
     const uint8_t *q;
     const digest_alg *d = NULL;
 
-    TRY(ber_expect(&p, end, TAG_INTEGER, &e));
-    TRY(ber_read(p, end, &e));
+    CW_TRY(ber_expect(&p, end, TAG_INTEGER, &e));
+    CW_TRY(ber_read(p, end, &e));
     p = e.next;
     if (e.tag == TAG_SEQ) {
         ber_t name;
         ber_t serial;
         q = e.v;
-        TRY(ber_expect(&q, e.v + e.len, TAG_SEQ, &name));
-        TRY(ber_expect(&q, e.v + e.len, TAG_INTEGER, &serial));
+        CW_TRY(ber_expect(&q, e.v + e.len, TAG_SEQ, &name));
+        CW_TRY(ber_expect(&q, e.v + e.len, TAG_INTEGER, &serial));
         out->sid_issuer.p = name.start;
         out->sid_issuer.len = (size_t)(name.next - name.start);
         out->sid_serial.p = serial.v;
@@ -373,9 +356,9 @@ static cw_err parse_signer(const ber_t *si, cw_cms_signed_t *out)
         return CW_ERR_CMS_FORMAT;
     }
 
-    TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
     q = e.v;
-    TRY(ber_expect(&q, e.v + e.len, TAG_OID, &oid));
+    CW_TRY(ber_expect(&q, e.v + e.len, TAG_OID, &oid));
     for (size_t i = 0; i < sizeof digests / sizeof digests[0]; i++) {
         if (ber_is_oid(&oid, digests[i].oid, digests[i].oid_len)) {
             d = &digests[i];
@@ -391,17 +374,17 @@ static cw_err parse_signer(const ber_t *si, cw_cms_signed_t *out)
         if (end - p < 2 || p[1] == 0x80u) {
             return CW_ERR_CMS_FORMAT;
         }
-        TRY(ber_expect(&p, end, TAG_CTX0C, &e));
+        CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e));
         out->signed_attrs.p = e.start;
         out->signed_attrs.len = (size_t)(e.next - e.start);
     }
-    TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
     q = e.v;
-    TRY(ber_expect(&q, e.v + e.len, TAG_OID, &oid));
+    CW_TRY(ber_expect(&q, e.v + e.len, TAG_OID, &oid));
     if (!rsa_signature_oid(&oid)) {
         return CW_ERR_CMS_ALGORITHM;
     }
-    TRY(ber_expect(&p, end, TAG_OCTETS, &e));
+    CW_TRY(ber_expect(&p, end, TAG_OCTETS, &e));
     out->signature.p = e.v;
     out->signature.len = e.len;
     return CW_OK;
@@ -428,18 +411,18 @@ static cw_err parse_encap(const ber_t *encap, uint8_t *scratch, size_t scap, cw_
     ber_t e;
     ber_t os;
 
-    TRY(ber_expect(&p, end, TAG_OID, &e));
+    CW_TRY(ber_expect(&p, end, TAG_OID, &e));
     out->content_type.p = e.v;
     out->content_type.len = e.len;
     if (p == end) {
         return CW_OK;
     }
-    TRY(ber_expect(&p, end, TAG_CTX0C, &e));
-    TRY(ber_read(e.v, e.v + e.len, &os));
+    CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e));
+    CW_TRY(ber_read(e.v, e.v + e.len, &os));
     if ((os.tag & (uint8_t)~TAG_CONSTRUCTED) != TAG_OCTETS || os.next != e.v + e.len || p != end) {
         return CW_ERR_CMS_FORMAT;
     }
-    TRY(ber_octets(&os, scratch, scap, &out->content));
+    CW_TRY(ber_octets(&os, scratch, scap, &out->content));
     out->has_content = true;
     return CW_OK;
 }
@@ -456,43 +439,43 @@ cw_err cw_cms_signed_parse(const uint8_t *der, size_t len, uint8_t *scratch, siz
     if (der == NULL) {
         return CW_ERR_CMS_FORMAT;
     }
-    TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
     if (p != end) {
         return CW_ERR_CMS_FORMAT; /* bytes after the ContentInfo */
     }
     p = e.v;
     end = e.v + e.len;
-    TRY(ber_expect(&p, end, TAG_OID, &e));
+    CW_TRY(ber_expect(&p, end, TAG_OID, &e));
     if (!ber_is_oid(&e, oid_signed, OID_LEN(oid_signed))) {
         return CW_ERR_CMS_FORMAT;
     }
-    TRY(ber_expect(&p, end, TAG_CTX0C, &e));
+    CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e));
     p = e.v;
-    TRY(ber_expect(&p, e.v + e.len, TAG_SEQ, &sd));
+    CW_TRY(ber_expect(&p, e.v + e.len, TAG_SEQ, &sd));
     p = sd.v;
     end = sd.v + sd.len;
 
-    TRY(ber_expect(&p, end, TAG_INTEGER, &e));
-    TRY(ber_expect(&p, end, TAG_SET, &e));
-    TRY(ber_expect(&p, end, TAG_SEQ, &e));
-    TRY(parse_encap(&e, scratch, scap, out));
+    CW_TRY(ber_expect(&p, end, TAG_INTEGER, &e));
+    CW_TRY(ber_expect(&p, end, TAG_SET, &e));
+    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(parse_encap(&e, scratch, scap, out));
     if (p < end && *p == TAG_CTX0C) {
-        TRY(ber_expect(&p, end, TAG_CTX0C, &e));
+        CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e));
         out->certs.p = e.v;
         out->certs.len = e.len;
     }
     if (p < end && *p == TAG_CTX1C) {
-        TRY(ber_expect(&p, end, TAG_CTX1C, &e));
+        CW_TRY(ber_expect(&p, end, TAG_CTX1C, &e));
     }
-    TRY(ber_expect(&p, end, TAG_SET, &e));
+    CW_TRY(ber_expect(&p, end, TAG_SET, &e));
     {
         const uint8_t *q = e.v;
         const uint8_t *qe = e.v + e.len;
         while (q < qe) {
             ber_t si;
-            TRY(ber_expect(&q, qe, TAG_SEQ, &si));
+            CW_TRY(ber_expect(&q, qe, TAG_SEQ, &si));
             if (out->nsigners++ == 0) {
-                TRY(parse_signer(&si, out));
+                CW_TRY(parse_signer(&si, out));
             }
         }
     }
@@ -509,7 +492,7 @@ cw_err cw_cms_attr_get(const cw_cms_signed_t *sd, const char *oid, size_t oid_le
     if (sd->signed_attrs.len == 0) {
         return CW_ERR_NOT_FOUND;
     }
-    TRY(ber_read(sd->signed_attrs.p, sd->signed_attrs.p + sd->signed_attrs.len, &set));
+    CW_TRY(ber_read(sd->signed_attrs.p, sd->signed_attrs.p + sd->signed_attrs.len, &set));
     p = set.v;
     end = set.v + set.len;
     /* Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF AttributeValue } */
@@ -519,9 +502,9 @@ cw_err cw_cms_attr_get(const cw_cms_signed_t *sd, const char *oid, size_t oid_le
         ber_t vals;
         ber_t v;
         const uint8_t *q;
-        TRY(ber_expect(&p, end, TAG_SEQ, &a));
+        CW_TRY(ber_expect(&p, end, TAG_SEQ, &a));
         q = a.v;
-        TRY(ber_expect(&q, a.v + a.len, TAG_OID, &t));
+        CW_TRY(ber_expect(&q, a.v + a.len, TAG_OID, &t));
         if (!ber_is_oid(&t, oid, oid_len)) {
             continue;
         }
@@ -529,8 +512,8 @@ cw_err cw_cms_attr_get(const cw_cms_signed_t *sd, const char *oid, size_t oid_le
         if (found) {
             return CW_ERR_CMS_FORMAT;
         }
-        TRY(ber_expect(&q, a.v + a.len, TAG_SET, &vals));
-        TRY(ber_read(vals.v, vals.v + vals.len, &v));
+        CW_TRY(ber_expect(&q, a.v + a.len, TAG_SET, &vals));
+        CW_TRY(ber_read(vals.v, vals.v + vals.len, &v));
         if (v.tag != tag || v.next != vals.v + vals.len) {
             return CW_ERR_CMS_FORMAT;
         }
@@ -552,7 +535,7 @@ cw_err cw_cms_signed_certs(const cw_cms_signed_t *sd, cw_cert_list_t *out)
     end = p + sd->certs.len;
     while (p < end) {
         ber_t c;
-        TRY(ber_read(p, end, &c));
+        CW_TRY(ber_read(p, end, &c));
         p = c.next;
         if (c.tag != TAG_SEQ) {
             continue; /* other CertificateChoices (attribute certificates, other formats) */
@@ -616,7 +599,7 @@ static cw_err check_attrs(const cw_cms_signed_t *sd, mbedtls_md_type_t md)
     if (e != CW_OK || !view_equal(&v, sd->content_type.p, sd->content_type.len)) {
         return e == CW_ERR_CMS_FORMAT ? e : CW_ERR_CMS_SIGNATURE;
     }
-    TRY(hash_two(md, sd->content.p, sd->content.len, NULL, 0, h));
+    CW_TRY(hash_two(md, sd->content.p, sd->content.len, NULL, 0, h));
     e = cw_cms_attr_get(sd, oid_md, OID_LEN(oid_md), TAG_OCTETS, &v);
     if (e != CW_OK || !view_equal(&v, h, mbedtls_md_get_size(mbedtls_md_info_from_type(md)))) {
         return e == CW_ERR_CMS_FORMAT ? e : CW_ERR_CMS_SIGNATURE;
@@ -646,9 +629,9 @@ cw_err cw_cms_signed_verify(const cw_cms_signed_t *sd, const cw_der_t *cert)
     if (sd->nsigners == 0 || sd->signed_attrs.len < 2) {
         return CW_ERR_CMS_SIGNATURE; /* SCEP signs attributes; a bare content signature is not read */
     }
-    TRY(check_attrs(sd, md));
+    CW_TRY(check_attrs(sd, md));
     /* RFC 5652 5.4: the DER of signedAttrs with the SET OF tag in place of [0] IMPLICIT */
-    TRY(hash_two(md, &set_tag, 1, sd->signed_attrs.p + 1, sd->signed_attrs.len - 1, h));
+    CW_TRY(hash_two(md, &set_tag, 1, sd->signed_attrs.p + 1, sd->signed_attrs.len - 1, h));
 
     mbedtls_x509_crt_init(&c);
     r = mbedtls_x509_crt_parse_der_nocopy(&c, cert->p, cert->len);
@@ -796,7 +779,7 @@ static cw_err build_attrs(const cw_cms_signer_t *s, const uint8_t *digest, size_
     }
     for (size_t i = 0; i < nfixed + s->nattrs; i++) {
         off[count] = n;
-        TRY(put_attr(pieces, sizeof pieces, &n, i < nfixed ? &fixed[i] : &s->attrs[i - nfixed]));
+        CW_TRY(put_attr(pieces, sizeof pieces, &n, i < nfixed ? &fixed[i] : &s->attrs[i - nfixed]));
         len[count] = n - off[count];
         used[count++] = false;
     }
@@ -825,19 +808,19 @@ static cw_err build_attrs(const cw_cms_signer_t *s, const uint8_t *digest, size_
 static int write_issuer_serial(unsigned char **p, unsigned char *start, const mbedtls_x509_crt *c, size_t *total)
 {
     size_t before = *total;
-    W(mbedtls_asn1_write_raw_buffer(p, start, c->serial.p, c->serial.len));
-    W(mbedtls_asn1_write_len(p, start, c->serial.len));
-    W(mbedtls_asn1_write_tag(p, start, TAG_INTEGER));
-    W(mbedtls_asn1_write_raw_buffer(p, start, c->issuer_raw.p, c->issuer_raw.len));
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, c->serial.p, c->serial.len));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, c->serial.len));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_INTEGER));
+    CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, c->issuer_raw.p, c->issuer_raw.len));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
     return 0;
 }
 
 /* DigestAlgorithmIdentifier without parameters (RFC 5754 2: absent for SHA-2; accepted for SHA-1). */
 static int write_digest_alg(unsigned char **p, unsigned char *start, const digest_alg *d, size_t *total)
 {
-    W(mbedtls_asn1_write_algorithm_identifier_ext(p, start, d->oid, d->oid_len, 0, 0));
+    CW_DER_W(mbedtls_asn1_write_algorithm_identifier_ext(p, start, d->oid, d->oid_len, 0, 0));
     return 0;
 }
 
@@ -848,18 +831,18 @@ static int write_signer_infos(unsigned char **p, unsigned char *start, const mbe
 {
     size_t before = *total;
     int r;
-    W(mbedtls_asn1_write_octet_string(p, start, sig, sig_len));
+    CW_DER_W(mbedtls_asn1_write_octet_string(p, start, sig, sig_len));
     /* rsaEncryption with NULL, as OpenSSL writes it (RFC 3370 3.2) */
-    W(mbedtls_asn1_write_algorithm_identifier(p, start, MBEDTLS_OID_PKCS1_RSA, OID_LEN(MBEDTLS_OID_PKCS1_RSA), 0));
-    W(mbedtls_asn1_write_raw_buffer(p, start, attrs, attrs_len));
+    CW_DER_W(mbedtls_asn1_write_algorithm_identifier(p, start, MBEDTLS_OID_PKCS1_RSA, OID_LEN(MBEDTLS_OID_PKCS1_RSA), 0));
+    CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, attrs, attrs_len));
     if ((r = write_digest_alg(p, start, d, total)) < 0 || (r = write_issuer_serial(p, start, c, total)) < 0) {
         return r;
     }
-    W(mbedtls_asn1_write_int(p, start, 1));
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SET));
+    CW_DER_W(mbedtls_asn1_write_int(p, start, 1));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SET));
     return 0;
 }
 
@@ -876,28 +859,28 @@ static int write_signed_head(unsigned char **p, unsigned char *start, const dige
     /* encapContentInfo: eContentType id-data, eContent [0] EXPLICIT OCTET STRING */
     {
         size_t before = *total - content_len;
-        W(mbedtls_asn1_write_len(p, start, content_len));
-        W(mbedtls_asn1_write_tag(p, start, TAG_OCTETS));
-        W(mbedtls_asn1_write_len(p, start, *total - before));
-        W(mbedtls_asn1_write_tag(p, start, TAG_CTX0C));
-        W(mbedtls_asn1_write_oid(p, start, oid_data, OID_LEN(oid_data)));
-        W(mbedtls_asn1_write_len(p, start, *total - before));
-        W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+        CW_DER_W(mbedtls_asn1_write_len(p, start, content_len));
+        CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_OCTETS));
+        CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+        CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_CTX0C));
+        CW_DER_W(mbedtls_asn1_write_oid(p, start, oid_data, OID_LEN(oid_data)));
+        CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+        CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
     }
     algs = *total;
     if ((r = write_digest_alg(p, start, d, total)) < 0) {
         return r;
     }
-    W(mbedtls_asn1_write_len(p, start, *total - algs));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SET));
-    W(mbedtls_asn1_write_int(p, start, 1));
-    W(mbedtls_asn1_write_len(p, start, *total));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
-    W(mbedtls_asn1_write_len(p, start, *total));
-    W(mbedtls_asn1_write_tag(p, start, TAG_CTX0C));
-    W(mbedtls_asn1_write_oid(p, start, oid_signed, OID_LEN(oid_signed)));
-    W(mbedtls_asn1_write_len(p, start, *total));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - algs));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SET));
+    CW_DER_W(mbedtls_asn1_write_int(p, start, 1));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_CTX0C));
+    CW_DER_W(mbedtls_asn1_write_oid(p, start, oid_signed, OID_LEN(oid_signed)));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
     return 0;
 }
 
@@ -985,11 +968,11 @@ cw_err cw_cms_signed_encode(cw_p11_ctx *p11, const cw_cms_signer_t *s, const uin
     if (out == NULL) {
         return CW_ERR_BUFFER_SMALL;
     }
-    TRY(hash_two(d->md, content, content_len, NULL, 0, digest));
-    TRY(build_attrs(s, digest, mbedtls_md_get_size(mbedtls_md_info_from_type(d->md)), attrs, &attrs_len));
-    TRY(cw_p11_sign(p11, s->key, s->digest, attrs, attrs_len, sig, sizeof sig, &sig_len));
+    CW_TRY(hash_two(d->md, content, content_len, NULL, 0, digest));
+    CW_TRY(build_attrs(s, digest, mbedtls_md_get_size(mbedtls_md_info_from_type(d->md)), attrs, &attrs_len));
+    CW_TRY(cw_p11_sign(p11, s->key, s->digest, attrs, attrs_len, sig, sizeof sig, &sig_len));
     attrs[0] = TAG_CTX0C; /* signed as SET OF, sent as [0] IMPLICIT */
-    TRY(parse_cert(&c, s->cert, s->cert_len));
+    CW_TRY(parse_cert(&c, s->cert, s->cert_len));
     e = write_signed(s, &c, d, attrs, attrs_len, sig, sig_len, content, content_len, out, cap, len);
     mbedtls_x509_crt_free(&c);
     if (e == CW_ERR_BUFFER_SMALL) {
@@ -1009,7 +992,7 @@ static int token_rng(void *p11, unsigned char *buf, size_t len)
 /* A content key from the token; DES keys get odd parity (FIPS 46-3), which peers may check. */
 static cw_err content_key(cw_p11_ctx *p11, const cipher_alg *a, uint8_t *key)
 {
-    TRY(cw_p11_random(p11, key, a->key_len));
+    CW_TRY(cw_p11_random(p11, key, a->key_len));
     if (a->block == 8u) {
         for (size_t i = 0; i < a->key_len; i += 8u) {
             mbedtls_des_key_set_parity(key + i);
@@ -1066,11 +1049,11 @@ static int write_content_info_head(unsigned char **p, unsigned char *start, cons
 {
     static const char oid_data[] = MBEDTLS_OID_PKCS7_DATA;
     size_t before = *total;
-    W(mbedtls_asn1_write_octet_string(p, start, iv, a->block));
-    W(mbedtls_asn1_write_oid(p, start, a->oid, a->oid_len));
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
-    W(mbedtls_asn1_write_oid(p, start, oid_data, OID_LEN(oid_data)));
+    CW_DER_W(mbedtls_asn1_write_octet_string(p, start, iv, a->block));
+    CW_DER_W(mbedtls_asn1_write_oid(p, start, a->oid, a->oid_len));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_oid(p, start, oid_data, OID_LEN(oid_data)));
     return 0;
 }
 
@@ -1090,27 +1073,27 @@ static int write_enveloped_head(unsigned char **p, unsigned char *start, const m
     size_t ri;
     int r;
 
-    W(mbedtls_asn1_write_len(p, start, *total));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SEQ)); /* EncryptedContentInfo */
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ)); /* EncryptedContentInfo */
     ri = *total;
-    W(mbedtls_asn1_write_octet_string(p, start, ek, ek_len));
-    W(mbedtls_asn1_write_algorithm_identifier(p, start, MBEDTLS_OID_PKCS1_RSA, OID_LEN(MBEDTLS_OID_PKCS1_RSA), 0));
+    CW_DER_W(mbedtls_asn1_write_octet_string(p, start, ek, ek_len));
+    CW_DER_W(mbedtls_asn1_write_algorithm_identifier(p, start, MBEDTLS_OID_PKCS1_RSA, OID_LEN(MBEDTLS_OID_PKCS1_RSA), 0));
     if ((r = write_issuer_serial(p, start, rc, total)) < 0) {
         return r;
     }
-    W(mbedtls_asn1_write_int(p, start, 0));
-    W(mbedtls_asn1_write_len(p, start, *total - ri));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
-    W(mbedtls_asn1_write_len(p, start, *total - ri));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SET));
-    W(mbedtls_asn1_write_int(p, start, 0));
-    W(mbedtls_asn1_write_len(p, start, *total));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
-    W(mbedtls_asn1_write_len(p, start, *total));
-    W(mbedtls_asn1_write_tag(p, start, TAG_CTX0C));
-    W(mbedtls_asn1_write_oid(p, start, oid_env, OID_LEN(oid_env)));
-    W(mbedtls_asn1_write_len(p, start, *total));
-    W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_int(p, start, 0));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - ri));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - ri));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SET));
+    CW_DER_W(mbedtls_asn1_write_int(p, start, 0));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_CTX0C));
+    CW_DER_W(mbedtls_asn1_write_oid(p, start, oid_env, OID_LEN(oid_env)));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
     return 0;
 }
 
@@ -1169,7 +1152,7 @@ cw_err cw_cms_enveloped_encode(cw_p11_ctx *p11, const cw_der_t *recipient, cw_cm
     if (out == NULL || cap < *outlen) {
         return CW_ERR_BUFFER_SMALL;
     }
-    TRY(parse_cert(&rc, recipient->p, recipient->len));
+    CW_TRY(parse_cert(&rc, recipient->p, recipient->len));
     e = mbedtls_pk_get_type(&rc.pk) == MBEDTLS_PK_RSA ? envelope(p11, &rc, a, content, len, out, cap, outlen)
                                                        : CW_ERR_CMS_ALGORITHM;
     mbedtls_x509_crt_free(&rc);
@@ -1194,21 +1177,21 @@ static cw_err parse_encrypted_info(const ber_t *eci, env_view *v)
     ber_t e;
     ber_t alg;
 
-    TRY(ber_expect(&p, end, TAG_OID, &e));
-    TRY(ber_expect(&p, end, TAG_SEQ, &alg));
+    CW_TRY(ber_expect(&p, end, TAG_OID, &e));
+    CW_TRY(ber_expect(&p, end, TAG_SEQ, &alg));
     q = alg.v;
-    TRY(ber_expect(&q, alg.v + alg.len, TAG_OID, &e));
+    CW_TRY(ber_expect(&q, alg.v + alg.len, TAG_OID, &e));
     v->alg = cipher_by_oid(&e);
     if (v->alg == NULL) {
         return CW_ERR_CMS_ALGORITHM;
     }
     /* CBCParameter ::= IV (RFC 3370 5.1, RFC 3565 4.1): one block */
-    TRY(ber_expect(&q, alg.v + alg.len, TAG_OCTETS, &e));
+    CW_TRY(ber_expect(&q, alg.v + alg.len, TAG_OCTETS, &e));
     if (e.len != v->alg->block) {
         return CW_ERR_CMS_FORMAT;
     }
     memcpy(v->iv, e.v, e.len);
-    TRY(ber_read(p, end, &v->encrypted));
+    CW_TRY(ber_read(p, end, &v->encrypted));
     if ((v->encrypted.tag & (uint8_t)~TAG_CONSTRUCTED) != TAG_CTX0) {
         return CW_ERR_CMS_FORMAT;
     }
@@ -1222,27 +1205,27 @@ static cw_err parse_enveloped(const uint8_t *der, size_t len, env_view *v)
     const uint8_t *end = der + len;
     ber_t e;
 
-    TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
     if (p != end) {
         return CW_ERR_CMS_FORMAT;
     }
     p = e.v;
     end = e.v + e.len;
-    TRY(ber_expect(&p, end, TAG_OID, &e));
+    CW_TRY(ber_expect(&p, end, TAG_OID, &e));
     if (!ber_is_oid(&e, oid_env, OID_LEN(oid_env))) {
         return CW_ERR_CMS_FORMAT;
     }
-    TRY(ber_expect(&p, end, TAG_CTX0C, &e));
+    CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e));
     p = e.v;
-    TRY(ber_expect(&p, e.v + e.len, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, e.v + e.len, TAG_SEQ, &e));
     p = e.v;
     end = e.v + e.len;
-    TRY(ber_expect(&p, end, TAG_INTEGER, &e));
+    CW_TRY(ber_expect(&p, end, TAG_INTEGER, &e));
     if (p < end && *p == TAG_CTX0C) {
-        TRY(ber_expect(&p, end, TAG_CTX0C, &e)); /* originatorInfo: not needed */
+        CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e)); /* originatorInfo: not needed */
     }
-    TRY(ber_expect(&p, end, TAG_SET, &v->recipients));
-    TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, TAG_SET, &v->recipients));
+    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
     return parse_encrypted_info(&e, v);
 }
 
@@ -1262,25 +1245,25 @@ static cw_err recover_key(cw_p11_ctx *p11, const cw_p11_key *key, const env_view
         const uint8_t *q;
         size_t n = 0;
         cw_err err;
-        TRY(ber_read(p, end, &ri));
+        CW_TRY(ber_read(p, end, &ri));
         p = ri.next;
         if (ri.tag != TAG_SEQ) {
             continue; /* kari [1], kekri [2], pwri [3], ori [4]: not for an RSA key */
         }
         q = ri.v;
-        TRY(ber_expect(&q, ri.v + ri.len, TAG_INTEGER, &e));
-        TRY(ber_read(q, ri.v + ri.len, &e)); /* rid: issuerAndSerialNumber or [0] ski */
+        CW_TRY(ber_expect(&q, ri.v + ri.len, TAG_INTEGER, &e));
+        CW_TRY(ber_read(q, ri.v + ri.len, &e)); /* rid: issuerAndSerialNumber or [0] ski */
         q = e.next;
-        TRY(ber_expect(&q, ri.v + ri.len, TAG_SEQ, &e));
+        CW_TRY(ber_expect(&q, ri.v + ri.len, TAG_SEQ, &e));
         {
             const uint8_t *a = e.v;
             ber_t oid;
-            TRY(ber_expect(&a, e.v + e.len, TAG_OID, &oid));
+            CW_TRY(ber_expect(&a, e.v + e.len, TAG_OID, &oid));
             if (!ber_is_oid(&oid, MBEDTLS_OID_PKCS1_RSA, OID_LEN(MBEDTLS_OID_PKCS1_RSA))) {
                 continue;
             }
         }
-        TRY(ber_expect(&q, ri.v + ri.len, TAG_OCTETS, &e));
+        CW_TRY(ber_expect(&q, ri.v + ri.len, TAG_OCTETS, &e));
         tried++;
         err = cw_p11_decrypt(p11, key, e.v, e.len, plain, sizeof plain, &n);
         if (err == CW_OK && n == v->alg->key_len) {
@@ -1319,8 +1302,8 @@ cw_err cw_cms_enveloped_open(cw_p11_ctx *p11, const cw_p11_key *key, const uint8
 
     *outlen = 0;
     memset(&v, 0, sizeof v);
-    TRY(parse_enveloped(der, len, &v));
-    TRY(ber_octets(&v.encrypted, out, cap, &ct));
+    CW_TRY(parse_enveloped(der, len, &v));
+    CW_TRY(ber_octets(&v.encrypted, out, cap, &ct));
     if (ct.len == 0 || ct.len % v.alg->block != 0) {
         return CW_ERR_CMS_FORMAT;
     }

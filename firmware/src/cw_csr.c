@@ -19,6 +19,7 @@
  * and followed by the algorithm and the signature.
  */
 #include "cw/cw_csr.h"
+#include "cw_der_write.h"
 
 #include <string.h>
 
@@ -33,16 +34,6 @@
 #define CHALLENGE_MAX 255u
 
 #define OID_LEN(o) (sizeof(o) - 1u)
-
-/* mbedTLS writer calls return a length (>= 0) or an error (< 0); add the length to *total. */
-#define W(call)                                                                                    \
-    do {                                                                                           \
-        int r_ = (call);                                                                           \
-        if (r_ < 0) {                                                                              \
-            return r_;                                                                             \
-        }                                                                                          \
-        *total += (size_t)r_;                                                                      \
-    } while (0)
 
 static const struct {
     const char *oid;
@@ -120,18 +111,18 @@ static int write_name(unsigned char **p, unsigned char *start, const cw_csr_req_
             continue;
         }
         if (a == CW_DN_C) {
-            W(mbedtls_asn1_write_printable_string(p, start, v, strlen(v)));
+            CW_DER_W(mbedtls_asn1_write_printable_string(p, start, v, strlen(v)));
         } else {
-            W(mbedtls_asn1_write_utf8_string(p, start, v, strlen(v)));
+            CW_DER_W(mbedtls_asn1_write_utf8_string(p, start, v, strlen(v)));
         }
-        W(mbedtls_asn1_write_oid(p, start, dn_oids[a].oid, dn_oids[a].oid_len));
-        W(mbedtls_asn1_write_len(p, start, *total - rdn));
-        W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-        W(mbedtls_asn1_write_len(p, start, *total - rdn));
-        W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET));
+        CW_DER_W(mbedtls_asn1_write_oid(p, start, dn_oids[a].oid, dn_oids[a].oid_len));
+        CW_DER_W(mbedtls_asn1_write_len(p, start, *total - rdn));
+        CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+        CW_DER_W(mbedtls_asn1_write_len(p, start, *total - rdn));
+        CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET));
     }
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return 0;
 }
 
@@ -141,14 +132,14 @@ static int wrap_extension(unsigned char **p, unsigned char *start, const char *o
                           bool critical, size_t value_len, size_t *total)
 {
     size_t before = *total - value_len;
-    W(mbedtls_asn1_write_len(p, start, value_len));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_OCTET_STRING));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, value_len));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_OCTET_STRING));
     if (critical) {
-        W(mbedtls_asn1_write_bool(p, start, 1));
+        CW_DER_W(mbedtls_asn1_write_bool(p, start, 1));
     }
-    W(mbedtls_asn1_write_oid(p, start, oid, oid_len));
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    CW_DER_W(mbedtls_asn1_write_oid(p, start, oid, oid_len));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return 0;
 }
 
@@ -163,13 +154,13 @@ static int write_extensions(unsigned char **p, unsigned char *start, const cw_cs
         /* ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId */
         v = *total;
         if (req->eku & CW_EKU_CLIENT_AUTH) {
-            W(mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_CLIENT_AUTH, OID_LEN(MBEDTLS_OID_CLIENT_AUTH)));
+            CW_DER_W(mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_CLIENT_AUTH, OID_LEN(MBEDTLS_OID_CLIENT_AUTH)));
         }
         if (req->eku & CW_EKU_SERVER_AUTH) {
-            W(mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_SERVER_AUTH, OID_LEN(MBEDTLS_OID_SERVER_AUTH)));
+            CW_DER_W(mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_SERVER_AUTH, OID_LEN(MBEDTLS_OID_SERVER_AUTH)));
         }
-        W(mbedtls_asn1_write_len(p, start, *total - v));
-        W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+        CW_DER_W(mbedtls_asn1_write_len(p, start, *total - v));
+        CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
         {
             int r = wrap_extension(p, start, MBEDTLS_OID_EXTENDED_KEY_USAGE, OID_LEN(MBEDTLS_OID_EXTENDED_KEY_USAGE),
                                    false, *total - v, total);
@@ -185,7 +176,7 @@ static int write_extensions(unsigned char **p, unsigned char *start, const cw_cs
     {
         unsigned char ku = (type == CW_KEY_EC_P256 || type == CW_KEY_EC_P384) ? 0x80u : 0xA0u;
         v = *total;
-        W(mbedtls_asn1_write_named_bitstring(p, start, &ku, 8));
+        CW_DER_W(mbedtls_asn1_write_named_bitstring(p, start, &ku, 8));
         int r = wrap_extension(p, start, MBEDTLS_OID_KEY_USAGE, OID_LEN(MBEDTLS_OID_KEY_USAGE), true, *total - v,
                                total);
         if (r < 0) {
@@ -199,17 +190,17 @@ static int write_extensions(unsigned char **p, unsigned char *start, const cw_cs
         for (size_t i = req->nsan; i-- > 0;) {
             const cw_san_t *s = &req->san[i];
             if (s->kind == CW_SAN_DNS) {
-                W(mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)s->dns, strlen(s->dns)));
-                W(mbedtls_asn1_write_len(p, start, strlen(s->dns)));
-                W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2));
+                CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)s->dns, strlen(s->dns)));
+                CW_DER_W(mbedtls_asn1_write_len(p, start, strlen(s->dns)));
+                CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2));
             } else {
-                W(mbedtls_asn1_write_raw_buffer(p, start, s->ip, s->ip_len));
-                W(mbedtls_asn1_write_len(p, start, s->ip_len));
-                W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7));
+                CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, s->ip, s->ip_len));
+                CW_DER_W(mbedtls_asn1_write_len(p, start, s->ip_len));
+                CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7));
             }
         }
-        W(mbedtls_asn1_write_len(p, start, *total - v));
-        W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+        CW_DER_W(mbedtls_asn1_write_len(p, start, *total - v));
+        CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
         int r = wrap_extension(p, start, MBEDTLS_OID_SUBJECT_ALT_NAME, OID_LEN(MBEDTLS_OID_SUBJECT_ALT_NAME), false,
                                *total - v, total);
         if (r < 0) {
@@ -217,8 +208,8 @@ static int write_extensions(unsigned char **p, unsigned char *start, const cw_cs
         }
     }
 
-    W(mbedtls_asn1_write_len(p, start, *total - all));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - all));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return 0;
 }
 
@@ -228,11 +219,11 @@ static int wrap_attribute(unsigned char **p, unsigned char *start, const char *o
                           size_t value_len, size_t *total)
 {
     size_t before = *total - value_len;
-    W(mbedtls_asn1_write_len(p, start, value_len));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET));
-    W(mbedtls_asn1_write_oid(p, start, oid, oid_len));
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, value_len));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET));
+    CW_DER_W(mbedtls_asn1_write_oid(p, start, oid, oid_len));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return 0;
 }
 
@@ -279,9 +270,9 @@ static int write_attributes(unsigned char **p, unsigned char *start, const cw_cs
         size_t ch;
         v = *total;
         if (printable_string(req->challenge, req->challenge_len)) {
-            W(mbedtls_asn1_write_printable_string(p, start, req->challenge, req->challenge_len));
+            CW_DER_W(mbedtls_asn1_write_printable_string(p, start, req->challenge, req->challenge_len));
         } else {
-            W(mbedtls_asn1_write_utf8_string(p, start, req->challenge, req->challenge_len));
+            CW_DER_W(mbedtls_asn1_write_utf8_string(p, start, req->challenge, req->challenge_len));
         }
         int r = wrap_attribute(p, start, OID_PKCS9_CHALLENGE_PASSWORD, OID_LEN(OID_PKCS9_CHALLENGE_PASSWORD),
                                *total - v, total);
@@ -292,8 +283,8 @@ static int write_attributes(unsigned char **p, unsigned char *start, const cw_cs
         sort_pair(*p, ch, ext_len, scratch);
         cw_wipe(scratch, sizeof scratch);
     }
-    W(mbedtls_asn1_write_len(p, start, *total - all));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - all));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
     return 0;
 }
 
@@ -304,14 +295,14 @@ static int write_request_info(unsigned char **p, unsigned char *start, const cw_
     if (r < 0) {
         return r;
     }
-    W(mbedtls_asn1_write_raw_buffer(p, start, spki, spki_len));
+    CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, spki, spki_len));
     r = write_name(p, start, req, total);
     if (r < 0) {
         return r;
     }
-    W(mbedtls_asn1_write_int(p, start, 0));
-    W(mbedtls_asn1_write_len(p, start, *total));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    CW_DER_W(mbedtls_asn1_write_int(p, start, 0));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return 0;
 }
 
@@ -319,19 +310,19 @@ static int write_request_info(unsigned char **p, unsigned char *start, const cw_
 static int write_signature(unsigned char **p, unsigned char *start, cw_key_type type, const uint8_t *sig,
                            size_t sig_len, size_t *total)
 {
-    W(mbedtls_asn1_write_bitstring(p, start, sig, sig_len * 8u));
+    CW_DER_W(mbedtls_asn1_write_bitstring(p, start, sig, sig_len * 8u));
     switch (type) {
     case CW_KEY_EC_P256:
-        W(mbedtls_asn1_write_algorithm_identifier_ext(p, start, MBEDTLS_OID_ECDSA_SHA256,
+        CW_DER_W(mbedtls_asn1_write_algorithm_identifier_ext(p, start, MBEDTLS_OID_ECDSA_SHA256,
                                                       OID_LEN(MBEDTLS_OID_ECDSA_SHA256), 0, 0));
         break;
     case CW_KEY_EC_P384:
-        W(mbedtls_asn1_write_algorithm_identifier_ext(p, start, MBEDTLS_OID_ECDSA_SHA384,
+        CW_DER_W(mbedtls_asn1_write_algorithm_identifier_ext(p, start, MBEDTLS_OID_ECDSA_SHA384,
                                                       OID_LEN(MBEDTLS_OID_ECDSA_SHA384), 0, 0));
         break;
     default:
         /* sha256WithRSAEncryption, parameters NULL (RFC 4055 section 5) */
-        W(mbedtls_asn1_write_algorithm_identifier(p, start, MBEDTLS_OID_PKCS1_SHA256,
+        CW_DER_W(mbedtls_asn1_write_algorithm_identifier(p, start, MBEDTLS_OID_PKCS1_SHA256,
                                                   OID_LEN(MBEDTLS_OID_PKCS1_SHA256), 0));
         break;
     }

@@ -942,6 +942,37 @@ static bool all_needs_challenge(void)
     return need;
 }
 
+static cw_err ask_challenge(cw_console_ctx *con)
+{
+    cw_console_expect(con, "Challenge password (hidden): ", true, take_challenge, NULL);
+    return CW_ERR_IN_PROGRESS;
+}
+
+/* request <set> online, renew <set>: what the set needs checked first; then a request the CA
+ * holds is polled at once, anything else waits for the challenge. */
+static cw_err start_set_job(cw_console_ctx *con, job_kind kind, size_t i)
+{
+    uint8_t id[CW_P11_KEY_ID_LEN];
+    size_t id_len = 0;
+    size_t len = 0;
+    cw_err e;
+
+    job_take(con, kind);
+    e = job_load_set(i);
+    if (e == CW_OK) {
+        e = check_set();
+    }
+    if (e == CW_OK && kind == JOB_RENEW && !job.have_pend) {
+        /* renewal needs the certificate the roles use now */
+        e = cw_wizard_set_cert_der(job.set, signer, sizeof signer, &len, id, &id_len);
+    }
+    if (e != CW_OK) {
+        job.kind = JOB_IDLE;
+        return e;
+    }
+    return job_is_poll() ? job_run(con, begin_set()) : ask_challenge(con);
+}
+
 cw_err cw_enrol_cmd_request(cw_console_ctx *con, const char *set)
 {
     size_t i = 0;
@@ -956,28 +987,12 @@ cw_err cw_enrol_cmd_request(cw_console_ctx *con, const char *set)
     if (e != CW_OK) {
         return e;
     }
+    if (strcmp(set, "all") != 0) {
+        return start_set_job(con, JOB_ENROL, i);
+    }
     job_take(con, JOB_ENROL);
-    if (strcmp(set, "all") == 0) {
-        job.all = true;
-        if (!all_needs_challenge()) {
-            return job_run(con, next_of_all());
-        }
-        cw_console_expect(con, "Challenge password (hidden): ", true, take_challenge, NULL);
-        return CW_ERR_IN_PROGRESS;
-    }
-    e = job_load_set(i);
-    if (e == CW_OK) {
-        e = check_set();
-    }
-    if (e != CW_OK) {
-        job.kind = JOB_IDLE;
-        return e;
-    }
-    if (job_is_poll()) {
-        return job_run(con, begin_set());
-    }
-    cw_console_expect(con, "Challenge password (hidden): ", true, take_challenge, NULL);
-    return CW_ERR_IN_PROGRESS;
+    job.all = true;
+    return all_needs_challenge() ? ask_challenge(con) : job_run(con, next_of_all());
 }
 
 cw_err cw_enrol_cmd_ca_auth(cw_console_ctx *con, const char *profile)
@@ -1009,9 +1024,6 @@ cw_err cw_enrol_cmd_ca_auth(cw_console_ctx *con, const char *profile)
 static cw_err cmd_renew(cw_console_ctx *con, int argc, char **argv)
 {
     size_t i;
-    uint8_t id[CW_P11_KEY_ID_LEN];
-    size_t id_len = 0;
-    size_t len = 0;
     cw_err e;
 
     if (argc != 2) {
@@ -1021,27 +1033,7 @@ static cw_err cmd_renew(cw_console_ctx *con, int argc, char **argv)
     if (e == CW_OK) {
         e = cw_wizard_find_set(argv[1], &i);
     }
-    if (e != CW_OK) {
-        return e;
-    }
-    job_take(con, JOB_RENEW);
-    e = job_load_set(i);
-    if (e == CW_OK) {
-        e = check_set();
-    }
-    if (e == CW_OK && !job.have_pend) {
-        /* renewal needs the certificate the roles use now */
-        e = cw_wizard_set_cert_der(job.set, signer, sizeof signer, &len, id, &id_len);
-    }
-    if (e != CW_OK) {
-        job.kind = JOB_IDLE;
-        return e;
-    }
-    if (job_is_poll()) {
-        return job_run(con, begin_set());
-    }
-    cw_console_expect(con, "Challenge password (hidden): ", true, take_challenge, NULL);
-    return CW_ERR_IN_PROGRESS;
+    return e != CW_OK ? e : start_set_job(con, JOB_RENEW, i);
 }
 
 static const cw_cmd_t enrol_cmds[] = {

@@ -12,6 +12,7 @@
  *   recipientNonce  2.16.840.1.113733.1.9.6  OCTET STRING (16, replies: our senderNonce)
  */
 #include "cw/cw_scep_msg.h"
+#include "cw_der_write.h"
 
 #include <string.h>
 
@@ -35,14 +36,6 @@ static const char oid_transaction_id[] = OID_SCEP "\x07";
 
 #define TAG_PRINTABLE 0x13u
 #define TAG_OCTETS 0x04u
-
-#define TRY(call)                                                                                  \
-    do {                                                                                           \
-        cw_err e_ = (call);                                                                        \
-        if (e_ != CW_OK) {                                                                         \
-            return e_;                                                                             \
-        }                                                                                          \
-    } while (0)
 
 /* ---- GetCACaps (RFC 8894 3.5.2) ------------------------------------------------------------- */
 
@@ -174,7 +167,7 @@ static cw_err collect(const uint8_t *body, size_t len, cw_cert_list_t *all)
     if (cw_cms_signed_parse(body, len, NULL, 0, &sd) != CW_OK) {
         return e == CW_ERR_IMPORT_NO_CERT ? CW_ERR_SCEP_CACERT : CW_ERR_CMS_FORMAT;
     }
-    TRY(cw_cms_signed_certs(&sd, all));
+    CW_TRY(cw_cms_signed_certs(&sd, all));
     return all->n > 0 ? CW_OK : CW_ERR_SCEP_CACERT;
 }
 
@@ -188,10 +181,10 @@ cw_err cw_scep_parse_cacert(const uint8_t *body, size_t len, cw_scep_ca_t *out)
     size_t nra = 0;
 
     memset(out, 0, sizeof *out);
-    TRY(collect(body, len, &out->all));
+    CW_TRY(collect(body, len, &out->all));
     for (size_t i = 0; i < out->all.n; i++) {
         memset(&f[i], 0, sizeof f[i]);
-        TRY(facts_of(&out->all.cert[i], &f[i]));
+        CW_TRY(facts_of(&out->all.cert[i], &f[i]));
         if (f[i].ca) {
             ca = i;
             nca++;
@@ -232,16 +225,6 @@ cw_err cw_scep_parse_cacert(const uint8_t *body, size_t len, cw_scep_ca_t *out)
 
 /* ---- signer certificate --------------------------------------------------------------------- */
 
-/* mbedTLS writer calls return a length (>= 0) or an error (< 0); add the length to *total. */
-#define W(call)                                                                                    \
-    do {                                                                                           \
-        int r_ = (call);                                                                           \
-        if (r_ < 0) {                                                                              \
-            return r_;                                                                             \
-        }                                                                                          \
-        *total += (size_t)r_;                                                                      \
-    } while (0)
-
 /* Seconds from 1970 of 2000-01-01 and 2049-12-31T23:59:59: the validity of a clockless signer. */
 #define NO_CLOCK_FROM 946684800
 #define NO_CLOCK_TO 2524607999
@@ -252,9 +235,9 @@ static int write_time(unsigned char **p, unsigned char *start, int64_t t, size_t
     char text[16];
     uint8_t tag;
     size_t n = cw_cms_time(t, &tag, text);
-    W(mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)text, n));
-    W(mbedtls_asn1_write_len(p, start, n));
-    W(mbedtls_asn1_write_tag(p, start, tag));
+    CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)text, n));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, n));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, tag));
     return 0;
 }
 
@@ -262,14 +245,14 @@ static int write_time(unsigned char **p, unsigned char *start, int64_t t, size_t
 static int write_cn(unsigned char **p, unsigned char *start, const char *cn, size_t *total)
 {
     size_t before = *total;
-    W(mbedtls_asn1_write_utf8_string(p, start, cn, strlen(cn)));
-    W(mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_AT_CN, OID_LEN(MBEDTLS_OID_AT_CN)));
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET));
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    CW_DER_W(mbedtls_asn1_write_utf8_string(p, start, cn, strlen(cn)));
+    CW_DER_W(mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_AT_CN, OID_LEN(MBEDTLS_OID_AT_CN)));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return 0;
 }
 
@@ -281,11 +264,11 @@ static int write_extensions(unsigned char **p, unsigned char *start, size_t *tot
         0x30, 0x0E, 0x06, 0x03, 0x55, 0x1D, 0x0F, 0x01, 0x01, 0xFF, 0x04, 0x04, 0x03, 0x02, 0x05, 0xA0,
         0x30, 0x0C, 0x06, 0x03, 0x55, 0x1D, 0x13, 0x01, 0x01, 0xFF, 0x04, 0x02, 0x30, 0x00,
     };
-    W(mbedtls_asn1_write_raw_buffer(p, start, ext, sizeof ext));
-    W(mbedtls_asn1_write_len(p, start, sizeof ext));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    W(mbedtls_asn1_write_len(p, start, *total));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3));
+    CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, ext, sizeof ext));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, sizeof ext));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3));
     return 0;
 }
 
@@ -320,7 +303,7 @@ static int write_tbs(unsigned char **p, unsigned char *start, const cw_p11_key *
     if ((r = write_extensions(p, start, total)) < 0) {
         return r;
     }
-    W(mbedtls_asn1_write_raw_buffer(p, start, spki, spki_len));
+    CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, spki, spki_len));
     if ((r = write_cn(p, start, cn, total)) < 0) {
         return r;
     }
@@ -329,24 +312,24 @@ static int write_tbs(unsigned char **p, unsigned char *start, const cw_p11_key *
         (r = write_time(p, start, now == 0 ? NO_CLOCK_FROM : now - 3600, total)) < 0) {
         return r;
     }
-    W(mbedtls_asn1_write_len(p, start, *total - before));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     if ((r = write_cn(p, start, cn, total)) < 0) {
         return r;
     }
     sig_oid(digest, &oid, &oid_len);
-    W(mbedtls_asn1_write_algorithm_identifier(p, start, oid, oid_len, 0));
+    CW_DER_W(mbedtls_asn1_write_algorithm_identifier(p, start, oid, oid_len, 0));
     /* serial: the key ID, made positive with its top byte in 0x40..0x7F (so 20 octets, minimal) */
     memcpy(serial, key->id, key->id_len);
     serial[0] = (unsigned char)((serial[0] & 0x3Fu) | 0x40u);
-    W(mbedtls_asn1_write_raw_buffer(p, start, serial, key->id_len));
-    W(mbedtls_asn1_write_len(p, start, key->id_len));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_INTEGER));
-    W(mbedtls_asn1_write_int(p, start, 2));
-    W(mbedtls_asn1_write_len(p, start, 3));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
-    W(mbedtls_asn1_write_len(p, start, *total));
-    W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, serial, key->id_len));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, key->id_len));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_INTEGER));
+    CW_DER_W(mbedtls_asn1_write_int(p, start, 2));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, 3));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
     return 0;
 }
 
@@ -419,13 +402,13 @@ cw_err cw_scep_signer_cert(cw_p11_ctx *p11, const cw_p11_key *key, const char *c
     if (out == NULL) {
         return CW_ERR_BUFFER_SMALL;
     }
-    TRY(cw_p11_pubkey_spki(p11, key, spki, sizeof spki, &spki_len));
+    CW_TRY(cw_p11_pubkey_spki(p11, key, spki, sizeof spki, &spki_len));
     p = out + cap;
     r = write_tbs(&p, out, key, cn, now, digest, spki, spki_len, &tbs_len);
     if (r < 0) {
         return from_writer(r);
     }
-    TRY(cw_p11_sign(p11, key, digest, p, tbs_len, sig, sizeof sig, &sig_len));
+    CW_TRY(cw_p11_sign(p11, key, digest, p, tbs_len, sig, sizeof sig, &sig_len));
     return finish_cert(out, cap, (size_t)(p - out), tbs_len, digest, sig, sig_len, len);
 }
 
@@ -470,7 +453,7 @@ cw_err cw_scep_request_encode(cw_p11_ctx *p11, const cw_scep_req_t *req, uint8_t
     cw_err e;
 
     *len = 0;
-    TRY(check_request(req));
+    CW_TRY(check_request(req));
     /* the envelope's bound, then the SignedData's around it */
     (void)cw_cms_enveloped_encode(p11, req->recipient, req->cipher, req->message, req->message_len, NULL, 0,
                                   &env_len);
@@ -479,7 +462,7 @@ cw_err cw_scep_request_encode(cw_p11_ctx *p11, const cw_scep_req_t *req, uint8_t
         *len = bound;
         return CW_ERR_BUFFER_SMALL;
     }
-    TRY(cw_cms_enveloped_encode(p11, req->recipient, req->cipher, req->message, req->message_len, out, cap,
+    CW_TRY(cw_cms_enveloped_encode(p11, req->recipient, req->cipher, req->message, req->message_len, out, cap,
                                 &env_len));
 
     /* messageType is the decimal number as PrintableString ("19") */
@@ -627,15 +610,15 @@ cw_err cw_scep_reply_parse(const uint8_t *der, size_t len, const cw_der_t *signe
     if (signer == NULL || txid == NULL || nonce == NULL) {
         return CW_ERR_INVALID_ARG;
     }
-    TRY(cw_cms_signed_parse(der, len, scratch, scap, &sd));
+    CW_TRY(cw_cms_signed_parse(der, len, scratch, scap, &sd));
     if (sd.nsigners != 1) {
         return CW_ERR_CMS_FORMAT;
     }
-    TRY(cw_cms_signed_verify(&sd, signer));
+    CW_TRY(cw_cms_signed_verify(&sd, signer));
     if (decimal_attr(&sd, oid_message_type, OID_LEN(oid_message_type), &e) != CW_SCEP_CERTREP) {
         return CW_ERR_SCEP_MESSAGE_TYPE;
     }
-    TRY(check_ids(&sd, txid, nonce, out));
+    CW_TRY(check_ids(&sd, txid, nonce, out));
     e = read_status(&sd, out);
     if (e != CW_OK) {
         memset(out, 0, sizeof *out);
