@@ -187,7 +187,7 @@ $(BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c board/$(BOARD)/mbedtls_config.h
 	@echo "CC (mbedTLS) $<"
 	@$(BOARD_CC) $(CPPFLAGS) $(TP_CFLAGS) -c $< -o $@
 
-$(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c board/$(BOARD)/lwipopts.h
+$(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c board/$(BOARD)/lwipopts.h $(wildcard board/$(BOARD)/arch/*.h)
 	@mkdir -p $(@D)
 	@echo "CC (lwIP) $<"
 	@$(BOARD_CC) $(CPPFLAGS) $(TP_CFLAGS) -c $< -o $@

@@ -11,7 +11,9 @@
 
 /* newlib's sys/types.h and errno.h are fine for lwIP; no sockets, so no errno of its own. */
 #define LWIP_PLATFORM_DIAG(x) do { } while (0)
-#define LWIP_PLATFORM_ASSERT(x) hal_board_assert_failed(__FILE__, __LINE__, (x))
+/* lwIP's invariant checks stay; their message texts (about 12 KB of flash) do not: a failed one
+ * is named by file and line, which is where the text is anyway. */
+#define LWIP_PLATFORM_ASSERT(x) hal_board_assert_failed(__FILE_NAME__, __LINE__, "lwIP assertion")
 
 unsigned int board_lwip_rand(void);
 #define LWIP_RAND() ((u32_t)board_lwip_rand())
