@@ -203,6 +203,23 @@ def test_pinned_fingerprint_mismatch_is_refused_before_any_request(tmp_path, tok
             edge.stop()
 
 
+def test_a_server_that_changes_its_ca_after_auth_is_refused(lab, token):
+    """ca auth stored one CA; the server comes back with a new CA in the same depot (a rebuilt or
+    impostor server at the same URL): enrolment stops before any key is made."""
+    ca, edge = lab
+    edge.auth()
+    ca.stop()
+    for f in ca.depot.iterdir():
+        f.unlink()
+    subprocess.run(["scepserver", "ca", "-init", "-depot", str(ca.depot), "-keySize", "2048"],
+                   check=True, capture_output=True)
+    ca.start()
+    r = edge.cw("request", "--set", "web", "--online")
+    assert r.returncode == 1 and "SCEP_CA_CHANGED" in r.stderr, r.stdout + r.stderr
+    assert set_objects(token, "web") == []
+    assert 'scep_message_type="PKCSReq (19)"' not in ca.server_log()
+
+
 def test_unpinned_ca_needs_the_operators_yes(lab, tmp_path, token):
     ca, edge = lab
     no = tmp_path / "no"
