@@ -8,7 +8,8 @@
  *   GetCACaps -> GetCACert -> (token work: key, CSR, pkiMessage) -> PKIOperation -> reply
  *
  * `request all online` runs that chain once per set. Token operations (key generation,
- * signing, decryption) are synchronous calls between two exchanges.
+ * signing, decryption) are synchronous calls between two exchanges. A background poll has no
+ * console (job.con NULL), and cw_console_printf prints nothing for it.
  *
  * Ordering for power cuts (docs/store.md): the pending record (without the challenge) is stored
  * before a PKCSReq or RenewalReq leaves; the CA's certificate is stored through the same steps
@@ -113,13 +114,6 @@ static struct {
     uint32_t wait_s;            /* the current interval (grows by back-off) */
     cw_err last;                /* the last poll's result */
 } polls[CW_TOPO_SETS_MAX];
-
-static void say(const char *fmt, const char *a, const char *b)
-{
-    if (job.con != NULL) {
-        cw_console_printf(job.con, fmt, a, b);
-    }
-}
 
 static const char *cipher_text(cw_cms_cipher c)
 {
@@ -558,7 +552,7 @@ static cw_err handle_reply(size_t len)
     }
     switch (rep.status) {
     case CW_SCEP_SUCCESS:
-        say("set %s: reply verified: SUCCESS%s", job.set, "");
+        cw_console_printf(job.con, "set %s: reply verified: SUCCESS", job.set);
         e = cw_scep_reply_open(p11, &job.reply_key, &rep, seq.opened, sizeof seq.opened, &olen);
         if (e == CW_OK) {
             memset(&issued, 0, sizeof issued);
@@ -573,7 +567,8 @@ static cw_err handle_reply(size_t len)
         return e;
     case CW_SCEP_FAILURE:
         e = cw_scep_fail_error(&rep);
-        say("set %s: the CA refused the request (%s); its key is removed", job.set, cw_err_name(e));
+        cw_console_printf(job.con, "set %s: the CA refused the request (%s); its key is removed", job.set,
+                          cw_err_name(e));
         (void)cw_pending_remove(p11, job.set);
         if (job.set_index < CW_TOPO_SETS_MAX) {
             polls[job.set_index].armed = false;
