@@ -187,6 +187,9 @@ static void line_done(cw_console_ctx *con)
         return;
     }
     con->busy = true;
+    if (con->on_command != NULL) {
+        con->on_command(); /* background work gives up what a command may need */
+    }
     r = dispatch(con, con->line);
     memset(con->line, 0, sizeof con->line);
     if (r != CW_ERR_IN_PROGRESS) {

@@ -21,6 +21,7 @@
  * holds it encrypted; both are wiped then. It is never printed or stored.
  */
 #include "cw/cw_enrol.h"
+#include "cw_scratch.h"
 #include "cw_wizard_int.h"
 
 #include <stdio.h>
@@ -42,24 +43,16 @@
 #define CHALLENGE_MAX CW_CONSOLE_LINE_MAX
 /* Back-off: each PENDING answer doubles the wait, up to this many times the profile's interval. */
 #define POLL_BACKOFF_MAX 8u
+/* A background poll a console command interrupted is tried again this much later. */
+#define POLL_RETRY_MS 2000u
 
 /* ---- buffers (docs/scep.md: sizes) ------------------------------------------------------------ */
 
 static cw_scep_http_t xfer;
-static uint8_t resp[CW_SCEP_REPLY_MAX];         /* the response body being received */
-static uint8_t cacert_body[CW_SCEP_CACERT_MAX]; /* GetCACert's answer; ca's views point here */
-static uint8_t msg[CW_SCEP_MESSAGE_MAX];        /* the pkiMessage; the reply's scratch once sent */
 static uint8_t signer[CW_CERT_DER_MAX];         /* the signer certificate */
-
-/* Three buffers one after the other in a job, never two at once: the CSR is wiped once the
- * pkiMessage holds it; a GET's query is sent before the reply arrives; the reply is opened
- * into the last. */
-static union {
-    uint8_t csr[CW_CSR_DER_MAX];                /* the CSR with the challenge */
-    char query[CW_SCEP_QUERY_MAX];              /* GET PKIOperation: the encoded message */
-    uint8_t opened[CW_SCEP_REPLY_MAX];          /* the decrypted certs-only PKCS#7 */
-} seq;
-
+/* The large buffers are the SCEP part of the command scratch (cw_scratch.h): scep.resp,
+ * scep.cacert, scep.msg and scep.seq. */
+static struct cw_scratch_scep_t *const scep = &cw_scratch.scep;
 static uint8_t rec[CW_CSR_DER_MAX + 192u];      /* the pending record; job.pend.csr points here */
 static cw_scep_ca_t ca;
 static cw_cert_list_t issued;
@@ -179,7 +172,7 @@ static cw_err start_op(cw_scep_op op, const uint8_t *m, size_t m_len)
     cw_err e;
 
     job.step = op == CW_SCEP_OP_CAPS ? STEP_CAPS : op == CW_SCEP_OP_CACERT ? STEP_CACERT : STEP_PKI;
-    e = cw_scep_http_start(&xfer, job.url, op, post, m, m_len, resp, sizeof resp);
+    e = cw_scep_http_start(&xfer, job.url, op, post, m, m_len, scep->resp, sizeof scep->resp);
     job.exchanging = e == CW_ERR_IN_PROGRESS;
     return e;
 }
@@ -368,7 +361,8 @@ static cw_err make_txid(cw_p11_ctx *p11, const cw_p11_key *key, char *out)
     return e;
 }
 
-/* The CSR for key with the challenge, into seq.csr (wiped after the message is built). */
+/* The CSR for key, with the challenge if asked, into out (the CSR buffer is wiped after the
+ * message is built). */
 static cw_err build_csr(cw_p11_ctx *p11, const cw_p11_key *key, bool with_challenge, uint8_t *out, size_t cap,
                         size_t *len)
 {
@@ -404,12 +398,12 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
     }
     /* The record keeps a CSR without the challenge: the names for the import checks. */
     memset(&job.pend, 0, sizeof job.pend);
-    e = build_csr(p11, key, false, seq.csr, sizeof seq.csr, &len);
+    e = build_csr(p11, key, false, scep->seq.csr, sizeof scep->seq.csr, &len);
     if (e == CW_OK) {
         memcpy(job.pend.key_id, key->id, key->id_len);
         job.pend.key_id_len = key->id_len;
         job.pend.created = hal_clock_utc();
-        job.pend.csr = seq.csr;
+        job.pend.csr = scep->seq.csr;
         job.pend.csr_len = len;
         job.pend.online = true;
         job.pend.msg_type = signer_id_len > 0 ? CW_SCEP_RENEWALREQ : CW_SCEP_PKCSREQ;
@@ -420,8 +414,9 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
         e = make_txid(p11, key, job.pend.txid);
     }
     if (e == CW_OK) {
-        /* the record goes into rec; load it back so that pend.csr points there, not at seq.csr */
-        e = cw_pending_store(p11, job.set, &job.pend, msg, sizeof msg);
+        /* the record goes into rec; load it back so that pend.csr points there, not at the
+         * CSR buffer */
+        e = cw_pending_store(p11, job.set, &job.pend, scep->msg, sizeof scep->msg);
     }
     if (e == CW_OK) {
         e = cw_pending_load(p11, job.set, rec, sizeof rec, &job.pend);
@@ -436,7 +431,8 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
     return CW_OK;
 }
 
-/* The pkiMessage for the job's set into msg: a new request, the same one again, or a poll. */
+/* The pkiMessage for the job's set into the message buffer: a new request, the same one again,
+ * or a poll. */
 static cw_err build_message(size_t *msg_len)
 {
     cw_p11_ctx *p11 = cw_token_session();
@@ -489,12 +485,13 @@ static cw_err build_message(size_t *msg_len)
     /* A poll carries IssuerAndSubject; a request (new or again) the CSR with the challenge. */
     if (job_is_poll()) {
         r.type = CW_SCEP_CERTPOLL;
-        e = cw_scep_issuer_and_subject(&ca.ca, job.pend.csr, job.pend.csr_len, seq.csr, sizeof seq.csr, &payload_len);
+        e = cw_scep_issuer_and_subject(&ca.ca, job.pend.csr, job.pend.csr_len, scep->seq.csr, sizeof scep->seq.csr,
+                                       &payload_len);
     } else {
         r.type = renewal ? CW_SCEP_RENEWALREQ : CW_SCEP_PKCSREQ;
-        e = build_csr(p11, &key, true, seq.csr, sizeof seq.csr, &payload_len);
+        e = build_csr(p11, &key, true, scep->seq.csr, sizeof scep->seq.csr, &payload_len);
     }
-    payload = seq.csr;
+    payload = scep->seq.csr;
     if (e == CW_OK) {
         e = cw_p11_random(p11, job.nonce, sizeof job.nonce);
     }
@@ -510,9 +507,9 @@ static cw_err build_message(size_t *msg_len)
         r.recipient = &ca.recipient;
         r.cipher = job.cipher;
         r.signing_time = hal_clock_utc();
-        e = cw_scep_request_encode(p11, &r, msg, sizeof msg, msg_len);
+        e = cw_scep_request_encode(p11, &r, scep->msg, sizeof scep->msg, msg_len);
     }
-    cw_wipe(seq.csr, sizeof seq.csr); /* it held the challenge */
+    cw_wipe(scep->seq.csr, sizeof scep->seq.csr); /* it held the challenge */
     if (!job.all) {
         forget_challenge(); /* a run of request all keeps it for the next set */
     }
@@ -546,17 +543,18 @@ static cw_err handle_reply(size_t len)
     size_t olen = 0;
     cw_err e;
 
-    e = cw_scep_reply_parse(resp, len, &ca.signer, job.pend.txid, job.nonce, msg, sizeof msg, &rep);
+    e = cw_scep_reply_parse(scep->resp, len, &ca.signer, job.pend.txid, job.nonce, scep->msg, sizeof scep->msg,
+                            &rep);
     if (e != CW_OK) {
         return e; /* the request stays as it is: sent again, or polled, next time */
     }
     switch (rep.status) {
     case CW_SCEP_SUCCESS:
         cw_console_printf(job.con, "set %s: reply verified: SUCCESS", job.set);
-        e = cw_scep_reply_open(p11, &job.reply_key, &rep, seq.opened, sizeof seq.opened, &olen);
+        e = cw_scep_reply_open(p11, &job.reply_key, &rep, scep->seq.opened, sizeof scep->seq.opened, &olen);
         if (e == CW_OK) {
             memset(&issued, 0, sizeof issued);
-            e = cw_import_collect(seq.opened, olen, &issued);
+            e = cw_import_collect(scep->seq.opened, olen, &issued);
         }
         if (e == CW_OK) {
             e = cw_wizard_accept(job.con, job.set, &issued);
@@ -578,7 +576,7 @@ static cw_err handle_reply(size_t len)
     case CW_SCEP_PENDING:
         if (!job.pend.held) {
             job.pend.held = true;
-            e = cw_pending_store(p11, job.set, &job.pend, msg, sizeof msg);
+            e = cw_pending_store(p11, job.set, &job.pend, scep->msg, sizeof scep->msg);
             if (e != CW_OK) {
                 return e;
             }
@@ -670,7 +668,7 @@ static void job_end(cw_err e)
 {
     cw_console_ctx *con = job.con;
 
-    cw_wipe(seq.csr, sizeof seq.csr);
+    cw_wipe(scep->seq.csr, sizeof scep->seq.csr);
     report_set(e);
     if (con == NULL && job.set_index < CW_TOPO_SETS_MAX) {
         polls[job.set_index].last = e;
@@ -694,7 +692,8 @@ static void job_end(cw_err e)
     }
 }
 
-/* An exchange finished with e (CW_OK: len bytes in resp): the next step of the chain. */
+/* An exchange finished with e (CW_OK: len bytes in the response buffer): the next step of the
+ * chain. */
 static cw_err step_done(cw_err e, size_t len)
 {
     size_t msg_len = 0;
@@ -704,7 +703,7 @@ static cw_err step_done(cw_err e, size_t len)
     }
     switch (job.step) {
     case STEP_CAPS:
-        job.caps = cw_scep_caps_parse((const char *)resp, len);
+        job.caps = cw_scep_caps_parse((const char *)scep->resp, len);
         cw_scep_choose(job.caps, &job.cipher, &job.digest);
         if (job.con != NULL) {
             cw_console_printf(job.con, "set %s: CA capabilities read; using %s, %s, %s", job.set, cipher_text(job.cipher),
@@ -713,11 +712,11 @@ static cw_err step_done(cw_err e, size_t len)
         }
         return start_op(CW_SCEP_OP_CACERT, NULL, 0);
     case STEP_CACERT:
-        if (len > sizeof cacert_body) {
+        if (len > sizeof scep->cacert) {
             return CW_ERR_TOO_LARGE;
         }
-        memcpy(cacert_body, resp, len);
-        e = cw_scep_parse_cacert(cacert_body, len, &ca);
+        memcpy(scep->cacert, scep->resp, len);
+        e = cw_scep_parse_cacert(scep->cacert, len, &ca);
         if (e != CW_OK) {
             return e;
         }
@@ -738,7 +737,7 @@ static cw_err step_done(cw_err e, size_t len)
                                                               : "PKCSReq",
                               (unsigned long)msg_len, job.pend.txid);
         }
-        return start_op(CW_SCEP_OP_PKI, msg, msg_len);
+        return start_op(CW_SCEP_OP_PKI, scep->msg, msg_len);
     case STEP_PKI:
         return handle_reply(len);
     }
@@ -753,7 +752,7 @@ static cw_err job_line(cw_console_ctx *con, char *line, void *arg)
     if (line == NULL) {
         cw_scep_http_abort(&xfer);
         forget_challenge();
-        cw_wipe(seq.csr, sizeof seq.csr);
+        cw_wipe(scep->seq.csr, sizeof scep->seq.csr);
         job.kind = JOB_IDLE;
         job.all = false;
         return CW_ERR_CANCELLED;
@@ -764,11 +763,9 @@ static cw_err job_line(cw_console_ctx *con, char *line, void *arg)
 /* Starts a console job; a background poll in flight gives way (a poll is safe to repeat). */
 static void job_take(cw_console_ctx *con, job_kind kind)
 {
-    if (job.kind != JOB_IDLE && job.con == NULL) {
-        cw_scep_http_abort(&xfer);
-    }
+    cw_enrol_yield();
     if (xfer.tail == NULL) {
-        cw_scep_http_init(&xfer, seq.query, sizeof seq.query);
+        cw_scep_http_init(&xfer, scep->seq.query, sizeof scep->seq.query);
     }
     memset(&job, 0, sizeof job);
     job.kind = kind;
@@ -787,6 +784,19 @@ static cw_err job_run(cw_console_ctx *con, cw_err e)
 }
 
 /* ---- background polls ------------------------------------------------------------------------- */
+
+void cw_enrol_yield(void)
+{
+    if (job.kind != JOB_IDLE && job.con == NULL) {
+        /* a command starts: the background poll gives up the command scratch at once (lwIP
+         * keeps no reference into it after the abort), and is tried again soon after */
+        cw_scep_http_abort(&xfer);
+        if (job.set_index < CW_TOPO_SETS_MAX && polls[job.set_index].armed) {
+            polls[job.set_index].due_ms = hal_clock_ms() + POLL_RETRY_MS;
+        }
+        job.kind = JOB_IDLE;
+    }
+}
 
 static void poll_background(const cw_console_ctx *con)
 {
@@ -848,10 +858,7 @@ void cw_enrol_poll(cw_console_ctx *con)
         return; /* waiting for the operator: a challenge, or yes or no */
     }
     if (job.con == NULL && con->busy) {
-        /* a command started while a background poll was under way: the poll gives way before
-         * its answer is processed (it is tried again at its next time) */
-        cw_scep_http_abort(&xfer);
-        job.kind = JOB_IDLE;
+        cw_enrol_yield(); /* belt and braces: the console's on_command hook did it already */
         return;
     }
     e = cw_scep_http_poll(&xfer, &len);

@@ -161,6 +161,7 @@ cw_err cw_init(void)
     }
     cw_token_set_login_hook(cw_wizard_after_login);
     cw_console_init(&console, command_groups, sizeof command_groups / sizeof command_groups[0]);
+    console.on_command = cw_enrol_yield; /* the command scratch is the command's (cw_scratch.h) */
     return CW_OK;
 }
 

@@ -7,6 +7,7 @@
  * cw_console_finish().
  */
 #include "cw/cw_net.h"
+#include "cw_scratch.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -161,7 +162,8 @@ typedef struct diag_t {
 
 static diag_t diag;
 static cw_http_ctx diag_http;
-static uint8_t diag_buf[CW_NET_DIAG_BODY_MAX];
+/* The response body (and a POST body before it) is the command scratch's `diag` part
+ * (cw_scratch.h). */
 
 static bool net_ready(void)
 {
@@ -211,13 +213,14 @@ static cw_err start_next(void)
     if (diag.post) {
         req.method = CW_HTTP_POST;
         req.content_type = "application/octet-stream";
-        req.body = diag_buf;
+        req.body = cw_scratch.diag.body;
         req.body_len = diag.post_len;
-        fill_pattern(diag_buf, diag.post_len);
-        return cw_http_request(&diag_http, &req, diag_buf + diag.post_len, sizeof diag_buf - diag.post_len);
+        fill_pattern(cw_scratch.diag.body, diag.post_len);
+        return cw_http_request(&diag_http, &req, cw_scratch.diag.body + diag.post_len,
+                               sizeof cw_scratch.diag.body - diag.post_len);
     }
     req.method = CW_HTTP_GET;
-    return cw_http_request(&diag_http, &req, diag_buf, sizeof diag_buf);
+    return cw_http_request(&diag_http, &req, cw_scratch.diag.body, sizeof cw_scratch.diag.body);
 }
 
 static void end_diag(cw_err result)

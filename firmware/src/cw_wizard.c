@@ -7,11 +7,12 @@
  *   CA certificate          CKA_LABEL = "ca:" + CA profile name, category 2 (authority)
  *   records                 cw_store.h (topology, roles, pending.<set>)
  *
- * The console runs one command at a time, so the large buffers below are shared through one
- * static union; nothing of it survives a command. Online enrolment (cw_enrol.c) uses the
+ * The console runs one command at a time, so a paste's and a request's large buffers live in
+ * the command scratch (cw_scratch.h); nothing of it survives a command. Online enrolment (cw_enrol.c) uses the
  * helpers of cw_wizard_int.h and buffers of its own.
  */
 #include "cw/cw_wizard.h"
+#include "cw_scratch.h"
 #include "cw_wizard_int.h"
 
 #include <stdio.h>
@@ -60,21 +61,14 @@ static struct {
     uint32_t seq;
 } roles;
 
-/* One command's scratch: a paste (import, ca import, topology load) or a request, never both. */
-static union {
-    struct {
-        cw_pem_reader_ctx pem;
-        uint8_t der[CW_PASTE_DER_MAX];
-        uint8_t trust[CW_TRUST_DER_MAX];
-        cw_cert_list_t certs;
-        cw_cert_list_t trusted;
-    } paste;
-    struct {
-        uint8_t csr[CW_CSR_DER_MAX];
-    } req;
-} work;
+/* The CA certificates stored for a profile, read back for a check (cw_wizard_load_trust). Not
+ * in the command scratch: an online enrolment's import reads them while its answer is there. */
+static struct {
+    uint8_t der[CW_TRUST_DER_MAX];
+    cw_cert_list_t list;
+} trust;
 
-/* A pending record (its CSR is a view into it), used next to either half of work. */
+/* A pending record (its CSR is a view into it), used next to the command scratch. */
 static uint8_t record[CW_CSR_DER_MAX + 64u];
 
 /* One certificate read back from the token (set_certificate). */
@@ -199,7 +193,7 @@ static cw_err read_cert(CK_OBJECT_HANDLE h, uint8_t *buf, size_t cap, size_t *le
     return e;
 }
 
-/* The CA certificates stored for a profile, collected into list (values in work.paste.trust). */
+/* The CA certificates stored for a profile, collected into list (values in trust.der). */
 cw_err cw_wizard_load_trust(const char *profile, cw_cert_list_t *list)
 {
     char label[CA_LABEL_MAX + 1];
@@ -213,12 +207,12 @@ cw_err cw_wizard_load_trust(const char *profile, cw_cert_list_t *list)
     e = find_certs(label, CW_P11_CERT_CATEGORY_AUTHORITY, h, SET_OBJECTS_MAX, &n);
     for (size_t i = 0; e == CW_OK && i < n; i++) {
         size_t len = 0;
-        e = read_cert(h[i], work.paste.trust + used, sizeof work.paste.trust - used, &len, NULL, NULL);
+        e = read_cert(h[i], trust.der + used, sizeof trust.der - used, &len, NULL, NULL);
         if (e == CW_ERR_BUFFER_SMALL) {
             e = CW_ERR_TOO_LARGE;
         }
         if (e == CW_OK) {
-            e = cw_import_collect(work.paste.trust + used, len, list);
+            e = cw_import_collect(trust.der + used, len, list);
             used += len;
         }
     }
@@ -531,7 +525,7 @@ void cw_wizard_status_line(cw_console_ctx *con)
  * the rest of a bad paste is never taken for commands. */
 static cw_err paste_line(cw_console_ctx *con, char *line, void *arg)
 {
-    cw_pem_reader_ctx *r = &work.paste.pem;
+    cw_pem_reader_ctx *r = &cw_scratch.paste.pem;
     size_t n;
     (void)arg;
 
@@ -570,18 +564,18 @@ static cw_err paste_begin(cw_console_ctx *con, const char *target, bool one_bloc
         }
         strcpy(paste.target, target);
     }
-    cw_pem_reader_init(&work.paste.pem, work.paste.der, sizeof work.paste.der);
+    cw_pem_reader_init(&cw_scratch.paste.pem, cw_scratch.paste.der, sizeof cw_scratch.paste.der);
     cw_console_expect(con, prompt, false, paste_line, NULL);
     return CW_ERR_IN_PROGRESS;
 }
 
-/* The certificates of the finished paste, in work.paste.certs. */
+/* The certificates of the finished paste, in cw_scratch.paste.certs. */
 static cw_err paste_certificates(void)
 {
-    cw_pem_reader_ctx *r = &work.paste.pem;
+    cw_pem_reader_ctx *r = &cw_scratch.paste.pem;
     cw_err e = cw_pem_reader_finish(r);
 
-    memset(&work.paste.certs, 0, sizeof work.paste.certs);
+    memset(&cw_scratch.paste.certs, 0, sizeof cw_scratch.paste.certs);
     if (e == CW_ERR_NOT_FOUND) {
         return CW_ERR_IMPORT_NO_CERT;
     }
@@ -591,7 +585,7 @@ static cw_err paste_certificates(void)
             strcmp(b->label, "PKCS7") != 0 && strcmp(b->label, "CMS") != 0) {
             return CW_ERR_PASTE_LABEL;
         }
-        e = cw_import_collect(work.paste.der + b->off, b->len, &work.paste.certs);
+        e = cw_import_collect(cw_scratch.paste.der + b->off, b->len, &cw_scratch.paste.certs);
     }
     return e;
 }
@@ -600,7 +594,7 @@ static cw_err paste_certificates(void)
 
 static cw_err topology_loaded(cw_console_ctx *con)
 {
-    cw_pem_reader_ctx *r = &work.paste.pem;
+    cw_pem_reader_ctx *r = &cw_scratch.paste.pem;
     const cw_pem_block_t *b = &r->blocks[0];
     cw_err e = cw_pem_reader_finish(r);
 
@@ -613,7 +607,7 @@ static cw_err topology_loaded(cw_console_ctx *con)
     if (b->len > sizeof topo.der) {
         return CW_ERR_TOO_LARGE;
     }
-    e = cw_topology_decode(&candidate, work.paste.der + b->off, b->len);
+    e = cw_topology_decode(&candidate, cw_scratch.paste.der + b->off, b->len);
     if (e != CW_OK) {
         const char *where = cw_topology_error_path(&candidate);
         cw_console_printf(con, "topology refused at %s; the stored one is unchanged", where[0] ? where : "(whole blob)");
@@ -621,12 +615,12 @@ static cw_err topology_loaded(cw_console_ctx *con)
     }
     e = cw_token_need_login();
     if (e == CW_OK) {
-        e = cw_store_seq_write(cw_token_session(), "topology", work.paste.der + b->off, b->len, &topo.seq);
+        e = cw_store_seq_write(cw_token_session(), "topology", cw_scratch.paste.der + b->off, b->len, &topo.seq);
     }
     if (e != CW_OK) {
         return e;
     }
-    memcpy(topo.der, work.paste.der + b->off, b->len);
+    memcpy(topo.der, cw_scratch.paste.der + b->off, b->len);
     topo.len = b->len;
     topo.loaded = cw_topology_decode(&topo.t, topo.der, topo.len) == CW_OK;
     cw_console_printf(con, "topology stored: %lu CA profiles, %lu sets, %lu roles",
@@ -807,13 +801,13 @@ static cw_err make_request(cw_console_ctx *con, const char *challenge, size_t ch
     cw_wizard_hex(key.id, key.id_len, id);
     cw_console_printf(con, "key pair generated in %lu ms, id %s", (unsigned long)(hal_clock_ms() - t0), id);
 
-    e = cw_csr_encode(p11, &key, &r, work.req.csr, sizeof work.req.csr, &csr_len);
+    e = cw_csr_encode(p11, &key, &r, cw_scratch.req.csr, sizeof cw_scratch.req.csr, &csr_len);
     if (e == CW_OK) {
         memset(&pend, 0, sizeof pend);
         memcpy(pend.key_id, key.id, key.id_len);
         pend.key_id_len = key.id_len;
         pend.created = hal_clock_utc();
-        pend.csr = work.req.csr;
+        pend.csr = cw_scratch.req.csr;
         pend.csr_len = csr_len;
         e = cw_pending_store(p11, req.set, &pend, record, sizeof record);
     }
@@ -824,7 +818,7 @@ static cw_err make_request(cw_console_ctx *con, const char *challenge, size_t ch
         return e;
     }
     cw_console_printf(con, "request stored as pending for set %s; send this CSR to the CA:", req.set);
-    print_pem(con, "CERTIFICATE REQUEST", work.req.csr, csr_len);
+    print_pem(con, "CERTIFICATE REQUEST", cw_scratch.req.csr, csr_len);
     return CW_OK;
 }
 
@@ -837,7 +831,7 @@ static cw_err take_challenge(cw_console_ctx *con, char *line, void *arg)
     }
     e = make_request(con, line, strlen(line));
     /* the console wipes its line buffer; the CSR scratch held it too */
-    cw_wipe(&work, sizeof work);
+    cw_wipe(&cw_scratch.req, sizeof cw_scratch.req);
     return e;
 }
 
@@ -979,8 +973,8 @@ static cw_err store_cas(const cw_cert_list_t *certs, const cw_import_result_t *r
         if (!res->store_as_ca[i]) {
             continue;
         }
-        for (size_t j = 0; j < work.paste.trusted.n; j++) {
-            const cw_der_t *t = &work.paste.trusted.cert[j];
+        for (size_t j = 0; j < trust.list.n; j++) {
+            const cw_der_t *t = &trust.list.cert[j];
             known = known || (t->len == c->len && memcmp(t->p, c->p, c->len) == 0);
         }
         if (!known) {
@@ -1032,7 +1026,7 @@ cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list
     }
     cw_wizard_view_str(topo.t.profiles[derived.profile].name, profile, sizeof profile);
     if (e == CW_OK) {
-        e = cw_wizard_load_trust(profile, &work.paste.trusted);
+        e = cw_wizard_load_trust(profile, &trust.list);
     }
     if (e != CW_OK) {
         return e;
@@ -1048,7 +1042,7 @@ cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list
     x.pin = topo.t.profiles[derived.profile].fingerprint.len == 32
                 ? cw_topo_bytes(&topo.t, topo.t.profiles[derived.profile].fingerprint)
                 : NULL;
-    x.trusted = &work.paste.trusted;
+    x.trusted = &trust.list;
     e = cw_import_check(certs, &x, &res);
     if (e != CW_OK) {
         return e; /* nothing stored */
@@ -1092,7 +1086,7 @@ cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list
 static cw_err import_done(cw_console_ctx *con)
 {
     cw_err e = paste_certificates();
-    return e != CW_OK ? e : cw_wizard_accept(con, paste.target, &work.paste.certs);
+    return e != CW_OK ? e : cw_wizard_accept(con, paste.target, &cw_scratch.paste.certs);
 }
 
 static cw_err cmd_import(cw_console_ctx *con, int argc, char **argv)
@@ -1130,7 +1124,7 @@ static cw_err ca_import_done(cw_console_ctx *con)
         e = CW_ERR_UNKNOWN_PROFILE;
     }
     if (e == CW_OK) {
-        e = cw_wizard_load_trust(profile, &work.paste.trusted);
+        e = cw_wizard_load_trust(profile, &trust.list);
     }
     if (e != CW_OK) {
         return e;
@@ -1142,47 +1136,47 @@ static cw_err ca_import_done(cw_console_ctx *con)
      * whatever order they were pasted (each pass trusts what the previous ones accepted). */
     {
         bool done[CW_IMPORT_CERTS_MAX] = {false};
-        size_t first_new = work.paste.trusted.n;
+        size_t first_new = trust.list.n;
         bool progress = true;
         while (progress) {
             progress = false;
-            for (size_t i = 0; i < work.paste.certs.n; i++) {
-                const cw_der_t *c = &work.paste.certs.cert[i];
+            for (size_t i = 0; i < cw_scratch.paste.certs.n; i++) {
+                const cw_der_t *c = &cw_scratch.paste.certs.cert[i];
                 uint8_t fp[32];
                 if (done[i]) {
                     continue;
                 }
-                for (size_t j = 0; j < work.paste.trusted.n && !done[i]; j++) {
-                    done[i] = work.paste.trusted.cert[j].len == c->len &&
-                              memcmp(work.paste.trusted.cert[j].p, c->p, c->len) == 0;
+                for (size_t j = 0; j < trust.list.n && !done[i]; j++) {
+                    done[i] = trust.list.cert[j].len == c->len &&
+                              memcmp(trust.list.cert[j].p, c->p, c->len) == 0;
                 }
-                if (done[i] || cw_import_check_ca(c, hal_clock_utc(), pin, &work.paste.trusted, fp) != CW_OK) {
+                if (done[i] || cw_import_check_ca(c, hal_clock_utc(), pin, &trust.list, fp) != CW_OK) {
                     continue;
                 }
-                if (work.paste.trusted.n == CW_IMPORT_CERTS_MAX) {
+                if (trust.list.n == CW_IMPORT_CERTS_MAX) {
                     return CW_ERR_TOO_LARGE;
                 }
-                work.paste.trusted.cert[work.paste.trusted.n++] = *c;
+                trust.list.cert[trust.list.n++] = *c;
                 done[i] = true;
                 progress = true;
             }
         }
-        for (size_t i = 0; i < work.paste.certs.n; i++) {
+        for (size_t i = 0; i < cw_scratch.paste.certs.n; i++) {
             uint8_t fp[32];
             if (!done[i]) {
                 /* the reason this one is refused: not a CA, expired, untrusted, pin mismatch */
-                return cw_import_check_ca(&work.paste.certs.cert[i], hal_clock_utc(), pin, &work.paste.trusted, fp);
+                return cw_import_check_ca(&cw_scratch.paste.certs.cert[i], hal_clock_utc(), pin, &trust.list, fp);
             }
         }
-        stored = work.paste.trusted.n - first_new;
+        stored = trust.list.n - first_new;
     }
     if (stored == 0) {
         cw_console_printf(con, "these CA certificates are stored already");
         return CW_OK;
     }
-    for (size_t i = work.paste.trusted.n - stored; i < work.paste.trusted.n; i++) {
+    for (size_t i = trust.list.n - stored; i < trust.list.n; i++) {
         cw_cert_summary_t s;
-        const cw_der_t *c = &work.paste.trusted.cert[i];
+        const cw_der_t *c = &trust.list.cert[i];
         e = cw_wizard_store_ca(profile, c);
         if (e != CW_OK) {
             return e;

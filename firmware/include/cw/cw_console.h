@@ -55,6 +55,7 @@ struct cw_console_ctx {
     cw_line_fn cont;                    /* continuation receiving lines, or NULL */
     void *cont_arg;
     bool secret;                        /* do not echo the line being typed */
+    void (*on_command)(void);           /* called before each command starts, or NULL */
 };
 
 /* Prepares the console with the command groups (static, not copied) and prints the prompt. */

@@ -25,6 +25,10 @@ void cw_enrol_boot(void);
  * blocks on the network (token operations are synchronous). */
 void cw_enrol_poll(cw_console_ctx *con);
 
+/* A console command is about to start: a background poll under way stops and gives up the
+ * command scratch (cw_scratch.h). The console calls it through its on_command hook. */
+void cw_enrol_yield(void);
+
 /* Lines for `status`: requests the CA holds and when they are polled next. */
 void cw_enrol_status_line(cw_console_ctx *con);
 
