@@ -242,6 +242,33 @@ static void test_continuation_gets_lines_until_done(void **state)
     assert_non_null(strstr(test_uart_output(), "got 4 lines\r\nOK\r\ncertwiz> "));
 }
 
+/* on_command runs once before each command, never for a continuation's lines or a blank line:
+ * the hook by which background work gives up the command scratch (cw_scratch.h). */
+static int commands_started;
+
+static void count_command(void)
+{
+    commands_started++;
+}
+
+static void test_on_command_runs_before_each_command_only(void **state)
+{
+    (void)state;
+    commands_started = 0;
+    con.on_command = count_command;
+    type("echo a\r");
+    assert_int_equal(commands_started, 1);
+    type("\r   \r");
+    assert_int_equal(commands_started, 1);
+    type("paste\rone\rtwo\rEND\r");
+    assert_int_equal(commands_started, 2);
+    type("nosuchcommand\r");
+    assert_int_equal(commands_started, 3);
+    con.on_command = NULL;
+    type("echo b\r");
+    assert_int_equal(commands_started, 3);
+}
+
 static void test_ctrl_c_cancels_continuation(void **state)
 {
     (void)state;
@@ -353,6 +380,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_control_characters_are_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_is_not_echoed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_continuation_gets_lines_until_done, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_on_command_runs_before_each_command_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctrl_c_cancels_continuation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overlong_line_in_continuation_ends_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split, setup, teardown),
