@@ -216,7 +216,8 @@ static cw_err check_ra(void)
         mbedtls_x509_crt_init(&ra);
         if (mbedtls_x509_crt_parse_der_nocopy(&ra, ras[i]->p, ras[i]->len) != 0 ||
             mbedtls_x509_crt_verify(&ra, &cacrt, NULL, NULL, &flags, NULL, NULL) != 0) {
-            /* time is checked against the device clock by the import, not here */
+            /* mbedTLS would judge the dates by its own clock, not the device's (hal_clock_utc):
+             * only the signature chain is checked here, not the RA certificate's validity */
             if ((flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) != 0 || flags == 0) {
                 e = CW_ERR_IMPORT_UNTRUSTED;
             }
