@@ -6,6 +6,7 @@ Where the real server cannot do what a test needs (answer PENDING, lose a connec
 POSTPKIOperation), the ScepProxy of scep_fixture.py stands between device and server and says so:
 it stands in for a CA with manual approval, or a network that drops a request.
 """
+import contextlib
 import json
 import re
 import subprocess
@@ -92,6 +93,21 @@ def lab(tmp_path, token):
         edge.load(site(tmp_path, ca.device_url))
         try:
             yield ca, edge
+        finally:
+            edge.stop()
+
+
+@contextlib.contextmanager
+def proxied_lab(tmp_path, token, **proxy_options):
+    """(ca, proxy, edge): an RSA-2048 scepserver behind a ScepProxy with proxy_options, and a
+    device whose topology points at the proxy and whose CA is authenticated."""
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
+            ScepProxy(ca, **proxy_options) as proxy:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, proxy.device_url))
+            edge.auth()
+            yield ca, proxy, edge
         finally:
             edge.stop()
 
@@ -234,20 +250,13 @@ def test_unpinned_ca_needs_the_operators_yes(lab, tmp_path, token):
 
 
 def test_get_when_post_is_not_offered(tmp_path, token):
-    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
-            ScepProxy(ca, no_post=True) as proxy:
-        edge = Edge(ca, token, tmp_path)
-        try:
-            edge.load(site(tmp_path, proxy.device_url))
-            edge.auth()
-            r = edge.cw("request", "--set", "web", "--online")
-            assert r.returncode == 0, r.stdout + r.stderr
-            assert ", GET" in r.stdout
-            pki = proxy.pki_requests()
-            assert [(e["method"], e["message_type_name"]) for e in pki] == [("GET", "PKCSReq")]
-            check_issued(ca, token, tmp_path, "web")
-        finally:
-            edge.stop()
+    with proxied_lab(tmp_path, token, no_post=True) as (ca, proxy, edge):
+        r = edge.cw("request", "--set", "web", "--online")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert ", GET" in r.stdout
+        pki = proxy.pki_requests()
+        assert [(e["method"], e["message_type_name"]) for e in pki] == [("GET", "PKCSReq")]
+        check_issued(ca, token, tmp_path, "web")
 
 
 # ---- failures on the way ----------------------------------------------------------------------
@@ -265,32 +274,25 @@ def test_server_down_is_a_named_network_error_and_nothing_is_made(lab, token):
 
 
 def test_connection_lost_mid_way_leaves_the_request_pending_and_it_is_sent_again(tmp_path, token):
-    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
-            ScepProxy(ca, drop_after=1) as proxy:
-        edge = Edge(ca, token, tmp_path)
-        try:
-            edge.load(site(tmp_path, proxy.device_url))
-            edge.auth()
-            r = edge.cw("request", "--set", "web", "--online")
-            assert r.returncode == 1 and "HTTP_CLOSED" in r.stderr, r.stdout + r.stderr
-            assert "the request stays pending" in r.stdout
-            # consistent: the key and the pending record, no certificate, roles pending
-            assert sorted(k for k, _ in set_objects(token, "web")) == ["Private Key", "Public Key"]
-            pend = [o for o in token_objects(token) if o[1] == "certwiz.pending.web"]
-            assert len(pend) == 1
-            assert "role Web: set web, pending" in edge.cw("roles").stdout
-            # the challenge is not in the stored record
-            rec = tmp_path / "pending.der"
-            token.tool("--read-object", "--type", "data", "--label", "certwiz.pending.web", "-o", str(rec))
-            assert CHALLENGE.encode() not in rec.read_bytes()
-            r = edge.cw("request", "--set", "web", "--online")
-            assert r.returncode == 0, r.stdout + r.stderr
-            assert "sending the unanswered request again" in r.stdout
-            pki = proxy.pki_requests()
-            assert len(pki) == 2 and pki[0]["transaction_id"] == pki[1]["transaction_id"]
-            check_issued(ca, token, tmp_path, "web")
-        finally:
-            edge.stop()
+    with proxied_lab(tmp_path, token, drop_after=1) as (ca, proxy, edge):
+        r = edge.cw("request", "--set", "web", "--online")
+        assert r.returncode == 1 and "HTTP_CLOSED" in r.stderr, r.stdout + r.stderr
+        assert "the request stays pending" in r.stdout
+        # consistent: the key and the pending record, no certificate, roles pending
+        assert sorted(k for k, _ in set_objects(token, "web")) == ["Private Key", "Public Key"]
+        pend = [o for o in token_objects(token) if o[1] == "certwiz.pending.web"]
+        assert len(pend) == 1
+        assert "role Web: set web, pending" in edge.cw("roles").stdout
+        # the challenge is not in the stored record
+        rec = tmp_path / "pending.der"
+        token.tool("--read-object", "--type", "data", "--label", "certwiz.pending.web", "-o", str(rec))
+        assert CHALLENGE.encode() not in rec.read_bytes()
+        r = edge.cw("request", "--set", "web", "--online")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "sending the unanswered request again" in r.stdout
+        pki = proxy.pki_requests()
+        assert len(pki) == 2 and pki[0]["transaction_id"] == pki[1]["transaction_id"]
+        check_issued(ca, token, tmp_path, "web")
 
 
 def test_request_all_keeps_what_succeeded_when_a_later_set_fails(tmp_path, token):
@@ -338,51 +340,37 @@ def test_renew_rolls_the_set_over_to_a_new_key_and_certificate(lab, tmp_path, to
 def test_pending_is_polled_on_request_and_completes(tmp_path, token):
     """The proxy stands in for a CA with manual approval (the real server never answers
     PENDING): two PENDING answers, then the real server's certificate."""
-    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
-            ScepProxy(ca, pending=2) as proxy:
-        edge = Edge(ca, token, tmp_path)
-        try:
-            edge.load(site(tmp_path, proxy.device_url))
-            edge.auth()
-            r = edge.cw("request", "--set", "web", "--online")
-            assert r.returncode == 1 and "SCEP_PENDING" in r.stderr
-            assert "the CA holds the request for approval (PENDING)" in r.stdout
-            assert re.search(r"scep: set web held by the CA; next poll in \d+ s", edge.cw("status").stdout)
-            # held: the next request polls, asking no challenge
-            r = edge.dev.cwctl("request", "web", "online")
-            assert "CertPoll sent" in r.stdout and "SCEP_PENDING" in r.stderr
-            r = edge.dev.cwctl("request", "web", "online")
-            assert r.returncode == 0, r.stdout + r.stderr
-            assert [e["message_type_name"] for e in proxy.pki_requests()] == ["PKCSReq", "CertPoll", "CertPoll"]
-            check_issued(ca, token, tmp_path, "web")
-        finally:
-            edge.stop()
+    with proxied_lab(tmp_path, token, pending=2) as (ca, proxy, edge):
+        r = edge.cw("request", "--set", "web", "--online")
+        assert r.returncode == 1 and "SCEP_PENDING" in r.stderr
+        assert "the CA holds the request for approval (PENDING)" in r.stdout
+        assert re.search(r"scep: set web held by the CA; next poll in \d+ s", edge.cw("status").stdout)
+        # held: the next request polls, asking no challenge
+        r = edge.dev.cwctl("request", "web", "online")
+        assert "CertPoll sent" in r.stdout and "SCEP_PENDING" in r.stderr
+        r = edge.dev.cwctl("request", "web", "online")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert [e["message_type_name"] for e in proxy.pki_requests()] == ["PKCSReq", "CertPoll", "CertPoll"]
+        check_issued(ca, token, tmp_path, "web")
 
 
 def test_pending_survives_a_reboot_and_is_polled_in_the_background(tmp_path, token):
     """The proxy stands in for a CA with manual approval: the first answer is PENDING. The device
     reboots; after the login it polls by itself at the profile's interval (10 s)."""
-    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
-            ScepProxy(ca, pending=1) as proxy:
-        edge = Edge(ca, token, tmp_path)
-        try:
-            edge.load(site(tmp_path, proxy.device_url))
-            edge.auth()
-            r = edge.cw("request", "--set", "web", "--online")
-            assert "SCEP_PENDING" in r.stderr
-            edge.stop()
-            edge.boot()
-            assert "scep: set web held by the CA" in edge.cw("status").stdout
-            deadline = time.monotonic() + 45
-            roles = ""
-            while time.monotonic() < deadline:
-                roles = edge.cw("roles").stdout
-                if "role Web: set web, assigned" in roles:
-                    break
-                time.sleep(1)
-            assert "role Web: set web, assigned" in roles, roles
-            assert [e["message_type_name"] for e in proxy.pki_requests()] == ["PKCSReq", "CertPoll"]
-            check_issued(ca, token, tmp_path, "web")
-            assert "scep:" not in edge.cw("status").stdout
-        finally:
-            edge.stop()
+    with proxied_lab(tmp_path, token, pending=1) as (ca, proxy, edge):
+        r = edge.cw("request", "--set", "web", "--online")
+        assert "SCEP_PENDING" in r.stderr
+        edge.stop()
+        edge.boot()
+        assert "scep: set web held by the CA" in edge.cw("status").stdout
+        deadline = time.monotonic() + 45
+        roles = ""
+        while time.monotonic() < deadline:
+            roles = edge.cw("roles").stdout
+            if "role Web: set web, assigned" in roles:
+                break
+            time.sleep(1)
+        assert "role Web: set web, assigned" in roles, roles
+        assert [e["message_type_name"] for e in proxy.pki_requests()] == ["PKCSReq", "CertPoll"]
+        check_issued(ca, token, tmp_path, "web")
+        assert "scep:" not in edge.cw("status").stdout
