@@ -25,6 +25,10 @@
 #define CW_TRUST_DER_MAX (4u * 1024u)
 #define CW_CERT_DER_MAX (3u * 1024u)
 
+/* The stored topology blob: the example (docs/examples/edge-appliance.der, three sets, two CA
+ * profiles) is 632 bytes; 2 KiB holds three times that. */
+#define CW_TOPO_DER_MAX 2048u
+
 /* 8 names per certificate (the example's largest set derives 6); a CSR then fits 4 KiB. */
 #define CW_TOPO_DERIVED_SANS_MAX 8u
 #define CW_CSR_SAN_MAX 8u

@@ -48,15 +48,15 @@
 
 /* ---- buffers (docs/scep.md: sizes) ------------------------------------------------------------ */
 
-static cw_scep_http_t xfer;
-static uint8_t signer[CW_CERT_DER_MAX];         /* the signer certificate */
-/* The large buffers are the SCEP part of the command scratch (cw_scratch.h): scep.resp,
- * scep.cacert, scep.msg and scep.seq. */
-static struct cw_scratch_scep_t *const scep = &cw_scratch.scep;
+/* The large buffers are in the command scratch (cw_scratch.h): the exchange's response,
+ * pkiMessage and signer certificate in part a (the wizard's workspace takes it over when an
+ * answer is accepted), the HTTP transfer, CA certificates and sequence buffer in part b. */
+static struct cw_scratch_exch_t *const exch = &cw_scratch.a.exch;
+static struct cw_scratch_scep_t *const scep = &cw_scratch.b.scep;
 static uint8_t rec[CW_CSR_DER_MAX + 192u];      /* the pending record; job.pend.csr points here */
 static cw_scep_ca_t ca;
 static cw_cert_list_t issued;
-static cw_topology_derived derived;
+static cw_topology_derived *const derived = &cw_wizard_derived; /* the job's set */
 
 /* ---- the job ---------------------------------------------------------------------------------- */
 
@@ -141,17 +141,17 @@ static cw_err job_load_set(size_t i)
     if (t == NULL) {
         return CW_ERR_NO_TOPOLOGY;
     }
-    e = cw_topology_derive(t, i, &derived);
+    e = cw_topology_derive(t, i, derived);
     if (e != CW_OK) {
         return e;
     }
-    p = &t->profiles[derived.profile];
+    p = &t->profiles[derived->profile];
     job.set_index = i;
     cw_wizard_view_str(t->sets[i].name, job.set, sizeof job.set);
-    job.profile_index = derived.profile;
+    job.profile_index = derived->profile;
     cw_wizard_view_str(p->name, job.profile, sizeof job.profile);
     cw_wizard_view_str(p->url, job.url, sizeof job.url);
-    if (derived.protocol != CW_TOPO_SCEP) {
+    if (derived->protocol != CW_TOPO_SCEP) {
         return CW_ERR_SCEP_NOT_SCEP;
     }
     job.have_pend = cw_pending_load(cw_token_session(), job.set, rec, sizeof rec, &job.pend) == CW_OK;
@@ -172,7 +172,7 @@ static cw_err start_op(cw_scep_op op, const uint8_t *m, size_t m_len)
     cw_err e;
 
     job.step = op == CW_SCEP_OP_CAPS ? STEP_CAPS : op == CW_SCEP_OP_CACERT ? STEP_CACERT : STEP_PKI;
-    e = cw_scep_http_start(&xfer, job.url, op, post, m, m_len, scep->resp, sizeof scep->resp);
+    e = cw_scep_http_start(&scep->xfer, job.url, op, post, m, m_len, exch->resp, sizeof exch->resp);
     job.exchanging = e == CW_ERR_IN_PROGRESS;
     return e;
 }
@@ -280,7 +280,7 @@ static cw_err auth_confirmed(cw_console_ctx *con, char *line, void *arg)
     cw_err e;
     (void)arg;
     if (line == NULL || strcmp(line, "yes") != 0) {
-        cw_scep_http_close(&xfer);
+        cw_scep_http_close(&scep->xfer);
         job.kind = JOB_IDLE;
         return CW_ERR_CANCELLED; /* nothing stored */
     }
@@ -291,7 +291,7 @@ static cw_err auth_confirmed(cw_console_ctx *con, char *line, void *arg)
     if (e == CW_OK) {
         cw_console_printf(con, "CA certificate stored and trusted for profile %s", job.profile);
     }
-    cw_scep_http_close(&xfer);
+    cw_scep_http_close(&scep->xfer);
     job.kind = JOB_IDLE;
     return e;
 }
@@ -368,7 +368,7 @@ static cw_err build_csr(cw_p11_ctx *p11, const cw_p11_key *key, bool with_challe
                         size_t *len)
 {
     cw_csr_req_t r;
-    cw_wizard_csr_request(&derived, &r);
+    cw_wizard_csr_request(derived, &r);
     if (with_challenge && job.challenge_len > 0) {
         r.challenge = job.challenge;
         r.challenge_len = job.challenge_len;
@@ -386,9 +386,9 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
 
     if (job.con != NULL) {
         cw_console_printf(job.con, "set %s: generating a %s key pair in the token ...", job.set,
-                          cw_token_key_type_text(derived.key_type));
+                          cw_token_key_type_text(derived->key_type));
     }
-    e = cw_p11_keygen(p11, derived.key_type, job.set, true, key);
+    e = cw_p11_keygen(p11, derived->key_type, job.set, true, key);
     if (e != CW_OK) {
         return e;
     }
@@ -417,7 +417,7 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
     if (e == CW_OK) {
         /* the record goes into rec; load it back so that pend.csr points there, not at the
          * CSR buffer */
-        e = cw_pending_store(p11, job.set, &job.pend, scep->msg, sizeof scep->msg);
+        e = cw_pending_store(p11, job.set, &job.pend, exch->msg, sizeof exch->msg);
     }
     if (e == CW_OK) {
         e = cw_pending_load(p11, job.set, rec, sizeof rec, &job.pend);
@@ -452,7 +452,7 @@ static cw_err build_message(size_t *msg_len)
         if ((job.caps & CW_SCEP_CAP_RENEWAL) == 0) {
             return CW_ERR_SCEP_NO_RENEWAL;
         }
-        e = cw_wizard_set_cert_der(job.set, signer, sizeof signer, &signer_len, cur_id, &cur_id_len);
+        e = cw_wizard_set_cert_der(job.set, exch->signer, sizeof exch->signer, &signer_len, cur_id, &cur_id_len);
         if (e == CW_OK) {
             e = new_request(p11, cur_id, cur_id_len, &key);
         }
@@ -473,11 +473,11 @@ static cw_err build_message(size_t *msg_len)
         size_t cur_id_len = 0;
         e = cw_p11_key_find_by_id(p11, job.pend.signer_id, job.pend.signer_id_len, &job.reply_key);
         if (e == CW_OK && signer_len == 0) {
-            e = cw_wizard_set_cert_der(job.set, signer, sizeof signer, &signer_len, cur_id, &cur_id_len);
+            e = cw_wizard_set_cert_der(job.set, exch->signer, sizeof exch->signer, &signer_len, cur_id, &cur_id_len);
         }
     } else {
         job.reply_key = key;
-        e = cw_scep_signer_cert(p11, &key, derived.cn, hal_clock_utc(), job.digest, signer, sizeof signer,
+        e = cw_scep_signer_cert(p11, &key, derived->cn, hal_clock_utc(), job.digest, exch->signer, sizeof exch->signer,
                                 &signer_len);
     }
     if (e != CW_OK) {
@@ -501,14 +501,14 @@ static cw_err build_message(size_t *msg_len)
         memcpy(r.sender_nonce, job.nonce, sizeof job.nonce);
         r.message = payload;
         r.message_len = payload_len;
-        r.signer_cert = signer;
+        r.signer_cert = exch->signer;
         r.signer_cert_len = signer_len;
         r.signer_key = &job.reply_key;
         r.digest = job.digest;
         r.recipient = &ca.recipient;
         r.cipher = job.cipher;
         r.signing_time = hal_clock_utc();
-        e = cw_scep_request_encode(p11, &r, scep->msg, sizeof scep->msg, msg_len);
+        e = cw_scep_request_encode(p11, &r, exch->msg, sizeof exch->msg, msg_len);
     }
     cw_wipe(scep->seq.csr, sizeof scep->seq.csr); /* it held the challenge */
     if (!job.all) {
@@ -522,7 +522,7 @@ static cw_err build_message(size_t *msg_len)
 
 static void arm_poll(size_t set_index, bool backoff)
 {
-    uint32_t base = derived.poll_seconds > 0 ? derived.poll_seconds : CW_TOPO_DEFAULT_POLL_SECONDS;
+    uint32_t base = derived->poll_seconds > 0 ? derived->poll_seconds : CW_TOPO_DEFAULT_POLL_SECONDS;
     if (set_index >= CW_TOPO_SETS_MAX) {
         return;
     }
@@ -544,7 +544,7 @@ static cw_err handle_reply(size_t len)
     size_t olen = 0;
     cw_err e;
 
-    e = cw_scep_reply_parse(scep->resp, len, &ca.signer, job.pend.txid, job.nonce, scep->msg, sizeof scep->msg,
+    e = cw_scep_reply_parse(exch->resp, len, &ca.signer, job.pend.txid, job.nonce, exch->msg, sizeof exch->msg,
                             &rep);
     if (e != CW_OK) {
         return e; /* the request stays as it is: sent again, or polled, next time */
@@ -577,7 +577,7 @@ static cw_err handle_reply(size_t len)
     case CW_SCEP_PENDING:
         if (!job.pend.held) {
             job.pend.held = true;
-            e = cw_pending_store(p11, job.set, &job.pend, scep->msg, sizeof scep->msg);
+            e = cw_pending_store(p11, job.set, &job.pend, exch->msg, sizeof exch->msg);
             if (e != CW_OK) {
                 return e;
             }
@@ -685,7 +685,7 @@ static void job_end(cw_err e)
         }
     }
     forget_challenge();
-    cw_scep_http_close(&xfer);
+    cw_scep_http_close(&scep->xfer);
     job.kind = JOB_IDLE;
     job.all = false;
     if (con != NULL) {
@@ -704,7 +704,7 @@ static cw_err step_done(cw_err e, size_t len)
     }
     switch (job.step) {
     case STEP_CAPS:
-        job.caps = cw_scep_caps_parse((const char *)scep->resp, len);
+        job.caps = cw_scep_caps_parse((const char *)exch->resp, len);
         cw_scep_choose(job.caps, &job.cipher, &job.digest);
         if (job.con != NULL) {
             cw_console_printf(job.con, "set %s: CA capabilities read; using %s, %s, %s", job.set, cipher_text(job.cipher),
@@ -716,7 +716,7 @@ static cw_err step_done(cw_err e, size_t len)
         if (len > sizeof scep->cacert) {
             return CW_ERR_TOO_LARGE;
         }
-        memcpy(scep->cacert, scep->resp, len);
+        memcpy(scep->cacert, exch->resp, len);
         e = cw_scep_parse_cacert(scep->cacert, len, &ca);
         if (e != CW_OK) {
             return e;
@@ -738,7 +738,7 @@ static cw_err step_done(cw_err e, size_t len)
                                                               : "PKCSReq",
                               (unsigned long)msg_len, job.pend.txid);
         }
-        return start_op(CW_SCEP_OP_PKI, scep->msg, msg_len);
+        return start_op(CW_SCEP_OP_PKI, exch->msg, msg_len);
     case STEP_PKI:
         return handle_reply(len);
     }
@@ -751,7 +751,7 @@ static cw_err job_line(cw_console_ctx *con, char *line, void *arg)
     (void)con;
     (void)arg;
     if (line == NULL) {
-        cw_scep_http_abort(&xfer);
+        cw_scep_http_abort(&scep->xfer);
         forget_challenge();
         cw_wipe(scep->seq.csr, sizeof scep->seq.csr);
         job.kind = JOB_IDLE;
@@ -765,9 +765,8 @@ static cw_err job_line(cw_console_ctx *con, char *line, void *arg)
 static void job_take(cw_console_ctx *con, job_kind kind)
 {
     cw_enrol_yield();
-    if (xfer.tail == NULL) {
-        cw_scep_http_init(&xfer, scep->seq.query, sizeof scep->seq.query);
-    }
+    /* the transfer is in the command scratch: another command may have used its bytes since */
+    cw_scep_http_init(&scep->xfer, scep->seq.query, sizeof scep->seq.query);
     memset(&job, 0, sizeof job);
     job.kind = kind;
     job.con = con;
@@ -791,7 +790,7 @@ void cw_enrol_yield(void)
     if (job.kind != JOB_IDLE && job.con == NULL) {
         /* a command starts: the background poll gives up the command scratch at once (lwIP
          * keeps no reference into it after the abort), and is tried again soon after */
-        cw_scep_http_abort(&xfer);
+        cw_scep_http_abort(&scep->xfer);
         if (job.set_index < CW_TOPO_SETS_MAX && polls[job.set_index].armed) {
             polls[job.set_index].due_ms = hal_clock_ms() + POLL_RETRY_MS;
         }
@@ -840,7 +839,7 @@ void cw_enrol_boot(void)
         cw_pending_t p;
         cw_wizard_view_str(t->sets[i].name, set, sizeof set);
         if (cw_pending_load(p11, set, rec, sizeof rec, &p) == CW_OK && p.online && p.held &&
-            cw_topology_derive(t, i, &derived) == CW_OK) {
+            cw_topology_derive(t, i, derived) == CW_OK) {
             arm_poll(i, false);
         }
     }
@@ -862,7 +861,7 @@ void cw_enrol_poll(cw_console_ctx *con)
         cw_enrol_yield(); /* belt and braces: the console's on_command hook did it already */
         return;
     }
-    e = cw_scep_http_poll(&xfer, &len);
+    e = cw_scep_http_poll(&scep->xfer, &len);
     if (e == CW_ERR_IN_PROGRESS) {
         return;
     }
@@ -873,7 +872,7 @@ void cw_enrol_poll(cw_console_ctx *con)
     }
     if (job.kind == JOB_AUTH) {
         cw_console_ctx *c = job.con;
-        cw_scep_http_close(&xfer);
+        cw_scep_http_close(&scep->xfer);
         job.kind = JOB_IDLE;
         cw_console_finish(c, e);
         return;
@@ -967,7 +966,7 @@ static cw_err start_set_job(cw_console_ctx *con, job_kind kind, size_t i)
     }
     if (e == CW_OK && kind == JOB_RENEW && !job.have_pend) {
         /* renewal needs the certificate the roles use now */
-        e = cw_wizard_set_cert_der(job.set, signer, sizeof signer, &len, id, &id_len);
+        e = cw_wizard_set_cert_der(job.set, exch->signer, sizeof exch->signer, &len, id, &id_len);
     }
     if (e != CW_OK) {
         job.kind = JOB_IDLE;

@@ -161,9 +161,11 @@ typedef struct diag_t {
 } diag_t;
 
 static diag_t diag;
-static cw_http_ctx diag_http;
-/* The response body (and a POST body before it) is the command scratch's `diag` part
- * (cw_scratch.h). */
+/* The HTTP client and the response body (and a POST body before it) are the command scratch's
+ * `diag` part (cw_scratch.h), valid while diag.running. */
+static cw_http_ctx *const diag_http = &cw_scratch.b.diag.http;
+static uint8_t *const diag_body = cw_scratch.b.diag.body;
+#define DIAG_BODY_CAP (sizeof cw_scratch.b.diag.body)
 
 static bool net_ready(void)
 {
@@ -213,14 +215,14 @@ static cw_err start_next(void)
     if (diag.post) {
         req.method = CW_HTTP_POST;
         req.content_type = "application/octet-stream";
-        req.body = cw_scratch.diag.body;
+        req.body = diag_body;
         req.body_len = diag.post_len;
-        fill_pattern(cw_scratch.diag.body, diag.post_len);
-        return cw_http_request(&diag_http, &req, cw_scratch.diag.body + diag.post_len,
-                               sizeof cw_scratch.diag.body - diag.post_len);
+        fill_pattern(diag_body, diag.post_len);
+        return cw_http_request(diag_http, &req, diag_body + diag.post_len,
+                               DIAG_BODY_CAP - diag.post_len);
     }
     req.method = CW_HTTP_GET;
-    return cw_http_request(&diag_http, &req, cw_scratch.diag.body, sizeof cw_scratch.diag.body);
+    return cw_http_request(diag_http, &req, diag_body, DIAG_BODY_CAP);
 }
 
 static void end_diag(cw_err result)
@@ -228,9 +230,9 @@ static void end_diag(cw_err result)
     /* The diagnostic is over: a kept-alive connection is closed (with FIN after a good exchange;
      * the client has already reset it after an error). */
     if (result == CW_OK) {
-        cw_http_close(&diag_http);
+        cw_http_close(diag_http);
     }
-    cw_http_abort(&diag_http);
+    cw_http_abort(diag_http);
     diag.running = false;
     cw_console_finish(diag.con, result);
 }
@@ -241,7 +243,7 @@ static cw_err diag_line(cw_console_ctx *con, char *line, void *arg)
     (void)con;
     (void)arg;
     if (line == NULL) {
-        cw_http_abort(&diag_http);
+        cw_http_abort(diag_http);
         diag.running = false;
         return CW_ERR_CANCELLED;
     }
@@ -250,7 +252,7 @@ static cw_err diag_line(cw_console_ctx *con, char *line, void *arg)
 
 static void print_headers(void)
 {
-    const cw_http_response_t *r = cw_http_response(&diag_http);
+    const cw_http_response_t *r = cw_http_response(diag_http);
 
     cw_console_printf(diag.con, "status %u %s", (unsigned)r->status, r->reason);
     if (r->interim > 0) {
@@ -284,7 +286,7 @@ static void print_events(uint32_t ev)
     if (ev & CW_HTTP_EV_RETRY) {
         cw_console_printf(diag.con, "the server closed the kept-alive connection; sending again on a new one");
     }
-    cw_http_peer(&diag_http, peer, sizeof peer);
+    cw_http_peer(diag_http, peer, sizeof peer);
     if (ev & CW_HTTP_EV_CONNECTING) {
         diag.connections++;
         cw_console_printf(diag.con, "connecting to %s", peer);
@@ -294,11 +296,11 @@ static void print_events(uint32_t ev)
     }
     if (ev & CW_HTTP_EV_CONNECTED) {
         cw_http_timing_t t;
-        cw_http_timing(&diag_http, &t);
+        cw_http_timing(diag_http, &t);
         cw_console_printf(diag.con, "connected in %lu ms", (unsigned long)t.connect_ms);
     }
     if (ev & CW_HTTP_EV_SENT) {
-        cw_console_printf(diag.con, "sent request (%lu bytes)", (unsigned long)cw_http_request_size(&diag_http));
+        cw_console_printf(diag.con, "sent request (%lu bytes)", (unsigned long)cw_http_request_size(diag_http));
     }
     if (ev & CW_HTTP_EV_HEADERS) {
         print_headers();
@@ -307,10 +309,10 @@ static void print_events(uint32_t ev)
 
 static void print_result(cw_err e)
 {
-    const cw_http_response_t *r = cw_http_response(&diag_http);
+    const cw_http_response_t *r = cw_http_response(diag_http);
     cw_http_timing_t t;
 
-    cw_http_timing(&diag_http, &t);
+    cw_http_timing(diag_http, &t);
     if (e == CW_OK) {
         cw_console_printf(diag.con, "body: %lu bytes", (unsigned long)r->body_len);
         cw_console_printf(diag.con, "time: connect %lu ms, first byte %lu ms, total %lu ms", (unsigned long)t.connect_ms,
@@ -341,14 +343,14 @@ void cw_net_poll(void)
         }
         return;
     }
-    e = cw_http_poll(&diag_http);
-    print_events(cw_http_take_events(&diag_http));
+    e = cw_http_poll(diag_http);
+    print_events(cw_http_take_events(diag_http));
     if (e == CW_ERR_IN_PROGRESS) {
         return;
     }
     print_result(e);
     if (e == CW_OK) {
-        uint16_t status = cw_http_response(&diag_http)->status;
+        uint16_t status = cw_http_response(diag_http)->status;
         if (status < 200u || status > 299u) {
             e = CW_ERR_HTTP_STATUS;
         }
@@ -441,7 +443,7 @@ static cw_err cmd_http(cw_console_ctx *con, int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     cfg.connect_timeout_ms = (uint32_t)(seconds * 1000ul);
     cfg.idle_timeout_ms = (uint32_t)(seconds * 1000ul);
-    cw_http_init(&diag_http, &cfg);
+    cw_http_init(diag_http, &cfg);
     memset(&diag, 0, sizeof diag);
     for (int i = first; i < first + nurls; i++) {
         size_t n = strlen(argv[i]) + 1;
@@ -456,7 +458,7 @@ static cw_err cmd_http(cw_console_ctx *con, int argc, char **argv)
     diag.running = true;
     e = start_next();
     if (e != CW_ERR_IN_PROGRESS) {
-        cw_http_abort(&diag_http);
+        cw_http_abort(diag_http);
         diag.running = false;
         return e;
     }

@@ -7,9 +7,9 @@
  *   CA certificate          CKA_LABEL = "ca:" + CA profile name, category 2 (authority)
  *   records                 cw_store.h (topology, roles, pending.<set>)
  *
- * The console runs one command at a time, so a paste's and a request's large buffers live in
- * the command scratch (cw_scratch.h); nothing of it survives a command. Online enrolment (cw_enrol.c) uses the
- * helpers of cw_wizard_int.h and buffers of its own.
+ * The console runs one command at a time, so a paste's and a request's large buffers and the
+ * wizard's workspace live in the command scratch (cw_scratch.h); nothing of it survives a command.
+ * Online enrolment (cw_enrol.c) uses the helpers of cw_wizard_int.h.
  */
 #include "cw/cw_wizard.h"
 #include "cw_scratch.h"
@@ -61,21 +61,19 @@ static struct {
     uint32_t seq;
 } roles;
 
-/* The CA certificates stored for a profile, read back for a check (cw_wizard_load_trust). Not
- * in the command scratch: an online enrolment's import reads them while its answer is there. */
-static struct {
-    uint8_t der[CW_TRUST_DER_MAX];
-    cw_cert_list_t list;
-} trust;
+/* A role table being made (assign, an import's roles) or checked (boot) before it replaces
+ * roles.t; one at a time, never nested. */
+static cw_role_table_t roles_next;
 
-/* A pending record (its CSR is a view into it), used next to the command scratch. */
-static uint8_t record[CW_CSR_DER_MAX + 64u];
+/* The workspace of this file's commands (a pending record, the trusted CA certificates, one
+ * certificate read back, the names a CSR asked for): part a of the command scratch, which a
+ * command (or the boot) owns while it runs; cw_scratch.h says when an enrolment lets the wizard
+ * use it. */
+static cw_wizard_ws_t *const ws = &cw_scratch.a.ws;
 
-/* One certificate read back from the token (set_certificate). */
-static uint8_t cert_buf[CW_CERT_DER_MAX];
-
-static cw_topology candidate;         /* a topology being loaded, checked before it replaces topo */
-static cw_topology_derived derived;   /* the set a command works on */
+/* The set a command works on; an online enrolment's job (cw_enrol.c) shares it. */
+cw_topology_derived cw_wizard_derived;
+static cw_topology_derived *const derived = &cw_wizard_derived;
 
 /* What a paste in progress is for. */
 typedef cw_err (*paste_done_fn)(cw_console_ctx *con);
@@ -193,7 +191,7 @@ static cw_err read_cert(CK_OBJECT_HANDLE h, uint8_t *buf, size_t cap, size_t *le
     return e;
 }
 
-/* The CA certificates stored for a profile, collected into list (values in trust.der). */
+/* The CA certificates stored for a profile, collected into list (values in ws->trust.der). */
 cw_err cw_wizard_load_trust(const char *profile, cw_cert_list_t *list)
 {
     char label[CA_LABEL_MAX + 1];
@@ -207,12 +205,12 @@ cw_err cw_wizard_load_trust(const char *profile, cw_cert_list_t *list)
     e = find_certs(label, CW_P11_CERT_CATEGORY_AUTHORITY, h, SET_OBJECTS_MAX, &n);
     for (size_t i = 0; e == CW_OK && i < n; i++) {
         size_t len = 0;
-        e = read_cert(h[i], trust.der + used, sizeof trust.der - used, &len, NULL, NULL);
+        e = read_cert(h[i], ws->trust.der + used, sizeof ws->trust.der - used, &len, NULL, NULL);
         if (e == CW_ERR_BUFFER_SMALL) {
             e = CW_ERR_TOO_LARGE;
         }
         if (e == CW_OK) {
-            e = cw_import_collect(trust.der + used, len, list);
+            e = cw_import_collect(ws->trust.der + used, len, list);
             used += len;
         }
     }
@@ -229,7 +227,7 @@ typedef struct set_cert_t {
 } set_cert_t;
 
 /* The certificate a role assigned to set points to (by ID), or, with id NULL, the set's newest
- * certificate (latest notBefore). Uses cert_buf. */
+ * certificate (latest notBefore). Uses ws->cert. */
 static cw_err set_certificate(const char *set, const uint8_t *id, size_t id_len, set_cert_t *out)
 {
     CK_OBJECT_HANDLE h[SET_OBJECTS_MAX];
@@ -242,13 +240,13 @@ static cw_err set_certificate(const char *set, const uint8_t *id, size_t id_len,
         size_t cid_len = 0;
         size_t len = 0;
         cw_cert_summary_t s;
-        if (read_cert(h[i], cert_buf, sizeof cert_buf, &len, cid, &cid_len) != CW_OK) {
+        if (read_cert(h[i], ws->cert, sizeof ws->cert, &len, cid, &cid_len) != CW_OK) {
             continue;
         }
         if (id != NULL && (cid_len != id_len || memcmp(cid, id, id_len) != 0)) {
             continue;
         }
-        cw_der_t d = {cert_buf, len};
+        cw_der_t d = {ws->cert, len};
         if (cw_import_summary(&d, &s) != CW_OK) {
             continue;
         }
@@ -336,18 +334,17 @@ static cw_err roles_commit(const cw_role_table_t *t)
 /* Points every role of set (by the topology) at certificate id, in one new role table. */
 static cw_err assign_set_roles(size_t set_index, const char *set, const uint8_t *id, size_t id_len)
 {
-    static cw_role_table_t next;
     const cw_topo_set_t *s = &topo.t.sets[set_index];
-    next = roles.t;
+    roles_next = roles.t;
     for (size_t r = s->first_role; r < (size_t)s->first_role + s->role_count; r++) {
         char role[CW_TOPO_NAME_MAX + 1];
         cw_wizard_view_str(topo.t.roles[r].name, role, sizeof role);
-        cw_err e = cw_role_table_assign(&next, role, set, id, id_len);
+        cw_err e = cw_role_table_assign(&roles_next, role, set, id, id_len);
         if (e != CW_OK) {
             return e;
         }
     }
-    return roles_commit(&next);
+    return roles_commit(&roles_next);
 }
 
 static bool id_in_roles(const uint8_t *id, size_t id_len)
@@ -371,7 +368,7 @@ void cw_wizard_prune(const char *set)
     CK_OBJECT_HANDLE h[SET_OBJECTS_MAX];
     set_cert_t newest;
     cw_pending_t pend;
-    bool pending = cw_pending_load(p11, set, record, sizeof record, &pend) == CW_OK;
+    bool pending = cw_pending_load(p11, set, ws->record, sizeof ws->record, &pend) == CW_OK;
     size_t n = 0;
 
     bool set_in_roles = false;
@@ -449,7 +446,7 @@ void cw_wizard_after_login(void)
 static cw_err topology_valid(const uint8_t *v, size_t len, void *arg)
 {
     (void)arg;
-    return cw_topology_decode(&candidate, v, len);
+    return cw_topology_decode(&cw_scratch.a.candidate, v, len);
 }
 
 /* A certificate stored for a pending request whose roles were not switched (a cut during
@@ -462,7 +459,7 @@ static void roll_forward(void)
         cw_pending_t pend;
         set_cert_t c;
         cw_wizard_view_str(topo.t.sets[i].name, set, sizeof set);
-        if (cw_pending_load(p11, set, record, sizeof record, &pend) != CW_OK) {
+        if (cw_pending_load(p11, set, ws->record, sizeof ws->record, &pend) != CW_OK) {
             continue;
         }
         if (set_certificate(set, pend.key_id, pend.key_id_len, &c) != CW_OK || !c.found) {
@@ -490,10 +487,9 @@ cw_err cw_wizard_boot(void)
         topo.loaded = true;
     }
     {
-        static cw_role_table_t scratch;
         uint8_t der[CW_STORE_ROLES_MAX * (2u * CW_STORE_NAME_MAX + 32u) + 8u];
         size_t len = 0;
-        if (cw_store_seq_read(p11, "roles", roles_valid, &scratch, der, sizeof der, &len, &roles.seq) == CW_OK) {
+        if (cw_store_seq_read(p11, "roles", roles_valid, &roles_next, der, sizeof der, &len, &roles.seq) == CW_OK) {
             (void)cw_role_table_decode(&roles.t, der, len);
         }
     }
@@ -525,7 +521,7 @@ void cw_wizard_status_line(cw_console_ctx *con)
  * the rest of a bad paste is never taken for commands. */
 static cw_err paste_line(cw_console_ctx *con, char *line, void *arg)
 {
-    cw_pem_reader_ctx *r = &cw_scratch.paste.pem;
+    cw_pem_reader_ctx *r = &cw_scratch.b.paste.pem;
     size_t n;
     (void)arg;
 
@@ -564,18 +560,18 @@ static cw_err paste_begin(cw_console_ctx *con, const char *target, bool one_bloc
         }
         strcpy(paste.target, target);
     }
-    cw_pem_reader_init(&cw_scratch.paste.pem, cw_scratch.paste.der, sizeof cw_scratch.paste.der);
+    cw_pem_reader_init(&cw_scratch.b.paste.pem, cw_scratch.b.paste.der, sizeof cw_scratch.b.paste.der);
     cw_console_expect(con, prompt, false, paste_line, NULL);
     return CW_ERR_IN_PROGRESS;
 }
 
-/* The certificates of the finished paste, in cw_scratch.paste.certs. */
+/* The certificates of the finished paste, in cw_scratch.b.paste.certs. */
 static cw_err paste_certificates(void)
 {
-    cw_pem_reader_ctx *r = &cw_scratch.paste.pem;
+    cw_pem_reader_ctx *r = &cw_scratch.b.paste.pem;
     cw_err e = cw_pem_reader_finish(r);
 
-    memset(&cw_scratch.paste.certs, 0, sizeof cw_scratch.paste.certs);
+    memset(&cw_scratch.b.paste.certs, 0, sizeof cw_scratch.b.paste.certs);
     if (e == CW_ERR_NOT_FOUND) {
         return CW_ERR_IMPORT_NO_CERT;
     }
@@ -585,7 +581,7 @@ static cw_err paste_certificates(void)
             strcmp(b->label, "PKCS7") != 0 && strcmp(b->label, "CMS") != 0) {
             return CW_ERR_PASTE_LABEL;
         }
-        e = cw_import_collect(cw_scratch.paste.der + b->off, b->len, &cw_scratch.paste.certs);
+        e = cw_import_collect(cw_scratch.b.paste.der + b->off, b->len, &cw_scratch.b.paste.certs);
     }
     return e;
 }
@@ -594,7 +590,7 @@ static cw_err paste_certificates(void)
 
 static cw_err topology_loaded(cw_console_ctx *con)
 {
-    cw_pem_reader_ctx *r = &cw_scratch.paste.pem;
+    cw_pem_reader_ctx *r = &cw_scratch.b.paste.pem;
     const cw_pem_block_t *b = &r->blocks[0];
     cw_err e = cw_pem_reader_finish(r);
 
@@ -607,20 +603,20 @@ static cw_err topology_loaded(cw_console_ctx *con)
     if (b->len > sizeof topo.der) {
         return CW_ERR_TOO_LARGE;
     }
-    e = cw_topology_decode(&candidate, cw_scratch.paste.der + b->off, b->len);
+    e = cw_topology_decode(&cw_scratch.a.candidate, cw_scratch.b.paste.der + b->off, b->len);
     if (e != CW_OK) {
-        const char *where = cw_topology_error_path(&candidate);
+        const char *where = cw_topology_error_path(&cw_scratch.a.candidate);
         cw_console_printf(con, "topology refused at %s; the stored one is unchanged", where[0] ? where : "(whole blob)");
         return e;
     }
     e = cw_token_need_login();
     if (e == CW_OK) {
-        e = cw_store_seq_write(cw_token_session(), "topology", cw_scratch.paste.der + b->off, b->len, &topo.seq);
+        e = cw_store_seq_write(cw_token_session(), "topology", cw_scratch.b.paste.der + b->off, b->len, &topo.seq);
     }
     if (e != CW_OK) {
         return e;
     }
-    memcpy(topo.der, cw_scratch.paste.der + b->off, b->len);
+    memcpy(topo.der, cw_scratch.b.paste.der + b->off, b->len);
     topo.len = b->len;
     topo.loaded = cw_topology_decode(&topo.t, topo.der, topo.len) == CW_OK;
     cw_console_printf(con, "topology stored: %lu CA profiles, %lu sets, %lu roles",
@@ -692,15 +688,15 @@ static cw_err topology_show(cw_console_ctx *con)
         size_t o = 0;
         const cw_topo_set_t *set = &topo.t.sets[s];
 
-        if (cw_topology_derive(&topo.t, s, &derived) != CW_OK) {
+        if (cw_topology_derive(&topo.t, s, derived) != CW_OK) {
             return CW_ERR_INTERNAL;
         }
         cw_wizard_view_str(set->name, name, sizeof name);
-        cw_wizard_view_str(topo.t.profiles[derived.profile].name, profile, sizeof profile);
-        if (cw_topology_subject_format(&derived, subject, sizeof subject, &len) != CW_OK) {
+        cw_wizard_view_str(topo.t.profiles[derived->profile].name, profile, sizeof profile);
+        if (cw_topology_subject_format(derived, subject, sizeof subject, &len) != CW_OK) {
             strcpy(subject, "(too long to show)");
         }
-        san_text(&derived, sans, sizeof sans);
+        san_text(derived, sans, sizeof sans);
         rl[0] = '\0';
         for (size_t r = set->first_role; r < (size_t)set->first_role + set->role_count; r++) {
             char role[CW_TOPO_NAME_MAX + 1];
@@ -713,8 +709,8 @@ static cw_err topology_show(cw_console_ctx *con)
         cw_console_printf(con, "set %s", name);
         cw_console_printf(con, "  roles: %s", rl);
         cw_console_printf(con, "  CA profile: %s (%s), key %s, EKU %s", profile,
-                          cw_topology_protocol_name(derived.protocol), cw_topology_key_type_name(derived.key_type),
-                          eku_text(derived.eku));
+                          cw_topology_protocol_name(derived->protocol), cw_topology_key_type_name(derived->key_type),
+                          eku_text(derived->eku));
         cw_console_printf(con, "  subject: %s", subject);
         cw_console_printf(con, "  SANs: %s", sans);
     }
@@ -788,28 +784,28 @@ static cw_err make_request(cw_console_ctx *con, const char *challenge, size_t ch
     char id[2 * CW_P11_KEY_ID_LEN + 1];
     cw_err e;
 
-    cw_wizard_csr_request(&derived, &r);
+    cw_wizard_csr_request(derived, &r);
     r.challenge = challenge;
     r.challenge_len = challenge_len;
 
-    cw_console_printf(con, "generating a %s key pair in the token for set %s ...", cw_token_key_type_text(derived.key_type), req.set);
+    cw_console_printf(con, "generating a %s key pair in the token for set %s ...", cw_token_key_type_text(derived->key_type), req.set);
     t0 = hal_clock_ms();
-    e = cw_p11_keygen(p11, derived.key_type, req.set, derived.protocol == CW_TOPO_SCEP, &key);
+    e = cw_p11_keygen(p11, derived->key_type, req.set, derived->protocol == CW_TOPO_SCEP, &key);
     if (e != CW_OK) {
         return e;
     }
     cw_wizard_hex(key.id, key.id_len, id);
     cw_console_printf(con, "key pair generated in %lu ms, id %s", (unsigned long)(hal_clock_ms() - t0), id);
 
-    e = cw_csr_encode(p11, &key, &r, cw_scratch.req.csr, sizeof cw_scratch.req.csr, &csr_len);
+    e = cw_csr_encode(p11, &key, &r, cw_scratch.b.req.csr, sizeof cw_scratch.b.req.csr, &csr_len);
     if (e == CW_OK) {
         memset(&pend, 0, sizeof pend);
         memcpy(pend.key_id, key.id, key.id_len);
         pend.key_id_len = key.id_len;
         pend.created = hal_clock_utc();
-        pend.csr = cw_scratch.req.csr;
+        pend.csr = cw_scratch.b.req.csr;
         pend.csr_len = csr_len;
-        e = cw_pending_store(p11, req.set, &pend, record, sizeof record);
+        e = cw_pending_store(p11, req.set, &pend, ws->record, sizeof ws->record);
     }
     if (e != CW_OK) {
         /* no pending record: the key would be abandoned; remove it now */
@@ -818,7 +814,7 @@ static cw_err make_request(cw_console_ctx *con, const char *challenge, size_t ch
         return e;
     }
     cw_console_printf(con, "request stored as pending for set %s; send this CSR to the CA:", req.set);
-    print_pem(con, "CERTIFICATE REQUEST", cw_scratch.req.csr, csr_len);
+    print_pem(con, "CERTIFICATE REQUEST", cw_scratch.b.req.csr, csr_len);
     return CW_OK;
 }
 
@@ -831,7 +827,7 @@ static cw_err take_challenge(cw_console_ctx *con, char *line, void *arg)
     }
     e = make_request(con, line, strlen(line));
     /* the console wipes its line buffer; the CSR scratch held it too */
-    cw_wipe(&cw_scratch.req, sizeof cw_scratch.req);
+    cw_wipe(&cw_scratch.b.req, sizeof cw_scratch.b.req);
     return e;
 }
 
@@ -846,7 +842,7 @@ static cw_err print_pending(cw_console_ctx *con, const char *set)
     if (p11 == NULL) {
         return cw_token_error();
     }
-    e = cw_pending_load(p11, set, record, sizeof record, &pend);
+    e = cw_pending_load(p11, set, ws->record, sizeof ws->record, &pend);
     if (e != CW_OK) {
         return e;
     }
@@ -877,12 +873,12 @@ static cw_err cmd_request(cw_console_ctx *con, int argc, char **argv)
         return e;
     }
     strcpy(req.set, argv[1]);
-    if (cw_pending_load(cw_token_session(), req.set, record, sizeof record, &pend) == CW_OK) {
+    if (cw_pending_load(cw_token_session(), req.set, ws->record, sizeof ws->record, &pend) == CW_OK) {
         /* never a second key for the same pending request */
         cw_console_printf(con, "set %s already has a pending request; its CSR again (no new key):", req.set);
         return print_pending(con, req.set);
     }
-    e = cw_topology_derive(&topo.t, req.set_index, &derived);
+    e = cw_topology_derive(&topo.t, req.set_index, derived);
     if (e != CW_OK) {
         return e;
     }
@@ -907,20 +903,12 @@ static cw_err cmd_csr(cw_console_ctx *con, int argc, char **argv)
 
 /* ---- import --------------------------------------------------------------------------------- */
 
-/* What the stored CSR asked for: CN and SANs, extracted into static storage. */
-static struct {
-    char cn[CW_TOPO_CN_MAX + 1];
-    cw_san_t san[CW_CSR_SAN_MAX];
-    char dns[CW_CSR_SAN_MAX][CW_TOPO_DNS_NAME_MAX + 1];
-    size_t nsan;
-} asked;
-
 static cw_err read_csr_names(const uint8_t *csr_der, size_t len)
 {
     mbedtls_x509_csr csr;
     cw_err e = CW_OK;
 
-    memset(&asked, 0, sizeof asked);
+    memset(&ws->asked, 0, sizeof ws->asked);
     mbedtls_x509_csr_init(&csr);
     if (mbedtls_x509_csr_parse_der(&csr, csr_der, len) != 0) {
         mbedtls_x509_csr_free(&csr);
@@ -929,29 +917,29 @@ static cw_err read_csr_names(const uint8_t *csr_der, size_t len)
     for (const mbedtls_x509_name *n = &csr.subject; n != NULL; n = n->next) {
         if (n->oid.len == sizeof MBEDTLS_OID_AT_CN - 1 && memcmp(n->oid.p, MBEDTLS_OID_AT_CN, n->oid.len) == 0 &&
             n->val.len <= CW_TOPO_CN_MAX) {
-            memcpy(asked.cn, n->val.p, n->val.len);
-            asked.cn[n->val.len] = '\0';
+            memcpy(ws->asked.cn, n->val.p, n->val.len);
+            ws->asked.cn[n->val.len] = '\0';
         }
     }
     for (const mbedtls_x509_sequence *s = &csr.subject_alt_names; s != NULL && s->buf.p != NULL; s = s->next) {
-        cw_san_t *out = &asked.san[asked.nsan];
-        if (asked.nsan == CW_CSR_SAN_MAX) {
+        cw_san_t *out = &ws->asked.san[ws->asked.nsan];
+        if (ws->asked.nsan == CW_CSR_SAN_MAX) {
             e = CW_ERR_TOO_LARGE;
             break;
         }
         if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME) &&
             s->buf.len <= CW_TOPO_DNS_NAME_MAX) {
-            memcpy(asked.dns[asked.nsan], s->buf.p, s->buf.len);
-            asked.dns[asked.nsan][s->buf.len] = '\0';
+            memcpy(ws->asked.dns[ws->asked.nsan], s->buf.p, s->buf.len);
+            ws->asked.dns[ws->asked.nsan][s->buf.len] = '\0';
             out->kind = CW_SAN_DNS;
-            out->dns = asked.dns[asked.nsan];
-            asked.nsan++;
+            out->dns = ws->asked.dns[ws->asked.nsan];
+            ws->asked.nsan++;
         } else if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_IP_ADDRESS) &&
                    (s->buf.len == 4 || s->buf.len == 16)) {
             out->kind = CW_SAN_IP;
             memcpy(out->ip, s->buf.p, s->buf.len);
             out->ip_len = (uint8_t)s->buf.len;
-            asked.nsan++;
+            ws->asked.nsan++;
         }
     }
     mbedtls_x509_csr_free(&csr);
@@ -973,8 +961,8 @@ static cw_err store_cas(const cw_cert_list_t *certs, const cw_import_result_t *r
         if (!res->store_as_ca[i]) {
             continue;
         }
-        for (size_t j = 0; j < trust.list.n; j++) {
-            const cw_der_t *t = &trust.list.cert[j];
+        for (size_t j = 0; j < ws->trust.list.n; j++) {
+            const cw_der_t *t = &ws->trust.list.cert[j];
             known = known || (t->len == c->len && memcmp(t->p, c->p, c->len) == 0);
         }
         if (!known) {
@@ -1008,13 +996,13 @@ cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list
         e = cw_wizard_find_set(set, &set_index);
     }
     if (e == CW_OK) {
-        e = cw_topology_derive(&topo.t, set_index, &derived);
+        e = cw_topology_derive(&topo.t, set_index, derived);
     }
     if (e != CW_OK) {
         return e;
     }
-    /* The pending record goes into the request scratch, which the paste does not use. */
-    e = cw_pending_load(p11, set, record, sizeof record, &pend);
+    /* The pending record goes into the workspace (scratch part a), beside the paste (part b). */
+    e = cw_pending_load(p11, set, ws->record, sizeof ws->record, &pend);
     if (e == CW_OK) {
         e = read_csr_names(pend.csr, pend.csr_len);
     }
@@ -1024,9 +1012,9 @@ cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list
     if (e == CW_OK) {
         e = cw_p11_pubkey_spki(p11, &key, spki, sizeof spki, &spki_len);
     }
-    cw_wizard_view_str(topo.t.profiles[derived.profile].name, profile, sizeof profile);
+    cw_wizard_view_str(topo.t.profiles[derived->profile].name, profile, sizeof profile);
     if (e == CW_OK) {
-        e = cw_wizard_load_trust(profile, &trust.list);
+        e = cw_wizard_load_trust(profile, &ws->trust.list);
     }
     if (e != CW_OK) {
         return e;
@@ -1034,15 +1022,15 @@ cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list
     memset(&x, 0, sizeof x);
     x.spki = spki;
     x.spki_len = spki_len;
-    x.cn = asked.cn;
-    x.san = asked.san;
-    x.nsan = asked.nsan;
-    x.eku = eku_bits(derived.eku);
+    x.cn = ws->asked.cn;
+    x.san = ws->asked.san;
+    x.nsan = ws->asked.nsan;
+    x.eku = eku_bits(derived->eku);
     x.now = hal_clock_utc();
-    x.pin = topo.t.profiles[derived.profile].fingerprint.len == 32
-                ? cw_topo_bytes(&topo.t, topo.t.profiles[derived.profile].fingerprint)
+    x.pin = topo.t.profiles[derived->profile].fingerprint.len == 32
+                ? cw_topo_bytes(&topo.t, topo.t.profiles[derived->profile].fingerprint)
                 : NULL;
-    x.trusted = &trust.list;
+    x.trusted = &ws->trust.list;
     e = cw_import_check(certs, &x, &res);
     if (e != CW_OK) {
         return e; /* nothing stored */
@@ -1086,7 +1074,7 @@ cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list
 static cw_err import_done(cw_console_ctx *con)
 {
     cw_err e = paste_certificates();
-    return e != CW_OK ? e : cw_wizard_accept(con, paste.target, &cw_scratch.paste.certs);
+    return e != CW_OK ? e : cw_wizard_accept(con, paste.target, &cw_scratch.b.paste.certs);
 }
 
 static cw_err cmd_import(cw_console_ctx *con, int argc, char **argv)
@@ -1124,7 +1112,7 @@ static cw_err ca_import_done(cw_console_ctx *con)
         e = CW_ERR_UNKNOWN_PROFILE;
     }
     if (e == CW_OK) {
-        e = cw_wizard_load_trust(profile, &trust.list);
+        e = cw_wizard_load_trust(profile, &ws->trust.list);
     }
     if (e != CW_OK) {
         return e;
@@ -1136,47 +1124,47 @@ static cw_err ca_import_done(cw_console_ctx *con)
      * whatever order they were pasted (each pass trusts what the previous ones accepted). */
     {
         bool done[CW_IMPORT_CERTS_MAX] = {false};
-        size_t first_new = trust.list.n;
+        size_t first_new = ws->trust.list.n;
         bool progress = true;
         while (progress) {
             progress = false;
-            for (size_t i = 0; i < cw_scratch.paste.certs.n; i++) {
-                const cw_der_t *c = &cw_scratch.paste.certs.cert[i];
+            for (size_t i = 0; i < cw_scratch.b.paste.certs.n; i++) {
+                const cw_der_t *c = &cw_scratch.b.paste.certs.cert[i];
                 uint8_t fp[32];
                 if (done[i]) {
                     continue;
                 }
-                for (size_t j = 0; j < trust.list.n && !done[i]; j++) {
-                    done[i] = trust.list.cert[j].len == c->len &&
-                              memcmp(trust.list.cert[j].p, c->p, c->len) == 0;
+                for (size_t j = 0; j < ws->trust.list.n && !done[i]; j++) {
+                    done[i] = ws->trust.list.cert[j].len == c->len &&
+                              memcmp(ws->trust.list.cert[j].p, c->p, c->len) == 0;
                 }
-                if (done[i] || cw_import_check_ca(c, hal_clock_utc(), pin, &trust.list, fp) != CW_OK) {
+                if (done[i] || cw_import_check_ca(c, hal_clock_utc(), pin, &ws->trust.list, fp) != CW_OK) {
                     continue;
                 }
-                if (trust.list.n == CW_IMPORT_CERTS_MAX) {
+                if (ws->trust.list.n == CW_IMPORT_CERTS_MAX) {
                     return CW_ERR_TOO_LARGE;
                 }
-                trust.list.cert[trust.list.n++] = *c;
+                ws->trust.list.cert[ws->trust.list.n++] = *c;
                 done[i] = true;
                 progress = true;
             }
         }
-        for (size_t i = 0; i < cw_scratch.paste.certs.n; i++) {
+        for (size_t i = 0; i < cw_scratch.b.paste.certs.n; i++) {
             uint8_t fp[32];
             if (!done[i]) {
                 /* the reason this one is refused: not a CA, expired, untrusted, pin mismatch */
-                return cw_import_check_ca(&cw_scratch.paste.certs.cert[i], hal_clock_utc(), pin, &trust.list, fp);
+                return cw_import_check_ca(&cw_scratch.b.paste.certs.cert[i], hal_clock_utc(), pin, &ws->trust.list, fp);
             }
         }
-        stored = trust.list.n - first_new;
+        stored = ws->trust.list.n - first_new;
     }
     if (stored == 0) {
         cw_console_printf(con, "these CA certificates are stored already");
         return CW_OK;
     }
-    for (size_t i = trust.list.n - stored; i < trust.list.n; i++) {
+    for (size_t i = ws->trust.list.n - stored; i < ws->trust.list.n; i++) {
         cw_cert_summary_t s;
-        const cw_der_t *c = &trust.list.cert[i];
+        const cw_der_t *c = &ws->trust.list.cert[i];
         e = cw_wizard_store_ca(profile, c);
         if (e != CW_OK) {
             return e;
@@ -1218,7 +1206,6 @@ static cw_err cmd_ca(cw_console_ctx *con, int argc, char **argv)
 
 static cw_err cmd_assign(cw_console_ctx *con, int argc, char **argv)
 {
-    static cw_role_table_t next;
     size_t set_index;
     size_t role_set;
     set_cert_t c;
@@ -1244,10 +1231,10 @@ static cw_err cmd_assign(cw_console_ctx *con, int argc, char **argv)
     if (!c.found || now <= 0 || now < c.sum.not_before || now > c.sum.not_after) {
         return CW_ERR_NO_CERTIFICATE;
     }
-    next = roles.t;
-    e = cw_role_table_assign(&next, argv[1], argv[2], c.id, c.id_len);
+    roles_next = roles.t;
+    e = cw_role_table_assign(&roles_next, argv[1], argv[2], c.id, c.id_len);
     if (e == CW_OK) {
-        e = roles_commit(&next);
+        e = roles_commit(&roles_next);
     }
     if (e == CW_OK) {
         cw_console_printf(con, "role %s assigned to set %s (%s)", argv[1], argv[2], c.sum.subject);
@@ -1297,9 +1284,9 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
             size_t si;
             unsigned renew = CW_TOPO_DEFAULT_RENEW_PERCENT;
             have_derived = cw_topology_find_set(&topo.t, set, strlen(set), &si) == CW_OK &&
-                           cw_topology_derive(&topo.t, si, &derived) == CW_OK;
+                           cw_topology_derive(&topo.t, si, derived) == CW_OK;
             if (have_derived) {
-                renew = derived.renew_percent;
+                renew = derived->renew_percent;
             }
             int64_t life = c.sum.not_after - c.sum.not_before;
             if (now > c.sum.not_after) {
@@ -1309,7 +1296,7 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
             } else {
                 state = "assigned";
             }
-        } else if (cw_pending_load(p11, set, record, sizeof record, &pend) == CW_OK) {
+        } else if (cw_pending_load(p11, set, ws->record, sizeof ws->record, &pend) == CW_OK) {
             state = "pending";
         } else if (set_certificate(set, NULL, 0, &c) == CW_OK && c.found) {
             state = "issued";
@@ -1324,7 +1311,7 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
             cw_console_printf(con, "  notAfter: %s", when);
             if (have_derived) {
                 char sans[CW_CONSOLE_OUT_MAX - 10];
-                san_text(&derived, sans, sizeof sans);
+                san_text(derived, sans, sizeof sans);
                 cw_console_printf(con, "  SANs: %s", sans);
             }
         }

@@ -19,6 +19,9 @@
 #include "cw/cw_topology.h"
 
 /* The loaded topology, or NULL. */
+/* The set the running command (or enrolment job) works on: cw_topology_derive writes it. */
+extern cw_topology_derived cw_wizard_derived;
+
 const cw_topology *cw_wizard_topology(void);
 
 /* The index of the set named name: CW_ERR_NO_TOPOLOGY, CW_ERR_UNKNOWN_SET. */
