@@ -175,6 +175,20 @@ $(BUILD)/gen/cw_version.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 
+# ---- error table (cw_err.c's names and sentences, packed by tools/gen-err-table.py) --------
+
+ERR_TABLE_SRCS := firmware/include/cw/cw_err.h firmware/src/cw_err_foreign.def
+ERR_TABLE      := $(BUILD)/gen/cw_err_table.h
+
+$(ERR_TABLE): tools/gen-err-table.py $(ERR_TABLE_SRCS)
+	@mkdir -p $(@D)
+	@echo "GEN $@"
+	@$(PYTHON) tools/gen-err-table.py $(ERR_TABLE_SRCS) > $@.tmp && mv $@.tmp $@
+
+# Every compile of cw_err.c includes it (cwctl's too: see $(CWCTL)).
+$(BUILD)/obj/firmware/src/cw_err.o $(ASAN)/obj/firmware/src/cw_err.o \
+$(FUZZ)/obj/firmware/src/cw_err.o: $(ERR_TABLE)
+
 # ---- compile rules -------------------------------------------------------------------------
 
 $(BUILD)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
@@ -242,10 +256,11 @@ target-check: deps
 
 # ---- host tools and tests ------------------------------------------------------------------
 
-$(CWCTL): $(CWCTL_SRCS) $(wildcard tools/cwctl/*.h) $(wildcard firmware/include/cw/*.h) board/$(BOARD)/cw_config.h
+$(CWCTL): $(CWCTL_SRCS) $(wildcard tools/cwctl/*.h) $(wildcard firmware/include/cw/*.h) board/$(BOARD)/cw_config.h \
+          $(ERR_TABLE)
 	@mkdir -p $(@D)
 	@echo "CC+LD $@"
-	@$(CC) -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Ifirmware/include -Iboard/$(BOARD) $(WARN) -O2 -g -o $@ \
+	@$(CC) -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Ifirmware/include -Iboard/$(BOARD) -I$(BUILD)/gen $(WARN) -O2 -g -o $@ \
 		$(CWCTL_SRCS) -ljansson
 
 $(ASAN)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h

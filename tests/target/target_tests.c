@@ -85,6 +85,14 @@ static void test_err(void)
     CHECK(strcmp(cw_err_text(CW_ERR_NO_TOKEN), "No PKCS#11 token is available on this board.") == 0);
     CHECK(cw_err_format(CW_ERR_URL_USERINFO, line, sizeof line) > 0);
     CHECK(strstr(line, "URL_USERINFO") != NULL);
+    CHECK(strcmp(line, "URL_USERINFO: The URL carries user:password@; certwiz refuses credentials in URLs.") == 0);
+    /* The table is stored compressed: foreign names get their prefix back, and one call can show
+     * two names (cw_err_name() has two buffers). */
+    snprintf(line, sizeof line, "%s %s", cw_err_name(CW_ERR_FROM_P11(0xA0UL)),
+             cw_err_name(CW_ERR_FROM_MBEDTLS(-0x2700)));
+    CHECK(strcmp(line, "CKR_PIN_INCORRECT MBEDTLS_ERR_X509_CERT_VERIFY_FAILED") == 0);
+    cw_err_format(CW_ERR_FROM_LWIP(-99), line, sizeof line);
+    CHECK(strcmp(line, "LWIP_ERR: The network stack reported an error. (0x63)") == 0);
 }
 
 /* ---- cw_url ------------------------------------------------------------------------------------ */

@@ -9,7 +9,8 @@
  *   CW_ERR_LWIP_BASE    + (-err_t)           (an lwIP error, always negative there)
  *
  * cw_err_name() and cw_err_text() give every code a name (without the CW_ERR_ prefix, as the
- * console prints it: "ERR <NAME>: <text>") and one sentence. Both return static strings.
+ * console prints it: "ERR <NAME>: <text>") and one sentence. The table is stored compressed
+ * (cw_err.c), so both decode into static buffers: copy a result to keep it (single-threaded use).
  */
 #ifndef CW_ERR_H
 #define CW_ERR_H
@@ -180,10 +181,13 @@ typedef enum cw_err {
 
 /* The code's name as the console prints it ("NO_MEMORY", "CKR_PIN_INCORRECT",
  * "MBEDTLS_ERR_ASN1_OUT_OF_DATA"). Unknown foreign codes get a generic name of their range
- * ("CKR_UNKNOWN", "MBEDTLS_ERR", "LWIP_ERR"); use cw_err_format() to see their value. */
+ * ("CKR_UNKNOWN", "MBEDTLS_ERR", "LWIP_ERR"); use cw_err_format() to see their value.
+ * Never NULL. The name lives in one of two static buffers used in turn: it stays valid until the
+ * second-next call of cw_err_name() or cw_err_format(), so one printf may show two names. */
 const char *cw_err_name(cw_err e);
 
-/* One sentence saying what the code means. Never NULL. */
+/* One sentence saying what the code means. Never NULL. The sentence lives in a static buffer: it
+ * stays valid until the next call of cw_err_text() or cw_err_format(). */
 const char *cw_err_text(cw_err e);
 
 /* Writes "<NAME>: <text>" into out (always NUL-terminated when cap > 0); for a foreign code the
