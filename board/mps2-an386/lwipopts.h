@@ -1,7 +1,8 @@
 /*
  * lwipopts.h for the MPS2 AN386 board (Cortex-M4, LAN9118): the host board's settings, which
  * were sized for an MCU (see board/host/lwipopts.h for the derivation of each pool), with the
- * differences of a real MCU noted where they apply.
+ * differences of a real MCU noted where they apply: a 536-byte MSS with receive buffers of that
+ * size, a smaller heap, no IP reassembly, one interface.
  *
  * NO_SYS=1 (one thread, raw/altcp API, no sockets or netconn), every buffer from static pools,
  * no libc allocation. The host board measures what an MCU build will need, so the pools are
@@ -30,20 +31,29 @@
 #define MEM_ALIGNMENT 4          /* Cortex-M4: word alignment */
 /* lwIP's heap holds PBUF_RAM pbufs only: the 54-byte header pbuf of every outgoing TCP segment
  * (the HTTP client writes its request without copying, so payload stays in the caller's memory),
- * empty ACKs, ARP, DNS queries (< 300 bytes) and DHCP messages (about 350 bytes). A full send
- * queue is 8 segment headers at about 100 bytes with lwIP's overhead; with a DHCP renewal and a
- * DNS query in flight at the same time that is about 1.6 KiB. Measured high-water after the
- * system tests: 464 bytes (a DHCP message). 4 KiB is 2.5 times the worst case. */
-#define MEM_SIZE (4 * 1024)
-/* Received frames: the board copies each Ethernet frame into pbufs of this pool and hands it to
- * lwIP at once, and the HTTP client copies each segment out in its receive callback, so in order
- * traffic holds one pbuf (measured high-water: 1). What can wait here: segments that arrive out
- * of order on a lossy network (TCP_QUEUE_OOSEQ), at most a receive window of TCP_WND / TCP_MSS =
- * 2, plus the frame being processed, an ARP, DHCP or DNS answer, and one spare: 5. lwIP checks
- * that the pool can hold TCP_WND. (8 frames with a 4-segment window cost 6 KiB more RAM for no
- * gain on answers of a few KiB.) */
-#define PBUF_POOL_SIZE 5
-#define PBUF_POOL_BUFSIZE 1536   /* one full Ethernet frame each (1514 bytes plus lwIP's offset) */
+ * empty ACKs, ARP, DNS queries (at most 12 + 255 + 4 bytes of payload) and DHCP messages. With
+ * lwIP's overhead a segment header takes 80 bytes; TCP_SND_QUEUELEN allows 8 queued segments:
+ * 640 bytes. With a DHCP message (measured: 464 bytes, the high-water after the system tests), a
+ * DNS query (about 340) and an empty ACK in flight at the same time: about 1.5 KiB. 2 KiB keeps a
+ * third over that worst case; an allocation that fails is retried by TCP's, DHCP's and DNS's own
+ * timers, and `mem` shows the high-water and the errors. (4 KiB before: -2 KiB of RAM.) */
+#define MEM_SIZE (2 * 1024)
+/* Received frames: the board copies each Ethernet frame into a chain of pbufs of this pool
+ * (pbuf_alloc(PBUF_POOL) chains buffers when a frame is longer than one, mps2_lan9118.c) and hands
+ * it to lwIP at once, and the HTTP client copies each segment out in its receive callback, so
+ * in-order traffic holds one frame at a time. Each buffer holds one TCP segment of TCP_MSS with
+ * its Ethernet, IP and TCP headers (lwIP's default size for the MSS), so a peer that keeps to our
+ * MSS takes one buffer per frame; a full 1514-byte frame takes three. QEMU's slirp is such a peer
+ * that does not: it sends 1440-byte segments whatever we announce (measured through it: high-water
+ * 3 buffers and no frame dropped after DHCP, a 2 KiB POST and keep-alive GETs of 6 x 4000 bytes).
+ * What can wait here: segments that arrive out of order on a lossy network (TCP_QUEUE_OOSEQ), at
+ * most a receive window of TCP_WND / TCP_MSS = 4 (from such a peer, 2144 bytes in two frames: five
+ * buffers), plus the frame being processed and one ARP, DHCP or DNS answer: 6. When the pool is
+ * empty the board drops the frame (`net` counts it) and TCP sends it again. lwIP checks that the
+ * pool can hold TCP_WND. (Before: 5 buffers of a full frame, 7.6 KiB; now 3.6 KiB.) */
+#define PBUF_POOL_SIZE 6
+#define PBUF_POOL_BUFSIZE LWIP_MEM_ALIGN_SIZE(TCP_MSS + PBUF_IP_HLEN + PBUF_TRANSPORT_HLEN + \
+                                              PBUF_LINK_ENCAPSULATION_HLEN + PBUF_LINK_HLEN)
 /* PBUF_REF/ROM pbufs: the HTTP client's request head and POST body are sent without copying, one
  * such pbuf per queued segment: at most TCP_SND_QUEUELEN / 2 = 8 at a time; 16 for a second
  * connection closing while the next one sends. */
@@ -64,7 +74,7 @@
 /* DHCP: 1. DNS: one pcb per outstanding query with random source ports (LWIP_DNS_SECURE's
  * default, against spoofed answers): DNS_MAX_SOURCE_PORTS = DNS_TABLE_SIZE = 2. */
 #define MEMP_NUM_UDP_PCB 3
-/* lwIP's own timeouts (TCP, ARP, DHCP x2, DNS, IP reassembly): LWIP_NUM_SYS_TIMEOUT_INTERNAL.
+/* lwIP's own timeouts (TCP, ARP, DHCP x2, DNS): LWIP_NUM_SYS_TIMEOUT_INTERNAL.
  * certwiz adds none: its HTTP timeouts run from cw_poll on hal_clock_ms(). */
 #define MEMP_NUM_SYS_TIMEOUT LWIP_NUM_SYS_TIMEOUT_INTERNAL
 /* The neighbours: the gateway (slirp's 10.0.2.2, which is also the PC's loopback), the DNS server
@@ -77,6 +87,7 @@
 #define LWIP_IPV6 0
 #define LWIP_ARP 1
 #define LWIP_ETHERNET 1
+#define LWIP_SINGLE_NETIF 1      /* the LAN9118 is the only interface (no loopback): -0.3 KB */
 #define LWIP_ICMP 1              /* answer pings: a technician's first check of the device */
 #define LWIP_RAW 0               /* no raw sockets: certwiz sends no ping itself */
 #define LWIP_UDP 1
@@ -94,25 +105,39 @@
 #define LWIP_NETIF_STATUS_CALLBACK 1
 #define LWIP_NETIF_LINK_CALLBACK 1
 #define LWIP_NETIF_HOSTNAME 1    /* DHCP tells the server our name, "certwiz" */
-/* Fragments: certwiz's TCP segments fit the MTU and its UDP (DNS, DHCP) is small, so it never
- * fragments; a DNS answer could arrive fragmented: reassemble up to 4 frames (a 5.8 KiB
- * datagram), never more than a quarter of PBUF_POOL, in at most 2 datagrams at once. */
-#define IP_REASSEMBLY 1
+/* Fragments: none is expected in either direction, so none is sent (IP_FRAG) nor reassembled
+ * (a fragment that arrives is dropped: -1.4 KB of flash, -0.1 KB of RAM). certwiz's own
+ * datagrams fit the MTU. TCP: certwiz announces an MSS of 536 in its SYN, so a peer's segments
+ * make 576-byte datagrams (IPv4's default size, RFC 1122 3.3.3), which only a link with an MTU
+ * under 576 would split, and peers send TCP with DF set (path MTU discovery): a router on such a
+ * path answers "fragmentation needed" and the peer sends smaller segments. UDP: lwIP's resolver
+ * sends no EDNS0 option, so a DNS answer over UDP is at most 512 bytes (RFC 1035 4.2.1; a longer
+ * one comes truncated); a DHCP server answers within the message size lwIP announces, the
+ * interface's MTU. */
+#define IP_REASSEMBLY 0
 #define IP_FRAG 0
-#define IP_REASS_MAX_PBUFS 4
-#define MEMP_NUM_REASSDATA 2
 
 /* ---- TCP -------------------------------------------------------------------------------------- */
-#define TCP_MSS 1460             /* Ethernet MTU 1500 - 40 bytes of IPv4 and TCP headers */
-/* Receive window: 2 segments. A SCEP or ACME answer is a few KiB; a larger window would only
- * need more PBUF_POOL for data the client copies out at once anyway. */
-#define TCP_WND (2 * TCP_MSS)
-/* Send buffer: 4 segments; a POST body larger than that is written as the server acknowledges. */
+/* 536: IPv4's default MSS (RFC 1122 4.2.2.6; 576-byte datagrams), announced in our SYN, so that
+ * each received segment fits one small PBUF_POOL buffer (above) instead of a full Ethernet frame
+ * (a peer that ignores it, as QEMU's slirp does, still works: its frames take three). Answers of
+ * a few KiB (6 KiB at most, CW_SCEP_REPLY_MAX) and requests of 4 KiB take a few more segments;
+ * on a LAN that costs round trips of well under a millisecond. (1460, the Ethernet MTU's,
+ * before.) */
+#define TCP_MSS 536
+/* Receive window: 4 segments, 2144 bytes (2920 before). A SCEP or ACME answer is a few KiB; a
+ * larger window would only need more PBUF_POOL for data the client copies out at once anyway. */
+#define TCP_WND (4 * TCP_MSS)
+/* Send buffer: 4 segments; a POST body larger than that is written as the server acknowledges.
+ * It allocates nothing (the HTTP client writes without copying): it bounds the queue. */
 #define TCP_SND_BUF (4 * TCP_MSS)
 /* pbufs queued for sending: with no-copy writes each segment takes two (header, payload), so
  * 4 x TCP_SND_BUF / TCP_MSS = 16 (lwIP's own default formula) lets the whole TCP_SND_BUF queue. */
 #define TCP_SND_QUEUELEN 16
 #define LWIP_TCP_KEEPALIVE 0
+/* The HTTP client never writes with TCP_WRITE_FLAG_COPY (cw_http.c), so the spare room lwIP would
+ * keep at the end of copied segments for the next write is never used: -0.4 KB. */
+#define TCP_OVERSIZE 0
 
 /* ---- checks and statistics -------------------------------------------------------------------- */
 #define LWIP_STATS 1

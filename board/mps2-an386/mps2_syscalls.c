@@ -21,14 +21,17 @@ void *_malloc_r(struct _reent *r, size_t n);
 void *_realloc_r(struct _reent *r, void *p, size_t n);
 void _free_r(struct _reent *r, void *p);
 
-void *_malloc_r(struct _reent *r, size_t n)
+/* `used`: with link-time optimisation (board.mk) only newlib's formatter refers to these, and
+ * newlib is not in GCC's intermediate form: the optimiser would drop them as unreferenced and the
+ * link would then fail on newlib's references. */
+__attribute__((used)) void *_malloc_r(struct _reent *r, size_t n)
 {
     (void)n;
     r->_errno = ENOMEM;
     return NULL;
 }
 
-void *_realloc_r(struct _reent *r, void *p, size_t n)
+__attribute__((used)) void *_realloc_r(struct _reent *r, void *p, size_t n)
 {
     (void)p;
     (void)n;
@@ -36,7 +39,7 @@ void *_realloc_r(struct _reent *r, void *p, size_t n)
     return NULL;
 }
 
-void _free_r(struct _reent *r, void *p)
+__attribute__((used)) void _free_r(struct _reent *r, void *p)
 {
     (void)r;
     (void)p; /* nothing was ever handed out */

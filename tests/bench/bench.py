@@ -351,7 +351,7 @@ class Bench:
             if self.args.target_check and Path(self.args.target_check).exists() else ""
         comps = {}
         for line in size_txt.splitlines():
-            p = re.match(r"^(certwiz|mbedTLS|lwIP|board|libc|padding|total)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$", line)
+            p = re.match(r"^(certwiz|mbedTLS|lwIP|board|tests|libc|padding|unattributed|total)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$", line)
             if p:
                 comps[p.group(1)] = {"text": int(p.group(2)), "data": int(p.group(3)), "bss": int(p.group(4)),
                                      "flash": int(p.group(5)), "static_ram": int(p.group(6))}
