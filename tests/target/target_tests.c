@@ -24,6 +24,7 @@
 #include "target_board.h"
 #include "target_check.h"
 
+#include "mbedtls/sha1.h"
 #include "mbedtls/x509_crt.h"
 
 static unsigned failures;
@@ -192,6 +193,49 @@ static void test_pem_and_x509(void)
     mbedtls_x509_crt_free(&crt);
 }
 
+/* ---- SHA-1 (the board may use cw_sha1_small.c's block function): FIPS 180 examples ---------- */
+
+static void test_sha1(void)
+{
+    static const struct {
+        const char *msg;
+        size_t repeat;
+        const char *hex;
+    } cases[] = {
+        {"abc", 1, "a9993e364706816aba3e25717850c26c9cd0d89d"},
+        {"", 1, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+        /* 56 bytes: the padding takes a second block */
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1, "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
+        /* one million 'a', fed 1000 at a time */
+        {"a", 1000000, "34aa973cd4c4daa4f61eeb2bdbad27316534016f"},
+    };
+    static unsigned char chunk[1000];
+
+    memset(chunk, 'a', sizeof chunk);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mbedtls_sha1_context c;
+        unsigned char out[20];
+        char hex[41];
+        int r;
+        mbedtls_sha1_init(&c);
+        r = mbedtls_sha1_starts(&c);
+        if (cases[i].repeat == 1) {
+            r |= mbedtls_sha1_update(&c, (const unsigned char *)cases[i].msg, strlen(cases[i].msg));
+        } else {
+            for (size_t n = 0; n < cases[i].repeat; n += sizeof chunk) {
+                r |= mbedtls_sha1_update(&c, chunk, sizeof chunk);
+            }
+        }
+        r |= mbedtls_sha1_finish(&c, out);
+        CHECK_IN(cases[i].hex, r == 0);
+        mbedtls_sha1_free(&c);
+        for (size_t j = 0; j < sizeof out; j++) {
+            (void)snprintf(hex + 2 * j, 3, "%02x", out[j]);
+        }
+        CHECK_IN(cases[i].hex, strcmp(hex, cases[i].hex) == 0);
+    }
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -200,6 +244,7 @@ static const struct {
     {"cw_err", test_err},
     {"cw_url", test_url},
     {"cw_pem+x509", test_pem_and_x509},
+    {"sha1", test_sha1},
     {"cw_http", target_test_http},
     {"cw_topology", target_test_topology},
     {"cw_scep_msg", target_test_scep},
