@@ -3,9 +3,9 @@
  * (hal_net.h), polled.
  *
  * The LAN9118 keeps received frames in its own RX FIFO with one status word each; hal_net_poll()
- * moves every waiting frame into a PBUF_POOL pbuf and hands it to lwIP. Sending writes two
- * command words and the frame's words to the TX FIFO; the chip's TX status words are read and
- * dropped. MAC registers (MAC_CR, the address, MII) are reached indirectly through
+ * moves every waiting frame, word by word, into a chain of PBUF_POOL pbufs and hands it to lwIP
+ * (no frame-sized buffer of its own). Sending writes two command words and the frame's words,
+ * straight from its pbufs, to the TX FIFO; the chip's TX status words are read and dropped. MAC registers (MAC_CR, the address, MII) are reached indirectly through
  * MAC_CSR_CMD/MAC_CSR_DATA. Register offsets and bits are from the LAN9118 datasheet.
  *
  * The link state comes from the internal PHY's basic status register (IEEE 802.3 clause 22,
@@ -101,7 +101,6 @@ static uint32_t frames_out;
 static uint32_t frames_dropped;
 static uint32_t link_changes;
 static uint32_t link_polled_ms;
-static uint32_t frame_words[(FRAME_MAX + 4u + 3u) / 4u]; /* one frame and its FCS, word-aligned */
 
 static int mac_csr_wait(void)
 {
@@ -197,16 +196,27 @@ static void receive_one(void)
         frames_dropped++;
         return;
     }
-    for (uint32_t i = 0; i < words; i++) {
-        frame_words[i] = RX_DATA_FIFO;
-    }
-    len -= 4u; /* the FCS */
+    len -= 4u; /* the FCS, which is read out of the FIFO but not kept */
     struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
     if (p == NULL) {
+        drop_words(words);
         frames_dropped++; /* PBUF_POOL is empty: lwIP counts the error, `mem` shows it */
         return;
     }
-    (void)pbuf_take(p, frame_words, (u16_t)len);
+    /* Straight from the FIFO into the pbuf chain, a word at a time (no frame-sized buffer):
+     * bytes go out of each word in wire order (the FIFO is little-endian, first byte lowest). */
+    struct pbuf *q = p;
+    uint16_t at = 0;
+    for (uint32_t i = 0; i < words; i++) {
+        uint32_t w = RX_DATA_FIFO;
+        for (unsigned b = 0; b < 4u && q != NULL; b++, w >>= 8) {
+            ((uint8_t *)q->payload)[at++] = (uint8_t)w;
+            if (at == q->len) {
+                q = q->next;
+                at = 0;
+            }
+        }
+    }
     frames_in++;
     if (lan_netif.input(p, &lan_netif) != ERR_OK) {
         pbuf_free(p);
@@ -218,7 +228,6 @@ static void receive_one(void)
 static err_t lan_linkoutput(struct netif *nif, struct pbuf *p)
 {
     uint32_t len = p->tot_len;
-    uint32_t words = (len + 3u) / 4u;
     (void)nif;
 
     if (len == 0u || len > FRAME_MAX) {
@@ -231,12 +240,24 @@ static err_t lan_linkoutput(struct netif *nif, struct pbuf *p)
             return ERR_IF;
         }
     }
-    frame_words[words - 1u] = 0; /* the padding bytes of the last word */
-    (void)pbuf_copy_partial(p, frame_words, (u16_t)len, 0);
     TX_DATA_FIFO = TXA_FIRST | TXA_LAST | len;
     TX_DATA_FIFO = (frames_out << 16) | len;
-    for (uint32_t i = 0; i < words; i++) {
-        TX_DATA_FIFO = frame_words[i];
+    /* Straight from the pbuf chain into the FIFO, four bytes a word in wire order; the last word
+     * is padded with zeros. */
+    uint32_t w = 0;
+    unsigned n = 0;
+    for (const struct pbuf *q = p; q != NULL; q = q->next) {
+        for (uint16_t i = 0; i < q->len; i++) {
+            w |= (uint32_t)((const uint8_t *)q->payload)[i] << (8u * n);
+            if (++n == 4u) {
+                TX_DATA_FIFO = w;
+                w = 0;
+                n = 0;
+            }
+        }
+    }
+    if (n > 0u) {
+        TX_DATA_FIFO = w;
     }
     frames_out++;
     return ERR_OK;
