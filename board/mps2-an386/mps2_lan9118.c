@@ -5,8 +5,9 @@
  * The LAN9118 keeps received frames in its own RX FIFO with one status word each; hal_net_poll()
  * moves every waiting frame, word by word, into a chain of PBUF_POOL pbufs and hands it to lwIP
  * (no frame-sized buffer of its own). Sending writes two command words and the frame's words,
- * straight from its pbufs, to the TX FIFO; the chip's TX status words are read and dropped. MAC registers (MAC_CR, the address, MII) are reached indirectly through
- * MAC_CSR_CMD/MAC_CSR_DATA. Register offsets and bits are from the LAN9118 datasheet.
+ * straight from its pbufs, to the TX FIFO; the chip's TX status words are read and dropped. MAC
+ * registers (MAC_CR, the address, MII) are reached indirectly through MAC_CSR_CMD/MAC_CSR_DATA.
+ * Register offsets and bits are from the LAN9118 datasheet.
  *
  * The link state comes from the internal PHY's basic status register (IEEE 802.3 clause 22,
  * register 1, bit 2), read over the MAC's MII_ACC/MII_DATA every LINK_POLL_MS from
