@@ -29,10 +29,14 @@ ScepProxy
     drop_after=K  PKIOperation number K (1-based) gets no answer: the connection is closed after the
                 request is read (not forwarded; with drop_forwarded=True it is forwarded first and
                 the answer thrown away). Later requests are served again.
+    cacert_file=F  GetCACert is answered with the DER file F (a PKCS#7 of the CA and RA
+                certificates the test made), not forwarded: the proxy stands in for a CA that
+                works through a registration authority, which micromdm scepserver cannot.
 
 As root the proxy runs as a subprocess in the namespace:
     python3 scep_fixture.py proxy --upstream URL --port P --ca-key K --ca-cert C
-                                  [--pending N] [--no-post] [--drop-after K] [--drop-forwarded] --log FILE
+                                  [--pending N] [--no-post] [--drop-after K] [--drop-forwarded]
+                                  [--cacert-file F] --log FILE
 (--port 0 picks a free port; it prints `ready PORT` when it listens). Not as root it runs in-process.
 
 Example (a system test):
@@ -313,7 +317,7 @@ class ProxyCore:
     """What the proxy does with one request; shared by the in-process and subprocess forms."""
 
     def __init__(self, upstream, ca_key_path, ca_cert_path, log_path, pending=0, no_post=False,
-                 drop_after=None, drop_forwarded=False):
+                 drop_after=None, drop_forwarded=False, cacert_file=None):
         u = urllib.parse.urlsplit(upstream)
         self.upstream_host, self.upstream_port = u.hostname, u.port or 80
         self.ca_key = load_private_key(ca_key_path)
@@ -324,6 +328,7 @@ class ProxyCore:
         self.no_post = no_post
         self.drop_after = drop_after
         self.drop_forwarded = drop_forwarded
+        self.cacert_file = cacert_file
         self.lock = threading.Lock()
         self.seq = 0
         self.pki_count = 0
@@ -333,6 +338,9 @@ class ProxyCore:
             self.log({"note": "ScepProxy stands in for a CA with manual approval: micromdm scepserver "
                               "2.1.0 never answers PENDING, so the proxy answers PENDING itself "
                               f"{pending} time(s) and then the real server's certificate"})
+        if cacert_file:
+            self.log({"note": "ScepProxy stands in for a CA with an RA: micromdm scepserver has none, "
+                              f"so GetCACert is answered with {cacert_file}"})
 
     def log(self, entry):
         with open(self.log_path, "a") as f:
@@ -382,6 +390,9 @@ class ProxyCore:
         return answer
 
     def _handle(self, method, path, body, content_type, op, params, entry):
+        if op == "GetCACert" and self.cacert_file:
+            entry["action"] = "answered from the test's CA/RA file"
+            return 200, "OK", "application/x-x509-ca-ra-cert", Path(self.cacert_file).read_bytes()
         if op != "PKIOperation":
             entry["action"] = "forwarded"
             try:
@@ -548,10 +559,11 @@ def _proxy_main(argv):
     ap.add_argument("--no-post", action="store_true")
     ap.add_argument("--drop-after", type=int)
     ap.add_argument("--drop-forwarded", action="store_true")
+    ap.add_argument("--cacert-file")
     ap.add_argument("--log", required=True)
     a = ap.parse_args(argv)
     core_ = ProxyCore(a.upstream, a.ca_key, a.ca_cert, a.log, a.pending, a.no_post, a.drop_after,
-                      a.drop_forwarded)
+                      a.drop_forwarded, a.cacert_file)
     srv = _make_http_server(core_, a.port)
     if a.pending:
         print("scep proxy: standing in for a CA with manual approval (micromdm scepserver never "
@@ -822,13 +834,14 @@ class ScepProxy:
     fail_info, reply_file (every pkiMessage answer is kept as DER next to the log)."""
 
     def __init__(self, server, pending=0, no_post=False, drop_after=None, drop_forwarded=False,
-                 name="proxy"):
+                 cacert_file=None, name="proxy"):
         self.server = server
         self.log_path = server.dir / f"{name}.log"
         self.stderr_path = server.dir / f"{name}.stderr"
         self._proc = None
         self._http = None
-        args = dict(pending=pending, no_post=no_post, drop_after=drop_after, drop_forwarded=drop_forwarded)
+        args = dict(pending=pending, no_post=no_post, drop_after=drop_after, drop_forwarded=drop_forwarded,
+                    cacert_file=cacert_file)
         if server.netns:
             argv = [sys.executable, HERE, "proxy", "--upstream", server.url, "--port", "0",
                     "--ca-key", server.ca_key_path, "--ca-cert", server.ca_cert_path, "--log", self.log_path,
@@ -836,6 +849,7 @@ class ScepProxy:
             argv += ["--no-post"] if no_post else []
             argv += ["--drop-after", str(drop_after)] if drop_after is not None else []
             argv += ["--drop-forwarded"] if drop_forwarded else []
+            argv += ["--cacert-file", str(cacert_file)] if cacert_file else []
             with open(self.stderr_path, "wb") as err:
                 self._proc = server.popen_in_ns(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                                 stderr=err, text=True)

@@ -249,6 +249,65 @@ def test_unpinned_ca_needs_the_operators_yes(lab, tmp_path, token):
     assert [o[0] for o in token_objects(token) if o[1] == "ca:lab"] == ["Certificate"]
 
 
+def ca_ra_bundle(tmp_path, ca, ra_issuer_is_ca):
+    """A GetCACert answer (degenerate PKCS#7, DER) of the server's CA and an RA certificate for
+    signing and encryption, issued by that CA or, with ra_issuer_is_ca False, by another CA."""
+    d = tmp_path / "ra"
+    d.mkdir()
+
+    def ossl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+    (d / "ext.cnf").write_text("basicConstraints = critical, CA:FALSE\n"
+                               "keyUsage = critical, digitalSignature, keyEncipherment\n")
+    ossl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ra.key", "-subj", "/CN=lab RA",
+         "-out", "ra.csr")
+    issuer_cert, issuer_key = str(ca.ca_cert_path), str(ca.ca_key_path)
+    if not ra_issuer_is_ca:
+        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-subj",
+             "/CN=another CA", "-days", "30", "-out", "other.pem")
+        issuer_cert, issuer_key = "other.pem", "other.key"
+    ossl("x509", "-req", "-in", "ra.csr", "-CA", issuer_cert, "-CAkey", issuer_key, "-set_serial", "77",
+         "-days", "30", "-extfile", "ext.cnf", "-out", "ra.pem")
+    ossl("crl2pkcs7", "-nocrl", "-certfile", str(ca.ca_cert_path), "-certfile", "ra.pem", "-outform", "DER",
+         "-out", "cacert.p7")
+    return d / "cacert.p7"
+
+
+def test_ca_auth_with_an_ra_issued_by_the_ca(tmp_path, token):
+    """RFC 8894 2.2: a CA may answer through an RA. micromdm scepserver has none, so the proxy
+    serves GetCACert with an RA certificate the CA issued (the fixture says so in its log);
+    ca auth checks that it chains to the CA and trusts the CA."""
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
+            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca, True)) as proxy:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, proxy.device_url))
+            r = edge.auth()
+            assert "RA (signs replies): CN=lab RA" in r.stdout
+            assert "RA (receives requests): CN=lab RA" in r.stdout
+            assert "CA certificate stored and trusted for profile lab" in r.stdout
+            assert [o[0] for o in token_objects(token) if o[1] == "ca:lab"] == ["Certificate"]
+            assert any("stands in for a CA with an RA" in n for n in proxy.notes())
+        finally:
+            edge.stop()
+
+
+def test_ca_auth_refuses_an_ra_the_ca_did_not_issue(tmp_path, token):
+    """The same, with an RA certificate from another CA: refused, nothing stored."""
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
+            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca, False)) as proxy:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, proxy.device_url))
+            r = edge.cw("ca", "auth", "--profile", "lab", "--yes")
+            assert r.returncode == 1 and "IMPORT_UNTRUSTED" in r.stderr, r.stdout + r.stderr
+            assert [o for o in token_objects(token) if o[1] == "ca:lab"] == []
+            assert proxy.pki_requests() == []
+        finally:
+            edge.stop()
+
+
 def test_get_when_post_is_not_offered(tmp_path, token):
     with proxied_lab(tmp_path, token, no_post=True) as (ca, proxy, edge):
         r = edge.cw("request", "--set", "web", "--online")
