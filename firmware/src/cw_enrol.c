@@ -195,7 +195,25 @@ static cw_err begin_set(void)
 
 /* ---- CA certificate --------------------------------------------------------------------------- */
 
-/* The RA certificates of the answer must be issued by its CA (RFC 8894 2.2). */
+/* An RA certificate must be valid now by the device's clock. */
+static cw_err check_ra_dates(const cw_der_t *ra)
+{
+    int64_t now = hal_clock_utc();
+    cw_cert_summary_t s;
+
+    if (cw_import_summary(ra, &s) != CW_OK) {
+        return CW_ERR_SCEP_CACERT;
+    }
+    if (now <= 0) {
+        return CW_ERR_IMPORT_CLOCK_UNSET;
+    }
+    if (now < s.not_before) {
+        return CW_ERR_IMPORT_NOT_YET_VALID;
+    }
+    return now > s.not_after ? CW_ERR_IMPORT_EXPIRED : CW_OK;
+}
+
+/* The RA certificates of the answer must be issued by its CA (RFC 8894 2.2) and valid now. */
 static cw_err check_ra(void)
 {
     mbedtls_x509_crt cacrt;
@@ -216,13 +234,16 @@ static cw_err check_ra(void)
         mbedtls_x509_crt_init(&ra);
         if (mbedtls_x509_crt_parse_der_nocopy(&ra, ras[i]->p, ras[i]->len) != 0 ||
             mbedtls_x509_crt_verify(&ra, &cacrt, NULL, NULL, &flags, NULL, NULL) != 0) {
-            /* mbedTLS would judge the dates by its own clock, not the device's (hal_clock_utc):
-             * only the signature chain is checked here, not the RA certificate's validity */
+            /* mbedTLS would judge the dates by its own clock (none on these boards): only the
+             * signature chain is its to check; the dates are the device clock's, below */
             if ((flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE)) != 0 || flags == 0) {
                 e = CW_ERR_IMPORT_UNTRUSTED;
             }
         }
         mbedtls_x509_crt_free(&ra);
+        if (e == CW_OK) {
+            e = check_ra_dates(ras[i]);
+        }
     }
     mbedtls_x509_crt_free(&cacrt);
     return e;

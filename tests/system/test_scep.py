@@ -7,6 +7,7 @@ POSTPKIOperation), the ScepProxy of scep_fixture.py stands between device and se
 it stands in for a CA with manual approval, or a network that drops a request.
 """
 import contextlib
+import datetime
 import json
 import re
 import subprocess
@@ -15,7 +16,12 @@ import time
 import pytest
 
 from conftest import CWCTL, SOFTHSM_MODULE
-from scep_fixture import ScepProxy, ScepServer
+from cryptography import x509 as cx509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import NameOID
+from scep_fixture import ScepProxy, ScepServer, load_private_key
 
 CHALLENGE = "s3cret-Challenge"
 
@@ -249,29 +255,36 @@ def test_unpinned_ca_needs_the_operators_yes(lab, tmp_path, token):
     assert [o[0] for o in token_objects(token) if o[1] == "ca:lab"] == ["Certificate"]
 
 
-def ca_ra_bundle(tmp_path, ca, ra_issuer_is_ca):
+def ca_ra_bundle(tmp_path, ca, ra_issuer_is_ca=True, valid_days=(-1, 30)):
     """A GetCACert answer (degenerate PKCS#7, DER) of the server's CA and an RA certificate for
-    signing and encryption, issued by that CA or, with ra_issuer_is_ca False, by another CA."""
-    d = tmp_path / "ra"
-    d.mkdir()
-
-    def ossl(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
-
-    (d / "ext.cnf").write_text("basicConstraints = critical, CA:FALSE\n"
-                               "keyUsage = critical, digitalSignature, keyEncipherment\n")
-    ossl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ra.key", "-subj", "/CN=lab RA",
-         "-out", "ra.csr")
-    issuer_cert, issuer_key = str(ca.ca_cert_path), str(ca.ca_key_path)
+    signing and encryption, valid from valid_days[0] to valid_days[1] days from now, issued by
+    that CA or, with ra_issuer_is_ca False, by another CA."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_cert = cx509.load_pem_x509_certificate(ca.ca_cert_path.read_bytes())
+    issuer_cert, issuer_key = ca_cert, load_private_key(ca.ca_key_path)
     if not ra_issuer_is_ca:
-        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-subj",
-             "/CN=another CA", "-days", "30", "-out", "other.pem")
-        issuer_cert, issuer_key = "other.pem", "other.key"
-    ossl("x509", "-req", "-in", "ra.csr", "-CA", issuer_cert, "-CAkey", issuer_key, "-set_serial", "77",
-         "-days", "30", "-extfile", "ext.cnf", "-out", "ra.pem")
-    ossl("crl2pkcs7", "-nocrl", "-certfile", str(ca.ca_cert_path), "-certfile", "ra.pem", "-outform", "DER",
-         "-out", "cacert.p7")
-    return d / "cacert.p7"
+        issuer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        other = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "another CA")])
+        issuer_cert = (cx509.CertificateBuilder().subject_name(other).issuer_name(other)
+                       .public_key(issuer_key.public_key()).serial_number(1)
+                       .not_valid_before(now - datetime.timedelta(days=1))
+                       .not_valid_after(now + datetime.timedelta(days=30))
+                       .add_extension(cx509.BasicConstraints(ca=True, path_length=None), critical=True)
+                       .sign(issuer_key, hashes.SHA256()))
+    ra_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ra = (cx509.CertificateBuilder()
+          .subject_name(cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "lab RA")]))
+          .issuer_name(issuer_cert.subject).public_key(ra_key.public_key()).serial_number(77)
+          .not_valid_before(now + datetime.timedelta(days=valid_days[0]))
+          .not_valid_after(now + datetime.timedelta(days=valid_days[1]))
+          .add_extension(cx509.BasicConstraints(ca=False, path_length=None), critical=True)
+          .add_extension(cx509.KeyUsage(digital_signature=True, key_encipherment=True, content_commitment=False,
+                                        data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                        crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+          .sign(issuer_key, hashes.SHA256()))
+    out = tmp_path / "cacert-ra.p7"
+    out.write_bytes(pkcs7.serialize_certificates([ca_cert, ra], serialization.Encoding.DER))
+    return out
 
 
 def test_ca_auth_with_an_ra_issued_by_the_ca(tmp_path, token):
@@ -279,7 +292,7 @@ def test_ca_auth_with_an_ra_issued_by_the_ca(tmp_path, token):
     serves GetCACert with an RA certificate the CA issued (the fixture says so in its log);
     ca auth checks that it chains to the CA and trusts the CA."""
     with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
-            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca, True)) as proxy:
+            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca)) as proxy:
         edge = Edge(ca, token, tmp_path)
         try:
             edge.load(site(tmp_path, proxy.device_url))
@@ -296,7 +309,7 @@ def test_ca_auth_with_an_ra_issued_by_the_ca(tmp_path, token):
 def test_ca_auth_refuses_an_ra_the_ca_did_not_issue(tmp_path, token):
     """The same, with an RA certificate from another CA: refused, nothing stored."""
     with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
-            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca, False)) as proxy:
+            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca, ra_issuer_is_ca=False)) as proxy:
         edge = Edge(ca, token, tmp_path)
         try:
             edge.load(site(tmp_path, proxy.device_url))
@@ -304,6 +317,22 @@ def test_ca_auth_refuses_an_ra_the_ca_did_not_issue(tmp_path, token):
             assert r.returncode == 1 and "IMPORT_UNTRUSTED" in r.stderr, r.stdout + r.stderr
             assert [o for o in token_objects(token) if o[1] == "ca:lab"] == []
             assert proxy.pki_requests() == []
+        finally:
+            edge.stop()
+
+
+@pytest.mark.parametrize("valid_days,error", [((-30, -1), "IMPORT_EXPIRED"), ((1, 30), "IMPORT_NOT_YET_VALID")])
+def test_ca_auth_refuses_an_ra_outside_its_validity(tmp_path, token, valid_days, error):
+    """An RA certificate the CA issued, but expired or not valid yet by the device's clock:
+    refused, nothing stored."""
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
+            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca, valid_days=valid_days)) as proxy:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, proxy.device_url))
+            r = edge.cw("ca", "auth", "--profile", "lab", "--yes")
+            assert r.returncode == 1 and error in r.stderr, r.stdout + r.stderr
+            assert [o for o in token_objects(token) if o[1] == "ca:lab"] == []
         finally:
             edge.stop()
 
