@@ -53,7 +53,14 @@
  * answer is accepted), the HTTP transfer, CA certificates and sequence buffer in part b. */
 static struct cw_scratch_exch_t *const exch = &cw_scratch.a.exch;
 static struct cw_scratch_scep_t *const scep = &cw_scratch.b.scep;
-static uint8_t rec[CW_CSR_DER_MAX + 192u];      /* the pending record; job.pend.csr points here */
+/* The set's pending record (docs/store.md) is read into whichever scratch buffer is free at that
+ * moment, when its CSR is needed: the response buffer when a job starts and before a CertPoll is
+ * made, the sequence buffer when a PENDING answer is recorded; job.pend keeps its fields, and
+ * its csr is NULL between those moments. */
+#define PENDING_RECORD_MAX (CW_CSR_DER_MAX + 192u)
+#if CW_SCEP_REPLY_MAX < PENDING_RECORD_MAX
+#error "CW_SCEP_REPLY_MAX must hold a pending record (CW_CSR_DER_MAX + 192)"
+#endif
 static cw_scep_ca_t ca;
 static cw_cert_list_t issued;
 static cw_topology_derived *const derived = &cw_wizard_derived; /* the job's set */
@@ -90,7 +97,7 @@ static struct {
     cw_hash_alg digest;
     cw_scep_msg_type sent;      /* what the PKIOperation carries */
     uint8_t nonce[CW_SCEP_NONCE_LEN];
-    cw_pending_t pend;          /* the set's pending record (its csr points into rec) */
+    cw_pending_t pend;          /* the set's pending record (csr: NULL, or see load_pending) */
     bool have_pend;
     cw_p11_key reply_key;       /* signs the request and decrypts the reply */
     char challenge[CHALLENGE_MAX + 1];
@@ -131,6 +138,13 @@ static void forget_challenge(void)
     job.challenge_len = 0;
 }
 
+/* Reads the job's pending record into buf (a free scratch buffer of PENDING_RECORD_MAX or more):
+ * job.pend gets its fields, and its csr points into buf. */
+static cw_err load_pending(uint8_t *buf, size_t cap)
+{
+    return cw_pending_load(cw_token_session(), job.set, buf, cap, &job.pend);
+}
+
 /* Prepares the job for set i of the topology: names, profile, URL. */
 static cw_err job_load_set(size_t i)
 {
@@ -154,7 +168,9 @@ static cw_err job_load_set(size_t i)
     if (derived->protocol != CW_TOPO_SCEP) {
         return CW_ERR_SCEP_NOT_SCEP;
     }
-    job.have_pend = cw_pending_load(cw_token_session(), job.set, rec, sizeof rec, &job.pend) == CW_OK;
+    job.have_pend = load_pending(exch->resp, sizeof exch->resp) == CW_OK;
+    job.pend.csr = NULL;
+    job.pend.csr_len = 0;
     return CW_OK;
 }
 
@@ -436,12 +452,9 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
         e = make_txid(p11, key, job.pend.txid);
     }
     if (e == CW_OK) {
-        /* the record goes into rec; load it back so that pend.csr points there, not at the
-         * CSR buffer */
         e = cw_pending_store(p11, job.set, &job.pend, exch->msg, sizeof exch->msg);
-    }
-    if (e == CW_OK) {
-        e = cw_pending_load(p11, job.set, rec, sizeof rec, &job.pend);
+        job.pend.csr = NULL; /* the CSR buffer is needed for the request with the challenge */
+        job.pend.csr_len = 0;
     }
     if (e != CW_OK) {
         (void)cw_pending_remove(p11, job.set);
@@ -507,8 +520,13 @@ static cw_err build_message(size_t *msg_len)
     /* A poll carries IssuerAndSubject; a request (new or again) the CSR with the challenge. */
     if (job_is_poll()) {
         r.type = CW_SCEP_CERTPOLL;
-        e = cw_scep_issuer_and_subject(&ca.ca, job.pend.csr, job.pend.csr_len, scep->seq.csr, sizeof scep->seq.csr,
-                                       &payload_len);
+        e = load_pending(exch->resp, sizeof exch->resp); /* GetCACert's answer was copied out */
+        if (e == CW_OK) {
+            e = cw_scep_issuer_and_subject(&ca.ca, job.pend.csr, job.pend.csr_len, scep->seq.csr,
+                                           sizeof scep->seq.csr, &payload_len);
+        }
+        job.pend.csr = NULL;
+        job.pend.csr_len = 0;
     } else {
         r.type = renewal ? CW_SCEP_RENEWALREQ : CW_SCEP_PKCSREQ;
         e = build_csr(p11, &key, true, scep->seq.csr, sizeof scep->seq.csr, &payload_len);
@@ -597,8 +615,14 @@ static cw_err handle_reply(size_t len)
         return e;
     case CW_SCEP_PENDING:
         if (!job.pend.held) {
+            /* the record again, now with held set; the sequence buffer is free (no content) */
+            e = load_pending(scep->seq.opened, sizeof scep->seq.opened);
             job.pend.held = true;
-            e = cw_pending_store(p11, job.set, &job.pend, exch->msg, sizeof exch->msg);
+            if (e == CW_OK) {
+                e = cw_pending_store(p11, job.set, &job.pend, exch->msg, sizeof exch->msg);
+            }
+            job.pend.csr = NULL;
+            job.pend.csr_len = 0;
             if (e != CW_OK) {
                 return e;
             }
@@ -859,7 +883,7 @@ void cw_enrol_boot(void)
         char set[CW_TOPO_NAME_MAX + 1];
         cw_pending_t p;
         cw_wizard_view_str(t->sets[i].name, set, sizeof set);
-        if (cw_pending_load(p11, set, rec, sizeof rec, &p) == CW_OK && p.online && p.held &&
+        if (cw_pending_load(p11, set, exch->resp, sizeof exch->resp, &p) == CW_OK && p.online && p.held &&
             cw_topology_derive(t, i, derived) == CW_OK) {
             arm_poll(i, false);
         }
