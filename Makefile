@@ -232,11 +232,25 @@ $(FIRMWARE): $(NOMALLOC_OK) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
 TARGET_TESTS     := $(BUILD)/certwiz-tests
 TARGET_TEST_OBJS := $(call obj,$(BUILD)/obj,$(wildcard tests/target/*.c))
 # The files the tests check, compiled in as C arrays (tests/target/bin2c.sh says why generated).
+SCEP_VECTORS      := ../shared/vectors/scep-micromdm-2.1.0
 TARGET_TEST_BLOBS := docs/examples/edge-appliance.der \
-                     ../shared/vectors/scep-micromdm-2.1.0/getcacaps.txt \
-                     ../shared/vectors/scep-micromdm-2.1.0/getcacert.der
+                     $(SCEP_VECTORS)/getcacaps.txt $(SCEP_VECTORS)/getcacert.der \
+                     $(SCEP_VECTORS)/pkcsreq.der $(SCEP_VECTORS)/certrep-success.der \
+                     $(BUILD)/gen/scep-issued.p7b
 
-$(BUILD)/gen/target_blobs.h: tests/target/bin2c.sh $(TARGET_TEST_BLOBS)
+# The certificate inside the captured CertRep SUCCESS: its EnvelopedData opens only with the
+# requester's key, and the board has no token, so openssl opens it here (DES-CBC, which
+# OpenSSL 3 keeps in its legacy provider) for the on-target import check (target_scep.c).
+$(BUILD)/gen/scep-issued.p7b: $(SCEP_VECTORS)/certrep-success.der $(SCEP_VECTORS)/requester-key.pem
+	@mkdir -p $(@D)
+	@echo "GEN $@"
+	@openssl cms -verify -noverify -inform DER -in $< -out $@.env 2>/dev/null
+	@openssl cms -decrypt -provider legacy -provider default -inform DER -in $@.env \
+		-inkey $(SCEP_VECTORS)/requester-key.pem -out $@.tmp
+	@rm -f $@.env && mv $@.tmp $@
+
+# (The Makefile too: it holds the list.)
+$(BUILD)/gen/target_blobs.h: tests/target/bin2c.sh $(TARGET_TEST_BLOBS) Makefile
 	@mkdir -p $(@D)
 	@echo "GEN $@"
 	@sh tests/target/bin2c.sh $(TARGET_TEST_BLOBS) > $@.tmp && mv $@.tmp $@

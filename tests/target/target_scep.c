@@ -4,11 +4,27 @@
  * (../shared/vectors/scep-micromdm-2.1.0/: getcacaps.txt, getcacert.der, and the response heads in
  * http-exchange.txt), compiled in by tests/target/bin2c.sh. Each answer goes through the HTTP
  * parser first, whole and one byte at a time, as cw_scep would receive it.
+ *
+ * target_test_scep_rsa4096 then does, with the board's own arena, the RSA-4096 work of an
+ * enrolment's last two steps, and prints the arena's high-water of each: the CertRep SUCCESS of
+ * the same exchange (certrep-success.der) verified against that CA, and the import check of the
+ * certificate it carried against the CA as the trusted one. That certificate is inside the
+ * reply's EnvelopedData, which only the requester's key opens; the board has no token, so the
+ * Makefile opens it on the PC at build time (openssl cms with requester-key.pem) into
+ * $(BUILD)/gen/scep-issued.p7b. Which transaction and nonce the reply answers comes from the
+ * captured request (pkcsreq.der).
  */
 #include <string.h>
 
+#include <stdio.h>
+
+#include "cw/cw_arena.h"
+#include "cw/cw_cms.h"
 #include "cw/cw_http.h"
+#include "cw/cw_import.h"
 #include "cw/cw_scep_msg.h"
+#include "mbedtls/x509_crt.h"
+#include "target_board.h"
 #include "target_blobs.h"
 #include "target_check.h"
 
@@ -72,4 +88,77 @@ void target_test_scep(void)
     CHECK(cw_scep_parse_cacert(getcacert_der, sizeof getcacert_der - 1u, &ca) != CW_OK);
     /* a CA without an RA must take requests itself: a P-256 key cannot (no key transport) */
     CHECK(cw_scep_parse_cacert(target_cert_p256, target_cert_p256_len, &ca) == CW_ERR_SCEP_CACERT);
+}
+
+/* ---- RSA-4096: the reply's signature and the import check, on the board's arena ------------- */
+
+#define OID_SCEP "\x60\x86\x48\x01\x86\xF8\x45\x01\x09"
+
+/* Prints the arena's high-water since the last call, under what. */
+static void arena_step(const char *what)
+{
+    cw_arena_stats_t a;
+    char line[96];
+    cw_arena_stats(&a);
+    (void)snprintf(line, sizeof line, "  arena high-water of %s: %lu bytes", what, (unsigned long)a.high_water);
+    board_uart_puts(line);
+    board_uart_puts("\r\n");
+    target_arena_seen(a.high_water);
+    cw_arena_reset_high_water();
+}
+
+void target_test_scep_rsa4096(void)
+{
+    static uint8_t scratch[4096];
+    static cw_cert_list_t issued;
+    static cw_cert_list_t trusted;
+    cw_cms_signed_t sd;
+    cw_der_t v = {NULL, 0};
+    char txid[CW_SCEP_TXID_MAX + 1] = "";
+    uint8_t nonce[CW_SCEP_NONCE_LEN] = {0};
+    cw_scep_reply_t rep;
+    cw_import_expect_t x;
+    cw_import_result_t res;
+    cw_cert_summary_t sum;
+    mbedtls_x509_crt leaf;
+
+    /* the transaction and nonce the reply must answer: the captured PKCSReq's */
+    CHECK(cw_cms_signed_parse(pkcsreq_der, sizeof pkcsreq_der, NULL, 0, &sd) == CW_OK);
+    CHECK(cw_cms_attr_get(&sd, OID_SCEP "\x07", 10, 0x13, &v) == CW_OK && v.len <= CW_SCEP_TXID_MAX);
+    if (v.p != NULL && v.len <= CW_SCEP_TXID_MAX) {
+        memcpy(txid, v.p, v.len);
+        txid[v.len] = '\0';
+    }
+    CHECK(cw_cms_attr_get(&sd, OID_SCEP "\x05", 10, 0x04, &v) == CW_OK && v.len == CW_SCEP_NONCE_LEN);
+    if (v.len == CW_SCEP_NONCE_LEN) {
+        memcpy(nonce, v.p, CW_SCEP_NONCE_LEN);
+    }
+    CHECK(cw_scep_parse_cacert(getcacert_der, sizeof getcacert_der, &ca) == CW_OK);
+    arena_step("the suites before");
+
+    /* the CertRep: signed by the RSA-4096 CA, SUCCESS, for this transaction and nonce */
+    CHECK(cw_scep_reply_parse(certrep_success_der, sizeof certrep_success_der, &ca.signer, txid, nonce, scratch,
+                              sizeof scratch, &rep) == CW_OK);
+    CHECK(rep.status == CW_SCEP_SUCCESS);
+    arena_step("the CertRep's RSA-4096 signature check");
+
+    /* the certificate it carried, checked as an enrolment's import checks it */
+    memset(&issued, 0, sizeof issued);
+    memset(&trusted, 0, sizeof trusted);
+    CHECK(cw_import_collect(scep_issued_p7b, sizeof scep_issued_p7b, &issued) == CW_OK && issued.n == 1u);
+    CHECK(cw_import_collect(getcacert_der, sizeof getcacert_der, &trusted) == CW_OK && trusted.n == 1u);
+    CHECK(cw_import_summary(&issued.cert[0], &sum) == CW_OK);
+    mbedtls_x509_crt_init(&leaf);
+    CHECK(mbedtls_x509_crt_parse_der_nocopy(&leaf, issued.cert[0].p, issued.cert[0].len) == 0);
+    memset(&x, 0, sizeof x);
+    x.spki = leaf.pk_raw.p;  /* the pending key's, as the token would give it */
+    x.spki_len = leaf.pk_raw.len;
+    x.cn = "device-01";
+    x.eku = CW_EKU_CLIENT_AUTH;
+    x.now = sum.not_before + 86400;
+    x.trusted = &trusted;
+    arena_step("reading the certificates");
+    CHECK(cw_import_check(&issued, &x, &res) == CW_OK);
+    arena_step("the import check against the RSA-4096 CA");
+    mbedtls_x509_crt_free(&leaf);
 }
