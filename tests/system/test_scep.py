@@ -287,54 +287,51 @@ def ca_ra_bundle(tmp_path, ca, ra_issuer_is_ca=True, valid_days=(-1, 30)):
     return out
 
 
+@contextlib.contextmanager
+def ra_lab(tmp_path, token, **bundle_options):
+    """(proxy, edge): an RSA-2048 scepserver behind a ScepProxy that answers GetCACert with
+    ca_ra_bundle(**bundle_options), and a device whose topology points at the proxy; the CA is
+    not authenticated yet."""
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
+            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca, **bundle_options)) as proxy:
+        edge = Edge(ca, token, tmp_path)
+        try:
+            edge.load(site(tmp_path, proxy.device_url))
+            yield proxy, edge
+        finally:
+            edge.stop()
+
+
 def test_ca_auth_with_an_ra_issued_by_the_ca(tmp_path, token):
     """RFC 8894 2.2: a CA may answer through an RA. micromdm scepserver has none, so the proxy
     serves GetCACert with an RA certificate the CA issued (the fixture says so in its log);
     ca auth checks that it chains to the CA and trusts the CA."""
-    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
-            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca)) as proxy:
-        edge = Edge(ca, token, tmp_path)
-        try:
-            edge.load(site(tmp_path, proxy.device_url))
-            r = edge.auth()
-            assert "RA (signs replies): CN=lab RA" in r.stdout
-            assert "RA (receives requests): CN=lab RA" in r.stdout
-            assert "CA certificate stored and trusted for profile lab" in r.stdout
-            assert [o[0] for o in token_objects(token) if o[1] == "ca:lab"] == ["Certificate"]
-            assert any("stands in for a CA with an RA" in n for n in proxy.notes())
-        finally:
-            edge.stop()
+    with ra_lab(tmp_path, token) as (proxy, edge):
+        r = edge.auth()
+        assert "RA (signs replies): CN=lab RA" in r.stdout
+        assert "RA (receives requests): CN=lab RA" in r.stdout
+        assert "CA certificate stored and trusted for profile lab" in r.stdout
+        assert [o[0] for o in token_objects(token) if o[1] == "ca:lab"] == ["Certificate"]
+        assert any("stands in for a CA with an RA" in n for n in proxy.notes())
 
 
 def test_ca_auth_refuses_an_ra_the_ca_did_not_issue(tmp_path, token):
     """The same, with an RA certificate from another CA: refused, nothing stored."""
-    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
-            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca, ra_issuer_is_ca=False)) as proxy:
-        edge = Edge(ca, token, tmp_path)
-        try:
-            edge.load(site(tmp_path, proxy.device_url))
-            r = edge.cw("ca", "auth", "--profile", "lab", "--yes")
-            assert r.returncode == 1 and "IMPORT_UNTRUSTED" in r.stderr, r.stdout + r.stderr
-            assert [o for o in token_objects(token) if o[1] == "ca:lab"] == []
-            assert proxy.pki_requests() == []
-        finally:
-            edge.stop()
+    with ra_lab(tmp_path, token, ra_issuer_is_ca=False) as (proxy, edge):
+        r = edge.cw("ca", "auth", "--profile", "lab", "--yes")
+        assert r.returncode == 1 and "IMPORT_UNTRUSTED" in r.stderr, r.stdout + r.stderr
+        assert [o for o in token_objects(token) if o[1] == "ca:lab"] == []
+        assert proxy.pki_requests() == []
 
 
 @pytest.mark.parametrize("valid_days,error", [((-30, -1), "IMPORT_EXPIRED"), ((1, 30), "IMPORT_NOT_YET_VALID")])
 def test_ca_auth_refuses_an_ra_outside_its_validity(tmp_path, token, valid_days, error):
     """An RA certificate the CA issued, but expired or not valid yet by the device's clock:
     refused, nothing stored."""
-    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca, \
-            ScepProxy(ca, cacert_file=ca_ra_bundle(tmp_path, ca, valid_days=valid_days)) as proxy:
-        edge = Edge(ca, token, tmp_path)
-        try:
-            edge.load(site(tmp_path, proxy.device_url))
-            r = edge.cw("ca", "auth", "--profile", "lab", "--yes")
-            assert r.returncode == 1 and error in r.stderr, r.stdout + r.stderr
-            assert [o for o in token_objects(token) if o[1] == "ca:lab"] == []
-        finally:
-            edge.stop()
+    with ra_lab(tmp_path, token, valid_days=valid_days) as (proxy, edge):
+        r = edge.cw("ca", "auth", "--profile", "lab", "--yes")
+        assert r.returncode == 1 and error in r.stderr, r.stdout + r.stderr
+        assert [o for o in token_objects(token) if o[1] == "ca:lab"] == []
 
 
 def test_get_when_post_is_not_offered(tmp_path, token):
