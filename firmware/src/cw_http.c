@@ -24,7 +24,9 @@
 #include "hal_clock.h"
 
 #include "lwip/altcp.h"
+#if LWIP_ALTCP
 #include "lwip/altcp_tcp.h"
+#endif
 #include "lwip/dns.h"
 #include "lwip/ip_addr.h"
 #include "lwip/pbuf.h"
@@ -33,9 +35,11 @@
 #if CW_URL_HOST_MAX >= DNS_MAX_NAME_LENGTH
 #error "lwIP's DNS_MAX_NAME_LENGTH (lwipopts.h) must exceed CW_URL_HOST_MAX"
 #endif
-#if !LWIP_ALTCP || !LWIP_DNS || !LWIP_IPV4
-#error "the HTTP client needs LWIP_ALTCP, LWIP_DNS and LWIP_IPV4 in the board's lwipopts.h"
+#if !LWIP_DNS || !LWIP_IPV4
+#error "the HTTP client needs LWIP_DNS and LWIP_IPV4 in the board's lwipopts.h"
 #endif
+/* Without LWIP_ALTCP (a board with no TLS), lwIP's altcp.h maps every altcp_ call and type to its
+ * tcp_ twin, so the same code runs on plain TCP without the altcp layer's code. */
 
 enum {
     ST_IDLE,
@@ -197,19 +201,20 @@ static void next_piece(const cw_http_ctx *c, const uint8_t **src, size_t *left)
 
 static cw_err send_more(cw_http_ctx *c)
 {
+    struct altcp_pcb *pcb = c->pcb;
     size_t total = request_total(c);
 
     while (c->queued < total) {
         const uint8_t *src;
         size_t left;
         next_piece(c, &src, &left);
-        size_t room = altcp_sndbuf(c->pcb);
-        if (room == 0 || altcp_sndqueuelen(c->pcb) >= TCP_SND_QUEUELEN) {
+        size_t room = altcp_sndbuf(pcb);
+        if (room == 0 || altcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN) {
             break; /* the sent callback calls again when the server has acknowledged some */
         }
         size_t n = left < room ? left : room;
         u8_t flags = (c->queued + n < total) ? TCP_WRITE_FLAG_MORE : 0; /* no COPY: see the top */
-        err_t e = altcp_write(c->pcb, src, (u16_t)n, flags);
+        err_t e = altcp_write(pcb, src, (u16_t)n, flags);
         if (e == ERR_MEM) {
             break;
         }
@@ -218,7 +223,7 @@ static cw_err send_more(cw_http_ctx *c)
         }
         c->queued += n;
     }
-    (void)altcp_output(c->pcb); /* ERR_MEM here: TCP's timers send it later */
+    (void)altcp_output(pcb); /* ERR_MEM here: TCP's timers send it later */
     if (c->queued == total && c->state == ST_SENDING) {
         c->state = ST_WAITING;
         c->events |= CW_HTTP_EV_SENT;
@@ -350,13 +355,19 @@ static void on_err(void *arg, err_t err)
 
 static cw_err start_connect(cw_http_ctx *c)
 {
+#if LWIP_ALTCP
     static altcp_allocator_t plain_tcp = {altcp_tcp_alloc, NULL};
+#endif
     struct altcp_pcb *pcb;
     ip_addr_t a;
     err_t e;
 
     ip_addr_set_ip4_u32_val(a, c->addr);
+#if LWIP_ALTCP
     pcb = altcp_new_ip_type(c->https ? c->cfg.tls : &plain_tcp, IPADDR_TYPE_V4);
+#else
+    pcb = altcp_new_ip_type(NULL, IPADDR_TYPE_V4); /* altcp.h maps it to tcp_new_ip_type */
+#endif
     if (pcb == NULL) {
         return CW_ERR_FROM_LWIP(ERR_MEM);
     }

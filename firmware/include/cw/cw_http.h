@@ -110,7 +110,6 @@ typedef enum cw_http_method_t {
     CW_HTTP_POST
 } cw_http_method_t;
 
-struct altcp_pcb;
 struct altcp_allocator_s;
 
 typedef struct cw_http_config_t {
@@ -155,7 +154,7 @@ typedef struct cw_http_ctx {
     cw_http_parser_ctx parser; /* the response; cw_http_response() gives its public part */
     /* private */
     cw_http_config_t cfg;
-    struct altcp_pcb *pcb;
+    void *pcb; /* lwIP's struct altcp_pcb (struct tcp_pcb where lwipopts.h sets LWIP_ALTCP 0) */
     uint8_t state;
     cw_http_method_t method;
     bool https;
