@@ -43,6 +43,7 @@
 #include "cw/cw_opts.h"
 #include "cw/cw_pem.h"
 #include "cw/cw_scep.h"
+#include "cw/cw_store.h"
 #include "cw/cw_topology.h"
 
 /* The wizard's workspace (cw_wizard.c). */
@@ -51,7 +52,14 @@ typedef struct cw_wizard_ws_t {
         uint8_t der[CW_TRUST_DER_MAX];
         cw_cert_list_t list;
     } trust;
-    uint8_t record[CW_CSR_DER_MAX + 64u];     /* a pending record; its CSR is a view into it */
+    union {
+        uint8_t record[CW_CSR_DER_MAX + 64u]; /* a pending record; its CSR is a view into it */
+        /* A role table being made (an import's roles, `roles assign`) or checked (boot) before
+         * it replaces the current one: always after the record's CSR has been read (the names
+         * an import checks are copied into `asked`; the key's ID is in the caller's
+         * cw_pending_t), never nested. */
+        cw_role_table_t roles_next;
+    };
     struct {                                  /* what a stored CSR asked for (import) */
         char cn[CW_TOPO_CN_MAX + 1];
         cw_san_t san[CW_CSR_SAN_MAX];

@@ -61,15 +61,16 @@ static struct {
     uint32_t seq;
 } roles;
 
-/* A role table being made (assign, an import's roles) or checked (boot) before it replaces
- * roles.t; one at a time, never nested. */
-static cw_role_table_t roles_next;
 
 /* The workspace of this file's commands (a pending record, the trusted CA certificates, one
  * certificate read back, the names a CSR asked for): part a of the command scratch, which a
  * command (or the boot) owns while it runs; cw_scratch.h says when an enrolment lets the wizard
  * use it. */
 static cw_wizard_ws_t *const ws = &cw_scratch.a.ws;
+/* A role table being made (assign, an import's roles) or checked (boot) before it replaces
+ * roles.t; one at a time, never nested; in the workspace, over the pending record once its CSR
+ * has been read (cw_scratch.h). */
+static cw_role_table_t *const roles_next = &cw_scratch.a.ws.roles_next;
 
 /* The set a command works on; an online enrolment's job (cw_enrol.c) shares it. */
 cw_topology_derived cw_wizard_derived;
@@ -335,16 +336,16 @@ static cw_err roles_commit(const cw_role_table_t *t)
 static cw_err assign_set_roles(size_t set_index, const char *set, const uint8_t *id, size_t id_len)
 {
     const cw_topo_set_t *s = &topo.t.sets[set_index];
-    roles_next = roles.t;
+    *roles_next = roles.t;
     for (size_t r = s->first_role; r < (size_t)s->first_role + s->role_count; r++) {
         char role[CW_TOPO_NAME_MAX + 1];
         cw_wizard_view_str(topo.t.roles[r].name, role, sizeof role);
-        cw_err e = cw_role_table_assign(&roles_next, role, set, id, id_len);
+        cw_err e = cw_role_table_assign(roles_next, role, set, id, id_len);
         if (e != CW_OK) {
             return e;
         }
     }
-    return roles_commit(&roles_next);
+    return roles_commit(roles_next);
 }
 
 static bool id_in_roles(const uint8_t *id, size_t id_len)
@@ -489,7 +490,7 @@ cw_err cw_wizard_boot(void)
     {
         uint8_t der[CW_STORE_ROLES_MAX * (2u * CW_STORE_NAME_MAX + 32u) + 8u];
         size_t len = 0;
-        if (cw_store_seq_read(p11, "roles", roles_valid, &roles_next, der, sizeof der, &len, &roles.seq) == CW_OK) {
+        if (cw_store_seq_read(p11, "roles", roles_valid, roles_next, der, sizeof der, &len, &roles.seq) == CW_OK) {
             (void)cw_role_table_decode(&roles.t, der, len);
         }
     }
@@ -1231,10 +1232,10 @@ static cw_err cmd_assign(cw_console_ctx *con, int argc, char **argv)
     if (!c.found || now <= 0 || now < c.sum.not_before || now > c.sum.not_after) {
         return CW_ERR_NO_CERTIFICATE;
     }
-    roles_next = roles.t;
-    e = cw_role_table_assign(&roles_next, argv[1], argv[2], c.id, c.id_len);
+    *roles_next = roles.t;
+    e = cw_role_table_assign(roles_next, argv[1], argv[2], c.id, c.id_len);
     if (e == CW_OK) {
-        e = roles_commit(&roles_next);
+        e = roles_commit(roles_next);
     }
     if (e == CW_OK) {
         cw_console_printf(con, "role %s assigned to set %s (%s)", argv[1], argv[2], c.sum.subject);
