@@ -156,15 +156,18 @@ typedef struct diag_t {
     size_t nurls;
     size_t next;
     unsigned connections;
-    char urls[CW_CONSOLE_LINE_MAX + 1];  /* the URL words, each NUL-terminated, one after another */
-    cw_url_t url;                         /* the one being fetched */
 } diag_t;
 
+/* The flags stay here: they are read when no diagnostic runs, and the scratch is then
+ * another command's. */
 static diag_t diag;
-/* The HTTP client and the response body (and a POST body before it) are the command scratch's
- * `diag` part (cw_scratch.h), valid while diag.running. */
+/* The HTTP client, the response body (and a POST body before it), the URL words and the URL
+ * being fetched are the command scratch's `diag` part (cw_scratch.h), valid while diag.running
+ * (and while the command checks its words). */
 static cw_http_ctx *const diag_http = &cw_scratch.b.diag.http;
 static uint8_t *const diag_body = cw_scratch.b.diag.body;
+static char *const diag_urls = cw_scratch.b.diag.urls;
+static cw_url_t *const diag_url_now = &cw_scratch.b.diag.url;
 #define DIAG_BODY_CAP (sizeof cw_scratch.b.diag.body)
 
 static bool net_ready(void)
@@ -175,7 +178,7 @@ static bool net_ready(void)
 
 static const char *diag_url(size_t i)
 {
-    const char *p = diag.urls;
+    const char *p = diag_urls;
     while (i-- > 0) {
         p += strlen(p) + 1;
     }
@@ -196,7 +199,7 @@ static cw_err start_next(void)
     cw_http_request_t req;
     cw_err e;
 
-    e = cw_url_parse(text, strlen(text), &diag.url);
+    e = cw_url_parse(text, strlen(text), diag_url_now);
     if (e != CW_OK) {
         return e;
     }
@@ -210,7 +213,7 @@ static cw_err start_next(void)
     }
     diag.waiting_net = false;
     memset(&req, 0, sizeof req);
-    req.url = &diag.url;
+    req.url = diag_url_now;
     cw_console_printf(diag.con, "%s %s", diag.post ? "POST" : "GET", text);
     if (diag.post) {
         req.method = CW_HTTP_POST;
@@ -281,7 +284,7 @@ static void print_events(uint32_t ev)
     char peer[32];
 
     if (ev & CW_HTTP_EV_RESOLVING) {
-        cw_console_printf(diag.con, "resolving %s", diag.url.host);
+        cw_console_printf(diag.con, "resolving %s", diag_url_now->host);
     }
     if (ev & CW_HTTP_EV_RETRY) {
         cw_console_printf(diag.con, "the server closed the kept-alive connection; sending again on a new one");
@@ -428,11 +431,11 @@ static cw_err cmd_http(cw_console_ctx *con, int argc, char **argv)
         nurls = 1;
     }
     for (int i = first; i < first + nurls; i++) {
-        e = cw_url_parse(argv[i], strlen(argv[i]), &diag.url); /* every URL is checked up front */
+        e = cw_url_parse(argv[i], strlen(argv[i]), diag_url_now); /* every URL is checked up front */
         if (e != CW_OK) {
             return e;
         }
-        if (diag.url.scheme == CW_URL_HTTPS) {
+        if (diag_url_now->scheme == CW_URL_HTTPS) {
             return CW_ERR_HTTP_NO_TLS;
         }
     }
@@ -447,7 +450,7 @@ static cw_err cmd_http(cw_console_ctx *con, int argc, char **argv)
     memset(&diag, 0, sizeof diag);
     for (int i = first; i < first + nurls; i++) {
         size_t n = strlen(argv[i]) + 1;
-        memcpy(diag.urls + used, argv[i], n); /* the words all came from one console line */
+        memcpy(diag_urls + used, argv[i], n); /* the words all came from one console line */
         used += n;
     }
     diag.con = con;

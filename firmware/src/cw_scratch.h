@@ -27,7 +27,7 @@
  *             - `request all` looks at the next set's certificate between two sets.
  *   part b: a paste, an offline request's CSR, SCEP's CA certificates, sequence buffer and HTTP
  *           transfer (live from the first exchange to the end of the job), or the diagnostic's
- *           body and HTTP client.
+ *           HTTP client, body and URLs (its flags stay in cw_net.c).
  *
  * What must outlive a command stays outside: the topology, the role table, a background poll's
  * schedule, the pending record of the set an enrolment works on (cw_enrol.c).
@@ -103,6 +103,8 @@ typedef struct cw_scratch_t {
         struct {                              /* cw_net.c: http get|post */
             cw_http_ctx http;
             uint8_t body[CW_NET_DIAG_BODY_MAX];
+            char urls[CW_CONSOLE_LINE_MAX + 1]; /* the URL words, each NUL-terminated */
+            cw_url_t url;                     /* the one being fetched */
         } diag;
     } b;
 } cw_scratch_t;
