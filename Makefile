@@ -320,7 +320,11 @@ system-san: deps
 		BOARD_CFLAGS="-O1 -g $(SAN_FLAGS)" build
 	@CW_BUILD=$(SAN_BUILD) $(PYTHON) -m pytest -q $(SAN_TESTS)
 
-# Keep objects of test binaries (make would delete them as intermediates).
-.SECONDARY:
+# Keep the test binaries' objects: a pattern rule's prerequisites count as intermediate files,
+# which make deletes after the link. Named: a bare .SECONDARY: makes every target secondary, and
+# a missing generated file then goes unmade while the files made from it are newer.
+.SECONDARY: $(ASAN_CORE) $(ASAN_SUPPORT) $(FUZZ_CORE) \
+            $(patsubst tests/unit/%.c,$(ASAN)/obj/tests/unit/%.o,$(UNIT_SRCS)) \
+            $(patsubst tests/fuzz/%.c,$(FUZZ)/obj/tests/fuzz/%.o,$(FUZZ_SRCS))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
