@@ -19,7 +19,10 @@ import pytest
 from conftest import ROOT
 
 BOARD = "mps2-an386"
-BUILD = ROOT / "build" / BOARD
+# CW_MPS2_BUILD: another build directory for the board (e.g. a helper's, beside the main one);
+# make is then given it too.
+MAKE_BUILD = [f"BUILD={os.environ['CW_MPS2_BUILD']}"] if os.environ.get("CW_MPS2_BUILD") else []
+BUILD = ROOT / os.environ.get("CW_MPS2_BUILD", f"build/{BOARD}")
 ELF = BUILD / "certwiz"
 CROSS_GCC = os.environ.get("CROSS_COMPILE", "arm-none-eabi-") + "gcc"
 QEMU = os.environ.get("QEMU", "qemu-system-arm")
@@ -39,7 +42,7 @@ def elf():
         pytest.skip(reason)
     # A make of its own: not a job of the make that may have started pytest.
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    r = subprocess.run(["make", "--no-print-directory", "-j2", f"BOARD={BOARD}", "build"],
+    r = subprocess.run(["make", "--no-print-directory", "-j2", f"BOARD={BOARD}", *MAKE_BUILD, "build"],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, f"make BOARD={BOARD} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     assert ELF.exists()
@@ -205,7 +208,7 @@ def test_http_get_from_the_pcs_loopback(board):
 def test_on_target_unit_tests(elf):
     """tests/target/ on the emulated Cortex-M4: exit status through semihosting."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    r = subprocess.run(["make", "--no-print-directory", f"BOARD={BOARD}", "target-check"],
+    r = subprocess.run(["make", "--no-print-directory", f"BOARD={BOARD}", *MAKE_BUILD, "target-check"],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, f"{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     assert " checks, 0 failed" in r.stdout
