@@ -134,7 +134,7 @@ run: deps
 size: deps
 	$(if $(BOARD_IS_HOST),$(error make size reads a cross board's linker map: use e.g. BOARD=mps2-an386))
 	@$(MAKE) --no-print-directory build
-	@$(PYTHON) tools/size-report.py --top 12 $(BUILD)/certwiz.map
+	@$(PYTHON) tools/size-report.py --top 12 --files 20 $(BUILD)/certwiz.map
 	@echo
 	@if [ -f $(BUILD)/target-check.log ]; then \
 		grep "high-water" $(BUILD)/target-check.log | sed 's/^/after make target-check: /'; \

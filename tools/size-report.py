@@ -40,7 +40,10 @@ When the ELF is there, the totals are its section headers' sizes, and whatever t
 not account for is "unattributed": the rows always add up to the image.
 
 With --top N it also lists the N largest RAM input sections (where the static RAM goes); from a
-partition, one line per variable, named by its section and its source's object.
+partition, one line per variable, named by its section and its source's object. With --files N,
+the N objects with the most flash: after -flto each function's bytes count for the objects its
+line table names (as the components do), and strings and tables found by reference for their
+component as a whole.
 """
 import argparse
 import bisect
@@ -117,6 +120,15 @@ def source_object(src):
     if comp == "lwIP":
         return f"liblwip.a({obj})"
     return obj
+
+
+def source_component_of_object(obj, fallback):
+    """The component of an object name from source_object(), or fallback for one of ours."""
+    if obj.startswith("libmbedtls.a("):
+        return "mbedTLS"
+    if obj.startswith("liblwip.a("):
+        return "lwIP"
+    return fallback
 
 
 # ---- the map ------------------------------------------------------------------------------------
@@ -378,12 +390,13 @@ class Piece:
     kind: section (named by the map), func or object (a symbol of a partition), strings or gap
     (what a partition's symbols leave). parts: a function's bytes per component (split_by_lines).
     """
-    __slots__ = ("out", "addr", "size", "comp", "name", "obj", "kind", "parts")
+    __slots__ = ("out", "addr", "size", "comp", "name", "obj", "kind", "parts", "objs")
 
     def __init__(self, out, addr, size, comp, name, obj, kind="section"):
         self.out, self.addr, self.size, self.comp = out, addr, size, comp
         self.name, self.obj, self.kind = name, obj, kind
         self.parts = {comp: size}
+        self.objs = None  # a function's bytes per object (split_by_lines); else all of obj's
 
     def main_component(self):
         """The component most of its bytes are counted for."""
@@ -492,17 +505,22 @@ def split_by_lines(pieces, lines):
             continue
         end = p.addr + p.size
         parts = {}
+        objs = {}
         i = max(bisect.bisect_right(starts, p.addr) - 1, 0)
         while i < len(lines) and lines[i][0] < end:
             lo, hi = max(lines[i][0], p.addr), min(lines[i][1], end)
             if hi > lo:
                 comp = source_component(lines[i][2])
+                obj = source_object(lines[i][2])
                 if comp in (UNKNOWN, "libc"):
-                    comp = p.comp
+                    comp, obj = p.comp, p.obj
                 parts[comp] = parts.get(comp, 0) + hi - lo
+                objs[obj] = objs.get(obj, 0) + hi - lo
             i += 1
         parts[p.comp] = parts.get(p.comp, 0) + p.size - sum(parts.values())
+        objs[p.obj] = objs.get(p.obj, 0) + p.size - sum(objs.values())
         p.parts = {c: n for c, n in parts.items() if n}
+        p.objs = {o: n for o, n in objs.items() if n}
 
 
 def main():
@@ -510,6 +528,7 @@ def main():
     ap.add_argument("map")
     ap.add_argument("--elf", help="the image (default: MAP without .map); needed after -flto")
     ap.add_argument("--top", type=int, default=0, help="list the N largest RAM input sections")
+    ap.add_argument("--files", type=int, default=0, help="list the N objects with the most flash")
     args = ap.parse_args()
 
     elf_path = args.elf or (args.map[:-4] if args.map.endswith(".map") else None)
@@ -538,10 +557,20 @@ def main():
     bss = {c: 0 for c in COMPONENTS}
     stack = 0
     ram_items = []
+    flash_objs = {}  # (component, object) -> flash bytes
     for p in pieces:
         table = text if p.out in FLASH_SECTIONS else data if p.out in DATA_SECTIONS else bss
         for comp, n in p.parts.items():
             table[comp] += n
+        if table is not bss:
+            if p.objs is not None:
+                for obj, n in p.objs.items():
+                    key = (source_component_of_object(obj, p.comp), obj)
+                    flash_objs[key] = flash_objs.get(key, 0) + n
+            else:
+                # strings and tables found by reference are named by their component only
+                key = (p.comp, p.obj if p.obj != "?" else f"({p.comp}: strings, tables)")
+                flash_objs[key] = flash_objs.get(key, 0) + p.size
         if table is not text:
             ram_items.append((p.size, p.comp, p.name, p.obj))
     # The stack is reserved by the linker script itself (no input section): its output size.
@@ -577,6 +606,11 @@ def main():
         for size, comp, name, path in sorted(ram_items, reverse=True)[: args.top]:
             short = path.split("/")[-1]
             print(f"  {size:>7}  {comp:<8} {name:<32} {short}")
+    if args.files > 0:
+        print()
+        print(f"largest {args.files} objects in flash (text + data):")
+        for (comp, obj), size in sorted(flash_objs.items(), key=lambda kv: -kv[1])[: args.files]:
+            print(f"  {size:>7}  {comp:<8} {obj.split('/')[-1]}")
     return 0
 
 

@@ -222,3 +222,36 @@ def test_image_links_no_allocator(elf):
     text = (BUILD / "certwiz.map").read_text(errors="replace")
     assert "nano-mallocr.o" not in text and "lib_a-sbrkr.o" not in text
     assert "lib_a-malloc.o" not in text
+
+
+def test_size_report_adds_up(elf):
+    """`make size`: its totals are binutils' own (arm-none-eabi-size), its components and its
+    per-object list each add up to the flash total."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "--no-print-directory", f"BOARD={BOARD}", *MAKE_BUILD, "size"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    lines = r.stdout.splitlines()
+    rows = {}
+    for line in lines[lines.index("-" * 64) + 1:]:
+        if line.startswith("-" * 64):
+            break
+        name, text_, data, bss, flash, ram = line.split()
+        rows[name] = (int(text_), int(data), int(bss), int(flash), int(ram))
+    total = next(l for l in lines if l.startswith("total ")).split()
+    t_text, t_data, t_bss, t_flash, t_ram = (int(x) for x in total[1:])
+    stack = int(re.search(r"main stack \(reserved, \.stack\): (\d+) bytes", r.stdout).group(1))
+
+    size = subprocess.run([CROSS_GCC[:-3] + "size", str(ELF)], capture_output=True, text=True, check=True)
+    b_text, b_data, b_bss = (int(x) for x in size.stdout.splitlines()[1].split()[:3])
+    assert (t_text, t_data) == (b_text, b_data)
+    assert t_bss + stack == b_bss  # Berkeley's bss holds the reserved stack too
+    assert t_flash == b_text + b_data and t_ram == b_data + t_bss
+    assert sum(v[3] for v in rows.values()) == t_flash
+    assert {"certwiz", "mbedTLS", "lwIP", "board", "libc"} <= set(rows)
+
+    objs = lines[lines.index("largest 20 objects in flash (text + data):") + 1:]
+    objs = [l.split() for l in objs if re.match(r"^\s+\d+\s+\S+\s+\S", l)][:20]
+    assert len(objs) == 20 and "cw_err.o" in {o[2] for o in objs}
+    sizes = [int(o[0]) for o in objs]
+    assert sizes == sorted(sizes, reverse=True) and sum(sizes) < t_flash
