@@ -1,11 +1,13 @@
 /*
  * mps2_syscalls.c: the little of newlib-nano's system layer this board needs.
  *
- * certwiz allocates nothing (DESIGN.md, memory model): there is no heap. newlib-nano's
- * snprintf shares its formatter with asprintf, so it references newlib's allocator even though
- * formatting into a caller's buffer never allocates. These definitions stand in for that
- * allocator (newlib's nano-mallocr.o and sbrk are then never linked) and always fail, so that
- * if anything ever did ask for memory it would get NULL, not memory above .bss.
+ * certwiz allocates nothing (DESIGN.md, memory model): there is no heap. newlib-nano's own
+ * snprintf shared its formatter with asprintf and so referenced newlib's allocator; the board now
+ * formats with its own snprintf (mps2_printf.c), which references none, and nothing else in the
+ * image asks for memory. These definitions stay as a guard for any newlib function that ever
+ * might: they stand in for newlib's allocator (its nano-mallocr.o and sbrk are then never
+ * linked) and always fail, so that it would get NULL, not memory above .bss. While nothing refers
+ * to them, --gc-sections leaves them out and they cost no flash.
  * `make size` lists every libc object in the image.
  */
 #include <errno.h>
@@ -21,7 +23,7 @@ void *_malloc_r(struct _reent *r, size_t n);
 void *_realloc_r(struct _reent *r, void *p, size_t n);
 void _free_r(struct _reent *r, void *p);
 
-/* `used`: with link-time optimisation (board.mk) only newlib's formatter refers to these, and
+/* `used`: with link-time optimisation (board.mk) only newlib's code could refer to these, and
  * newlib is not in GCC's intermediate form: the optimiser would drop them as unreferenced and the
  * link would then fail on newlib's references. */
 __attribute__((used)) void *_malloc_r(struct _reent *r, size_t n)

@@ -6,9 +6,10 @@
  * board's console and main() ends the emulation with the number of failures as its exit status
  * (Arm semihosting). Afterwards it prints the stack high-water mark (painted stack) and the arena
  * high-water mark. This file has the runner and the small suites; the parsers have a file each
- * (target_http.c, target_topology.c, target_scep.c). Files they check are compiled in from
- * $(BUILD)/gen/target_blobs.h (tests/target/bin2c.sh). Contexts are static: the board's stack is
- * 8 KiB and the point is to measure the core's own frames.
+ * (target_http.c, target_topology.c, target_scep.c), and the board's own C library functions
+ * one (target_libc.c). Files they check are compiled in from $(BUILD)/gen/target_blobs.h
+ * (tests/target/bin2c.sh). Contexts are static: the board's stack is 8 KiB and the point is to
+ * measure the core's own frames.
  *
  * Linked with the core, mbedTLS, lwIP and the board's objects except its main loop
  * (Makefile: TARGET_TESTS). The cmocka suites in tests/unit stay the host's full suites.
@@ -248,6 +249,7 @@ static const struct {
     const char *name;
     void (*run)(void);
 } suites[] = {
+    {"board libc", target_test_libc},
     {"cw_time", test_time},
     {"cw_err", test_err},
     {"cw_url", test_url},
