@@ -86,6 +86,9 @@ void board_mbedtls_exit(int status);
  * tables in RAM. */
 #define MBEDTLS_ECP_WINDOW_SIZE 2
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+/* ECDSA signing replaced by a function that refuses (mps2_mbedtls_alt.c): keys sign in the
+ * token, but mbedTLS's key table links its signing path in (-640 bytes). */
+#define MBEDTLS_ECDSA_SIGN_ALT
 /* Bignum: RSA up to 4096 bits (a CA key). Window 1: a public exponent (65537) of fewer than 80
  * bits is raised with a window of 1 whatever this says (bignum_core.c); larger windows would
  * only serve private exponents, which never come here (-0.1 KB). */
