@@ -199,7 +199,7 @@ $(BUILD)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
 $(BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c board/$(BOARD)/mbedtls_config.h
 	@mkdir -p $(@D)
 	@echo "CC (mbedTLS) $<"
-	@$(BOARD_CC) $(CPPFLAGS) $(TP_CFLAGS) -c $< -o $@
+	@$(BOARD_CC) $(CPPFLAGS) $(MBEDTLS_CPPFLAGS_$*) $(TP_CFLAGS) -c $< -o $@
 
 $(BUILD)/lwip/%.o: $(LWIP_DIR)/src/%.c board/$(BOARD)/lwipopts.h $(wildcard board/$(BOARD)/arch/*.h)
 	@mkdir -p $(@D)

@@ -23,6 +23,18 @@ export NM       := $(CROSS_COMPILE)$(if $(BOARD_LTO),gcc-nm --quiet,nm)
 BOARD_LTO_CHECK := $(if $(BOARD_LTO),-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
                    -fno-builtin-free)
 SIZE            := $(CROSS_COMPILE)size
+# Private keys never reach mbedTLS on this board (they stay in the token, which signs and
+# decrypts), yet its key-type table (pk_wrap.c) points at functions that sign, decrypt and check
+# key pairs with a private key in mbedTLS's own memory, so all of RSA's private-key arithmetic
+# would be linked. pk_wrap.c alone is compiled with those calls renamed to functions that refuse
+# (mps2_mbedtls_alt.c); no other file calls them, so the code behind them is not linked (flash
+# -2.7 KB). If mbedTLS ever calls something else there, the rename does nothing and the code is
+# simply linked again; the on-target suite `pk refusals` (tests/target/target_pk_refusals.c)
+# checks that the refusals are what the table reaches.
+MBEDTLS_CPPFLAGS_pk_wrap := -Dmbedtls_rsa_pkcs1_sign=board_refuse_rsa_sign \
+                            -Dmbedtls_rsa_pkcs1_decrypt=board_refuse_rsa_decrypt \
+                            -Dmbedtls_rsa_check_pub_priv=board_refuse_rsa_check_pair \
+                            -Dmbedtls_ecp_check_pub_priv=board_refuse_ecp_check_pair
 
 BOARD_ARCH      := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft
 BOARD_SRCS      := $(wildcard board/mps2-an386/*.c)
@@ -53,7 +65,7 @@ $(BUILD)/certwiz $(BUILD)/certwiz-tests: $(BOARD_LDSCRIPT) board/mps2-an386/boar
 # and every target of this board's build depends on it (.EXTRA_PREREQS, GNU make 4.3: a
 # pattern-specific value is not honoured, hence the global one).
 BOARD_FLAGS_FILE := $(BUILD)/board-flags
-BOARD_FLAGS_NOW  := $(BOARD_CC) $(BOARD_CPPFLAGS) $(BOARD_CFLAGS)
+BOARD_FLAGS_NOW  := $(BOARD_CC) $(BOARD_CPPFLAGS) $(BOARD_CFLAGS) $(MBEDTLS_CPPFLAGS_pk_wrap)
 ifneq ($(file < $(BOARD_FLAGS_FILE)),$(BOARD_FLAGS_NOW))
 $(shell mkdir -p $(BUILD))
 $(file > $(BOARD_FLAGS_FILE),$(BOARD_FLAGS_NOW))

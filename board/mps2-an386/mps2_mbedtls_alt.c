@@ -1,6 +1,8 @@
 /*
- * mps2_mbedtls_alt.c: mbedTLS functions this board replaces through mbedtls_config.h's *_ALT
- * options, to leave out code that can never run on it.
+ * mps2_mbedtls_alt.c: mbedTLS functions this board replaces, to leave out code that can never run
+ * on it: through mbedtls_config.h's *_ALT options, and through calls renamed in pk_wrap.c
+ * (board.mk, MBEDTLS_CPPFLAGS_pk_wrap). tests/target/target_pk_refusals.c checks that mbedTLS's
+ * key-type table reaches these refusals.
  *
  * Private keys live in the token and sign there (pkcs11/cw_p11_key.c, cw_p11_sign); mbedTLS only
  * verifies signatures and encrypts to public keys here. Its PK layer still names an ECDSA signing
@@ -12,6 +14,7 @@
 #include "mbedtls_config.h"
 
 #include "mbedtls/ecdsa.h"
+#include "mbedtls/rsa.h"
 
 #if defined(MBEDTLS_ECDSA_SIGN_ALT)
 int mbedtls_ecdsa_sign(mbedtls_ecp_group *grp, mbedtls_mpi *r, mbedtls_mpi *s, const mbedtls_mpi *d,
@@ -29,3 +32,57 @@ int mbedtls_ecdsa_sign(mbedtls_ecp_group *grp, mbedtls_mpi *r, mbedtls_mpi *s, c
     return MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE;
 }
 #endif
+
+/* The private-key calls of mbedTLS's key-type table, renamed in pk_wrap.c alone (board.mk,
+ * MBEDTLS_CPPFLAGS_pk_wrap): they refuse, and the arithmetic behind the originals is not linked.
+ * The prototypes are mbedTLS's own, under these names. */
+int board_refuse_rsa_sign(mbedtls_rsa_context *ctx, mbedtls_f_rng_t *f_rng, void *p_rng, mbedtls_md_type_t md_alg,
+                          unsigned int hashlen, const unsigned char *hash, unsigned char *sig);
+int board_refuse_rsa_decrypt(mbedtls_rsa_context *ctx, mbedtls_f_rng_t *f_rng, void *p_rng, size_t *olen,
+                             const unsigned char *input, unsigned char *output, size_t output_max_len);
+int board_refuse_rsa_check_pair(const mbedtls_rsa_context *pub, const mbedtls_rsa_context *prv);
+int board_refuse_ecp_check_pair(const mbedtls_ecp_keypair *pub, const mbedtls_ecp_keypair *prv,
+                                int (*f_rng)(void *, unsigned char *, size_t), void *p_rng);
+
+int board_refuse_rsa_sign(mbedtls_rsa_context *ctx, mbedtls_f_rng_t *f_rng, void *p_rng, mbedtls_md_type_t md_alg,
+                          unsigned int hashlen, const unsigned char *hash, unsigned char *sig)
+{
+    (void)ctx;
+    (void)f_rng;
+    (void)p_rng;
+    (void)md_alg;
+    (void)hashlen;
+    (void)hash;
+    (void)sig;
+    return MBEDTLS_ERR_RSA_PRIVATE_FAILED;
+}
+
+int board_refuse_rsa_decrypt(mbedtls_rsa_context *ctx, mbedtls_f_rng_t *f_rng, void *p_rng, size_t *olen,
+                             const unsigned char *input, unsigned char *output, size_t output_max_len)
+{
+    (void)ctx;
+    (void)f_rng;
+    (void)p_rng;
+    (void)input;
+    (void)output;
+    (void)output_max_len;
+    *olen = 0;
+    return MBEDTLS_ERR_RSA_PRIVATE_FAILED;
+}
+
+int board_refuse_rsa_check_pair(const mbedtls_rsa_context *pub, const mbedtls_rsa_context *prv)
+{
+    (void)pub;
+    (void)prv;
+    return MBEDTLS_ERR_RSA_KEY_CHECK_FAILED;
+}
+
+int board_refuse_ecp_check_pair(const mbedtls_ecp_keypair *pub, const mbedtls_ecp_keypair *prv,
+                                int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+{
+    (void)pub;
+    (void)prv;
+    (void)f_rng;
+    (void)p_rng;
+    return MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE;
+}

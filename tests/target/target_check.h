@@ -27,6 +27,7 @@ void target_test_topology(void); /* target_topology.c: the example blob, derivat
 void target_test_scep(void);     /* target_scep.c: GetCACaps and GetCACert from a real server */
 void target_test_scep_rsa4096(void); /* target_scep.c: a CertRep and an import, RSA-4096 CA */
 void target_test_libc(void);     /* target_libc.c: the board's snprintf, strcmp, strlen */
+void target_test_pk_refusals(void); /* target_pk_refusals.c: no private-key code in mbedTLS */
 /* A suite that resets the arena's high-water mark to measure one step reports the mark first,
  * so that the run's final figure stays the highest of all (target_tests.c). */
 void target_arena_seen(size_t high_water);

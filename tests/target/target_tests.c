@@ -250,6 +250,7 @@ static const struct {
     void (*run)(void);
 } suites[] = {
     {"board libc", target_test_libc},
+    {"pk refusals", target_test_pk_refusals},
     {"cw_time", test_time},
     {"cw_err", test_err},
     {"cw_url", test_url},
