@@ -29,10 +29,13 @@
  * profiles) is 632 bytes; 2 KiB holds three times that. */
 #define CW_TOPO_DER_MAX 2048u
 
-/* 8 names per certificate (the example's largest set derives 6); a CSR then fits 4 KiB. */
+/* 8 names per certificate (the example's largest set derives 6). */
 #define CW_TOPO_DERIVED_SANS_MAX 8u
 #define CW_CSR_SAN_MAX 8u
 #define CW_TOPO_DERIVED_TEXT_MAX 1024u
+/* The board's requests name what a set derives: its text and 16 bytes per IP address. A CSR is
+ * then at most 3 264 bytes (CW_CSR_DER_MAX), its pending record 3 456. */
+#define CW_CSR_NAMES_TEXT_MAX (CW_TOPO_DERIVED_TEXT_MAX + 16u * CW_TOPO_DERIVED_SANS_MAX)
 
 /* SCEP with RSA-2048 device keys (docs/scep.md): a PKCSReq with its signer certificate is about
  * 3 KiB; a CertRep from an RSA-4096 CA about 5 KiB; a GetCACert of CA + two RA certificates

@@ -48,18 +48,19 @@
 
 /* ---- buffers (docs/scep.md: sizes) ------------------------------------------------------------ */
 
-/* The large buffers are in the command scratch (cw_scratch.h): the exchange's response,
- * pkiMessage and signer certificate in part a (the wizard's workspace takes it over when an
- * answer is accepted), the HTTP transfer, CA certificates and sequence buffer in part b. */
+/* The large buffers are in the command scratch (cw_scratch.h): the exchange's response and
+ * pkiMessage in part a (the wizard's workspace takes it over when an answer is accepted), the
+ * HTTP transfer, CA certificates and sequence buffer (CSR and signer certificate, a GET's query,
+ * the opened reply) in part b. */
 static struct cw_scratch_exch_t *const exch = &cw_scratch.a.exch;
 static struct cw_scratch_scep_t *const scep = &cw_scratch.b.scep;
 /* The set's pending record (docs/store.md) is read into whichever scratch buffer is free at that
  * moment, when its CSR is needed: the response buffer when a job starts and before a CertPoll is
  * made, the sequence buffer when a PENDING answer is recorded; job.pend keeps its fields, and
- * its csr is NULL between those moments. */
-#define PENDING_RECORD_MAX (CW_CSR_DER_MAX + 192u)
-#if CW_SCEP_REPLY_MAX < PENDING_RECORD_MAX
-#error "CW_SCEP_REPLY_MAX must hold a pending record (CW_CSR_DER_MAX + 192)"
+ * its csr is NULL between those moments. A record being stored is encoded in the response buffer
+ * (free then: GetCACert's answer has been copied out, or the reply has been read). */
+#if CW_SCEP_REPLY_MAX < CW_PENDING_RECORD_MAX
+#error "CW_SCEP_REPLY_MAX must hold a pending record (CW_PENDING_RECORD_MAX): read or encoded there"
 #endif
 static cw_scep_ca_t ca;
 static cw_cert_list_t issued;
@@ -138,7 +139,7 @@ static void forget_challenge(void)
     job.challenge_len = 0;
 }
 
-/* Reads the job's pending record into buf (a free scratch buffer of PENDING_RECORD_MAX or more):
+/* Reads the job's pending record into buf (a free scratch buffer of CW_PENDING_RECORD_MAX or more):
  * job.pend gets its fields, and its csr points into buf. */
 static cw_err load_pending(uint8_t *buf, size_t cap)
 {
@@ -436,12 +437,12 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
     }
     /* The record keeps a CSR without the challenge: the names for the import checks. */
     memset(&job.pend, 0, sizeof job.pend);
-    e = build_csr(p11, key, false, scep->seq.csr, sizeof scep->seq.csr, &len);
+    e = build_csr(p11, key, false, scep->seq.build.csr, sizeof scep->seq.build.csr, &len);
     if (e == CW_OK) {
         memcpy(job.pend.key_id, key->id, key->id_len);
         job.pend.key_id_len = key->id_len;
         job.pend.created = hal_clock_utc();
-        job.pend.csr = scep->seq.csr;
+        job.pend.csr = scep->seq.build.csr;
         job.pend.csr_len = len;
         job.pend.online = true;
         job.pend.msg_type = signer_id_len > 0 ? CW_SCEP_RENEWALREQ : CW_SCEP_PKCSREQ;
@@ -452,7 +453,7 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
         e = make_txid(p11, key, job.pend.txid);
     }
     if (e == CW_OK) {
-        e = cw_pending_store(p11, job.set, &job.pend, exch->msg, sizeof exch->msg);
+        e = cw_pending_store(p11, job.set, &job.pend, exch->resp, sizeof exch->resp);
         job.pend.csr = NULL; /* the CSR buffer is needed for the request with the challenge */
         job.pend.csr_len = 0;
     }
@@ -471,6 +472,7 @@ static cw_err new_request(cw_p11_ctx *p11, const uint8_t *signer_id, size_t sign
 static cw_err build_message(size_t *msg_len)
 {
     cw_p11_ctx *p11 = cw_token_session();
+    uint8_t *const signer = scep->seq.build.signer;
     cw_scep_req_t r;
     cw_p11_key key;
     const uint8_t *payload;
@@ -486,7 +488,7 @@ static cw_err build_message(size_t *msg_len)
         if ((job.caps & CW_SCEP_CAP_RENEWAL) == 0) {
             return CW_ERR_SCEP_NO_RENEWAL;
         }
-        e = cw_wizard_set_cert_der(job.set, exch->signer, sizeof exch->signer, &signer_len, cur_id, &cur_id_len);
+        e = cw_wizard_set_cert_der(job.set, signer, sizeof scep->seq.build.signer, &signer_len, cur_id, &cur_id_len);
         if (e == CW_OK) {
             e = new_request(p11, cur_id, cur_id_len, &key);
         }
@@ -507,12 +509,13 @@ static cw_err build_message(size_t *msg_len)
         size_t cur_id_len = 0;
         e = cw_p11_key_find_by_id(p11, job.pend.signer_id, job.pend.signer_id_len, &job.reply_key);
         if (e == CW_OK && signer_len == 0) {
-            e = cw_wizard_set_cert_der(job.set, exch->signer, sizeof exch->signer, &signer_len, cur_id, &cur_id_len);
+            e = cw_wizard_set_cert_der(job.set, signer, sizeof scep->seq.build.signer, &signer_len, cur_id,
+                                       &cur_id_len);
         }
     } else {
         job.reply_key = key;
-        e = cw_scep_signer_cert(p11, &key, derived->cn, hal_clock_utc(), job.digest, exch->signer, sizeof exch->signer,
-                                &signer_len);
+        e = cw_scep_signer_cert(p11, &key, derived->cn, hal_clock_utc(), job.digest, signer,
+                                sizeof scep->seq.build.signer, &signer_len);
     }
     if (e != CW_OK) {
         return e;
@@ -522,16 +525,16 @@ static cw_err build_message(size_t *msg_len)
         r.type = CW_SCEP_CERTPOLL;
         e = load_pending(exch->resp, sizeof exch->resp); /* GetCACert's answer was copied out */
         if (e == CW_OK) {
-            e = cw_scep_issuer_and_subject(&ca.ca, job.pend.csr, job.pend.csr_len, scep->seq.csr,
-                                           sizeof scep->seq.csr, &payload_len);
+            e = cw_scep_issuer_and_subject(&ca.ca, job.pend.csr, job.pend.csr_len, scep->seq.build.csr,
+                                           sizeof scep->seq.build.csr, &payload_len);
         }
         job.pend.csr = NULL;
         job.pend.csr_len = 0;
     } else {
         r.type = renewal ? CW_SCEP_RENEWALREQ : CW_SCEP_PKCSREQ;
-        e = build_csr(p11, &key, true, scep->seq.csr, sizeof scep->seq.csr, &payload_len);
+        e = build_csr(p11, &key, true, scep->seq.build.csr, sizeof scep->seq.build.csr, &payload_len);
     }
-    payload = scep->seq.csr;
+    payload = scep->seq.build.csr;
     if (e == CW_OK) {
         e = cw_p11_random(p11, job.nonce, sizeof job.nonce);
     }
@@ -540,7 +543,7 @@ static cw_err build_message(size_t *msg_len)
         memcpy(r.sender_nonce, job.nonce, sizeof job.nonce);
         r.message = payload;
         r.message_len = payload_len;
-        r.signer_cert = exch->signer;
+        r.signer_cert = signer;
         r.signer_cert_len = signer_len;
         r.signer_key = &job.reply_key;
         r.digest = job.digest;
@@ -549,7 +552,7 @@ static cw_err build_message(size_t *msg_len)
         r.signing_time = hal_clock_utc();
         e = cw_scep_request_encode(p11, &r, exch->msg, sizeof exch->msg, msg_len);
     }
-    cw_wipe(scep->seq.csr, sizeof scep->seq.csr); /* it held the challenge */
+    cw_wipe(scep->seq.build.csr, sizeof scep->seq.build.csr); /* it held the challenge */
     if (!job.all) {
         forget_challenge(); /* a run of request all keeps it for the next set */
     }
@@ -619,7 +622,7 @@ static cw_err handle_reply(size_t len)
             e = load_pending(scep->seq.opened, sizeof scep->seq.opened);
             job.pend.held = true;
             if (e == CW_OK) {
-                e = cw_pending_store(p11, job.set, &job.pend, exch->msg, sizeof exch->msg);
+                e = cw_pending_store(p11, job.set, &job.pend, exch->resp, sizeof exch->resp);
             }
             job.pend.csr = NULL;
             job.pend.csr_len = 0;
@@ -714,7 +717,7 @@ static void job_end(cw_err e)
 {
     cw_console_ctx *con = job.con;
 
-    cw_wipe(scep->seq.csr, sizeof scep->seq.csr);
+    cw_wipe(scep->seq.build.csr, sizeof scep->seq.build.csr);
     report_set(e);
     if (con == NULL && job.set_index < CW_TOPO_SETS_MAX) {
         polls[job.set_index].last = e;
@@ -798,7 +801,7 @@ static cw_err job_line(cw_console_ctx *con, char *line, void *arg)
     if (line == NULL) {
         cw_scep_http_abort(&scep->xfer);
         forget_challenge();
-        cw_wipe(scep->seq.csr, sizeof scep->seq.csr);
+        cw_wipe(scep->seq.build.csr, sizeof scep->seq.build.csr);
         job.kind = JOB_IDLE;
         job.all = false;
         return CW_ERR_CANCELLED;
@@ -1011,7 +1014,8 @@ static cw_err start_set_job(cw_console_ctx *con, job_kind kind, size_t i)
     }
     if (e == CW_OK && kind == JOB_RENEW && !job.have_pend) {
         /* renewal needs the certificate the roles use now */
-        e = cw_wizard_set_cert_der(job.set, exch->signer, sizeof exch->signer, &len, id, &id_len);
+        e = cw_wizard_set_cert_der(job.set, scep->seq.build.signer, sizeof scep->seq.build.signer, &len, id,
+                                   &id_len);
     }
     if (e != CW_OK) {
         job.kind = JOB_IDLE;

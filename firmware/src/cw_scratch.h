@@ -14,18 +14,19 @@
  *
  * It has two parts side by side, so that one command can use a member of each at once:
  *
- *   part a: the wizard's workspace (a pending record, the names a CSR asked for, the trusted CA
- *           certificates, one certificate read back) or a topology being checked before it is
- *           stored (both used one after the other), or SCEP's exchange buffers (response,
- *           pkiMessage, signer certificate), which are dead whenever the wizard's workspace is
- *           used within an enrolment:
+ *   part a: the wizard's workspace (the trusted CA certificates; the names a CSR asked for; a
+ *           pending record, one certificate read back or a role table being made, one at a
+ *           time) or a topology being checked before it is stored (both used one after the
+ *           other), or SCEP's exchange buffers (response, pkiMessage), which are dead whenever
+ *           the wizard's workspace is used within an enrolment:
  *             - the trusted CAs are loaded (cw_wizard_load_trust) after GetCACert's answer has
- *               been copied out of the response and before the pkiMessage and signer are made;
- *               the workspace puts `trust` first, inside the response's bytes;
- *             - an answer is accepted (cw_wizard_accept, cw_wizard_prune) after the reply has
- *               been opened into part b; the response, message and signer are not read again;
+ *               been copied out of the response and before the pkiMessage is made; the
+ *               workspace puts `trust` first, inside the response's bytes;
+ *             - an answer is accepted or refused (cw_wizard_accept, cw_wizard_prune) after the
+ *               reply has been opened into part b; the response and message are not read again;
  *             - `request all` looks at the next set's certificate between two sets.
- *   part b: a paste, an offline request's CSR, SCEP's CA certificates, sequence buffer and HTTP
+ *   part b: a paste, an offline request's CSR, SCEP's CA certificates, sequence buffer (the CSR
+ *           and signer certificate, then a GET's query, then the opened reply) and HTTP
  *           transfer (live from the first exchange to the end of the job), or the diagnostic's
  *           HTTP client, body and URLs (its flags stay in cw_net.c).
  *
@@ -52,12 +53,13 @@ typedef struct cw_wizard_ws_t {
         uint8_t der[CW_TRUST_DER_MAX];
         cw_cert_list_t list;
     } trust;
+    /* One at a time: a record's CSR is read (its names copied into `asked`; the key's ID is in
+     * the caller's cw_pending_t) before a certificate is read back or a role table made. */
     union {
-        uint8_t record[CW_CSR_DER_MAX + 64u]; /* a pending record; its CSR is a view into it */
-        /* A role table being made (an import's roles, `roles assign`) or checked (boot) before
-         * it replaces the current one: always after the record's CSR has been read (the names
-         * an import checks are copied into `asked`; the key's ID is in the caller's
-         * cw_pending_t), never nested. */
+        uint8_t record[CW_PENDING_RECORD_MAX]; /* a pending record; its CSR is a view into it */
+        uint8_t cert[CW_CERT_DER_MAX];        /* one certificate read back from the token */
+        /* a role table being made (an import's roles, `roles assign`) or checked (boot) before
+         * it replaces the current one; never nested */
         cw_role_table_t roles_next;
     };
     struct {                                  /* what a stored CSR asked for (import) */
@@ -66,7 +68,6 @@ typedef struct cw_wizard_ws_t {
         char dns[CW_CSR_SAN_MAX][CW_TOPO_DNS_NAME_MAX + 1];
         size_t nsan;
     } asked;
-    uint8_t cert[CW_CERT_DER_MAX];            /* one certificate read back from the token */
 } cw_wizard_ws_t;
 
 typedef struct cw_scratch_t {
@@ -75,7 +76,6 @@ typedef struct cw_scratch_t {
         struct cw_scratch_exch_t {            /* cw_enrol.c: one SCEP exchange */
             uint8_t resp[CW_SCEP_REPLY_MAX];  /* the response body being received */
             uint8_t msg[CW_SCEP_MESSAGE_MAX]; /* the pkiMessage; the reply's scratch once sent */
-            uint8_t signer[CW_CERT_DER_MAX];  /* the pkiMessage's signer certificate */
         } exch;
         cw_topology candidate;                /* wizard: a topology checked before it is stored */
     } a;
@@ -91,11 +91,15 @@ typedef struct cw_scratch_t {
         struct cw_scratch_scep_t {            /* cw_enrol.c: one SCEP job */
             cw_scep_http_t xfer;              /* the HTTP exchange in progress */
             uint8_t cacert[CW_SCEP_CACERT_MAX]; /* GetCACert's answer; the CA views point here */
-            /* one after the other in a job, never two at once: the CSR is wiped once the
-             * pkiMessage holds it; a GET's query is sent before the reply arrives; the reply is
-             * opened into the last */
+            /* one after the other in a job, never two at once: the CSR (or a poll's
+             * IssuerAndSubject) and the signer certificate are dead once the pkiMessage holds
+             * them (the CSR is wiped then); a GET's query is sent before the reply arrives; the
+             * reply is opened into the last */
             union {
-                uint8_t csr[CW_CSR_DER_MAX];
+                struct {
+                    uint8_t csr[CW_CSR_DER_MAX];
+                    uint8_t signer[CW_CERT_DER_MAX]; /* the pkiMessage's signer certificate */
+                } build;
                 char query[CW_SCEP_QUERY_MAX];
                 uint8_t opened[CW_SCEP_REPLY_MAX];
             } seq;

@@ -59,8 +59,9 @@ typedef struct cw_csr_req_t {
 } cw_csr_req_t;
 
 /* Largest CSR: an RSA-4096 SPKI (556), a signature of 512 bytes, a subject of 6 x 64 characters,
- * CW_CSR_SAN_MAX names of up to 253 characters each, extensions and attributes. */
-#define CW_CSR_DER_MAX (2048u + CW_CSR_SAN_MAX * 260u)
+ * extensions and attributes (2048 in all), and CW_CSR_NAMES_TEXT_MAX bytes of names in
+ * CW_CSR_SAN_MAX GeneralNames of up to 8 bytes of tags and lengths each. */
+#define CW_CSR_DER_MAX (2048u + CW_CSR_NAMES_TEXT_MAX + CW_CSR_SAN_MAX * 8u)
 
 /* Builds and signs the request for key (a key pair in the token; signing needs the login).
  * Writes the DER into out[0..cap) and its length into *len. The whole of out is used as

@@ -59,6 +59,14 @@
 #define CW_CSR_SAN_MAX 32u
 #endif
 
+/* Most bytes of subjectAltName values in one request: the characters of its DNS names and 16 per
+ * IP address. It bounds a CSR (CW_CSR_DER_MAX) and with it every buffer that holds one. Default:
+ * CW_CSR_SAN_MAX DNS names of 253 characters. A board whose requests come from the topology can
+ * bound it by what a set derives: CW_TOPO_DERIVED_TEXT_MAX + 16 * CW_TOPO_DERIVED_SANS_MAX. */
+#ifndef CW_CSR_NAMES_TEXT_MAX
+#define CW_CSR_NAMES_TEXT_MAX (CW_CSR_SAN_MAX * 253u)
+#endif
+
 /* Most certificates in one answer: the leaf, intermediates and a root, from PEM blocks and
  * PKCS#7 bundles together. */
 #ifndef CW_IMPORT_CERTS_MAX
@@ -358,6 +366,10 @@
 #endif
 #if CW_TOPO_DERIVED_TEXT_MAX < 254u || CW_TOPO_DERIVED_TEXT_MAX > 65535u
 #error "CW_TOPO_DERIVED_TEXT_MAX must hold one 253-byte DNS name and its NUL, and fit 16 bits"
+#endif
+#if CW_CSR_NAMES_TEXT_MAX < CW_TOPO_DERIVED_TEXT_MAX + 16u * CW_TOPO_DERIVED_SANS_MAX && \
+    CW_CSR_NAMES_TEXT_MAX < CW_CSR_SAN_MAX * 253u
+#error "CW_CSR_NAMES_TEXT_MAX must hold what a topology set derives (its text and 16 bytes per IP)"
 #endif
 
 /* ---- CMS and SCEP messages (cw_cms.h, cw_scep_msg.h) ---------------------------------------- */

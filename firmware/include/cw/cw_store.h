@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cw/cw_csr.h"
 #include "cw/cw_err.h"
 #include "cw/cw_opts.h"
 #include "cw_p11.h"
@@ -94,6 +95,11 @@ typedef struct cw_pending_t {
     bool held;                           /* the CA answered PENDING: poll with CertPoll (else the
                                             request may not have reached the CA: send it again) */
 } cw_pending_t;
+
+/* Largest encoded pending record: its CSR and, at most, 192 bytes of the other fields (the
+ * SEQUENCE, version, key ID, time, message type, a 64-character transactionID, signer key ID,
+ * held flag, with their tags and lengths: 140 bytes). */
+#define CW_PENDING_RECORD_MAX (CW_CSR_DER_MAX + 192u)
 
 /* PendingRequest ::= SEQUENCE { version INTEGER (1), keyId OCTET STRING SIZE(1..20),
  *     created INTEGER, csr OCTET STRING (a DER CertificationRequest) } */
