@@ -113,6 +113,36 @@ static void test_pending_round_trip(void **state)
     }
 }
 
+/* CW_PENDING_RECORD_MAX holds the largest record: a CSR of CW_CSR_DER_MAX bytes with every
+ * optional field at its longest (the buffers that read records are sized by it). */
+static void test_pending_record_max(void **state)
+{
+    (void)state;
+    static uint8_t csr[CW_CSR_DER_MAX];
+    static uint8_t der[CW_PENDING_RECORD_MAX + 64u];
+    cw_pending_t p = {.key_id_len = CW_P11_KEY_ID_LEN, .created = INT64_MAX, .csr = csr,
+                      .csr_len = sizeof csr, .online = true, .msg_type = 17, .signer_id_len = CW_P11_KEY_ID_LEN,
+                      .held = true};
+    cw_pending_t back;
+    size_t len = 0;
+
+    memset(p.key_id, 0xFF, sizeof p.key_id);
+    memset(p.signer_id, 0xFF, sizeof p.signer_id);
+    memset(p.txid, 'F', CW_PENDING_TXID_MAX);
+    p.txid[CW_PENDING_TXID_MAX] = '\0';
+    /* a CSR-shaped value: SEQUENCE with a 4-byte header over the rest */
+    csr[0] = 0x30;
+    csr[1] = 0x82;
+    csr[2] = (uint8_t)((sizeof csr - 4u) >> 8);
+    csr[3] = (uint8_t)((sizeof csr - 4u) & 0xFFu);
+    assert_int_equal(cw_pending_encode(&p, der, sizeof der, &len), CW_OK);
+    assert_true(len <= CW_PENDING_RECORD_MAX);
+    assert_int_equal(cw_pending_decode(&back, der, len), CW_OK);
+    assert_int_equal(back.csr_len, sizeof csr);
+    /* and the margin is not much wider than needed */
+    assert_true(CW_PENDING_RECORD_MAX - len < 64u);
+}
+
 /* An online (SCEP) request keeps messageType, transactionID and, for a renewal, the signing key;
  * an offline record still decodes as before (no online part). */
 static void test_pending_online_round_trip(void **state)
@@ -305,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_role_table_round_trip),
         cmocka_unit_test(test_pending_round_trip),
         cmocka_unit_test(test_pending_online_round_trip),
+        cmocka_unit_test(test_pending_record_max),
         cmocka_unit_test_setup_teardown(test_pending_in_the_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sequenced_write_replaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_generations_newer_wins, setup, teardown),
