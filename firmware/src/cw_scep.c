@@ -76,22 +76,24 @@ cw_err cw_scep_http_start(cw_scep_http_t *s, const char *url, cw_scep_op op, boo
     static const char *const query[] = {"operation=GetCACaps", "operation=GetCACert&message=CA",
                                         "operation=PKIOperation"};
     cw_http_request_t req;
+    cw_url_t u;
+    char target[CW_URL_PATH_MAX + 48]; /* path and the fixed part of the query */
     size_t tail_len = 0;
-    cw_err e = cw_url_parse(url, strlen(url), &s->url);
+    cw_err e = cw_url_parse(url, strlen(url), &u);
     int n;
 
     if (e != CW_OK) {
         return e;
     }
     s->op = op;
-    n = snprintf(s->target, sizeof s->target, "%s%c%s%s", s->url.path, strchr(s->url.path, '?') ? '&' : '?',
-                 query[op], op == CW_SCEP_OP_PKI && !post ? "&message=" : "");
-    if (n < 0 || (size_t)n >= sizeof s->target) {
+    n = snprintf(target, sizeof target, "%s%c%s%s", u.path, strchr(u.path, '?') ? '&' : '?', query[op],
+                 op == CW_SCEP_OP_PKI && !post ? "&message=" : "");
+    if (n < 0 || (size_t)n >= sizeof target) {
         return CW_ERR_HTTP_REQUEST_TOO_LARGE;
     }
     memset(&req, 0, sizeof req);
-    req.url = &s->url;
-    req.target = s->target;
+    req.url = &u;
+    req.target = target;
     req.method = CW_HTTP_GET;
     if (op == CW_SCEP_OP_PKI && post) {
         req.method = CW_HTTP_POST;

@@ -30,10 +30,8 @@ typedef enum cw_scep_op {
 
 typedef struct cw_scep_http_t {
     cw_http_ctx http;
-    /* private */
-    cw_url_t url;
+    /* private (the URL and target are the start's own: the HTTP client copies what it keeps) */
     cw_scep_op op;
-    char target[CW_URL_PATH_MAX + 48];  /* path and the fixed part of the query */
     char *tail;                         /* GET PKIOperation: the encoded message (caller's) */
     size_t tail_cap;
 } cw_scep_http_t;
