@@ -61,7 +61,6 @@ static struct {
     uint32_t seq;
 } roles;
 
-
 /* The workspace of this file's commands (a pending record, the trusted CA certificates, one
  * certificate read back, the names a CSR asked for): part a of the command scratch, which a
  * command (or the boot) owns while it runs; cw_scratch.h says when an enrolment lets the wizard
