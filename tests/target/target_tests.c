@@ -6,10 +6,10 @@
  * board's console and main() ends the emulation with the number of failures as its exit status
  * (Arm semihosting). Afterwards it prints the stack high-water mark (painted stack) and the arena
  * high-water mark. This file has the runner and the small suites; the parsers have a file each
- * (target_http.c, target_topology.c, target_scep.c), and the board's own C library functions
- * one (target_libc.c). Files they check are compiled in from $(BUILD)/gen/target_blobs.h
- * (tests/target/bin2c.sh). Contexts are static: the board's stack is 8 KiB and the point is to
- * measure the core's own frames.
+ * (target_http.c, target_topology.c, target_scep.c), the board's own C library functions one
+ * (target_libc.c), and AES and DES one (target_ciphers.c). Files they check are compiled in
+ * from $(BUILD)/gen/target_blobs.h (tests/target/bin2c.sh). Contexts are static: the board's
+ * stack is 8 KiB and the point is to measure the core's own frames.
  *
  * Linked with the core, mbedTLS, lwIP and the board's objects except its main loop
  * (Makefile: TARGET_TESTS). The cmocka suites in tests/unit stay the host's full suites.
@@ -245,6 +245,9 @@ static void test_sha1(void)
     }
 }
 
+/* target_ciphers.c: AES, DES and 3DES known answers (the board's own block functions) */
+void target_test_ciphers(void);
+
 static const struct {
     const char *name;
     void (*run)(void);
@@ -256,6 +259,7 @@ static const struct {
     {"cw_url", test_url},
     {"cw_pem+x509", test_pem_and_x509},
     {"sha1", test_sha1},
+    {"aes+des", target_test_ciphers},
     {"cw_http", target_test_http},
     {"cw_topology", target_test_topology},
     {"cw_scep_msg", target_test_scep},
