@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cw/cw_arena.h"
 #include "cw/cw_time.h"
 #include "mbedtls/asn1.h"
 #include "mbedtls/oid.h"
@@ -329,6 +330,10 @@ static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, s
         e = CW_ERR_IMPORT_UNTRUSTED;
         goto out;
     }
+    /* the keys that check a signature: every anchor's and every chain certificate's but the
+     * target's, each before mbedTLS allocates for its check (cw_arena.h) */
+    cw_arena_prepare_certs(&anchors, 0);
+    cw_arena_prepare_certs(&chain, 1);
     r = mbedtls_x509_crt_verify(&chain, &anchors, NULL, NULL, &flags, on_verify, &v);
     if (r != 0 || flags != 0) {
         e = CW_ERR_IMPORT_UNTRUSTED;
