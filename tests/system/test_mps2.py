@@ -205,6 +205,31 @@ def test_http_get_from_the_pcs_loopback(board):
     assert f"body: {len(Hello.body)} bytes" in out
 
 
+class Bigger(Hello):
+    body = bytes((i * 7) % 251 for i in range(4000))  # three of slirp's 1440-byte segments
+
+
+def test_keep_alive_gets_fit_the_receive_pool(board):
+    """Six 4000-byte bodies over one connection: every frame found a receive buffer (the pool
+    holds one full frame and a spare, lwipopts.h), so none was dropped and no pool ran out."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Bigger)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        wait_dhcp(board)
+        url = f"http://10.0.2.2:{srv.server_address[1]}/big"
+        out = board.cmd("http get " + " ".join([url] * 6), timeout=60)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert out[-1] == "OK", out
+    assert out.count("body: 4000 bytes") == 6, out
+    assert out.count(f"reusing the connection to 10.0.2.2:{srv.server_address[1]}") == 5, out
+    net = board.cmd("net")
+    assert any(l.startswith("interface: en0") and "dropped 0;" in l for l in net), net
+    pools = [l.split() for l in board.cmd("mem")]
+    assert all(p[-1] == "0" for p in pools if p[:1] in (["PBUF_POOL"], ["HEAP"])), pools
+
+
 def test_on_target_unit_tests(elf):
     """tests/target/ on the emulated Cortex-M4: exit status through semihosting."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
