@@ -242,6 +242,26 @@ def test_on_target_unit_tests(elf):
             print(line)  # the measured figures, in the test log (pytest -s)
 
 
+def test_a_failed_lwip_check_is_reported_where_it_is(elf):
+    """lwIP's checks trap on this board (arch/cc.h); the fault report's pc leads addr2line to the
+    check. The test image runs one failed check when its command line says `fault`."""
+    tests = BUILD / "certwiz-tests"
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    subprocess.run(["make", "--no-print-directory", f"BOARD={BOARD}", *MAKE_BUILD,
+                    str(tests.relative_to(ROOT))], cwd=ROOT, env=env, capture_output=True, check=True, timeout=300)
+    r = subprocess.run([QEMU, "-M", BOARD, "-nographic", "-serial", "stdio", "-monitor", "none", "-nic", "user",
+                        "-semihosting-config", "enable=on,target=native", "-kernel", str(tests), "-append", "fault"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 70, f"{r.returncode}: {r.stdout}{r.stderr}"
+    m = re.search(r"mps2-an386: fault, exception 0x003 at pc 0x([0-9a-f]{8}); stopped", r.stdout)
+    assert m, r.stdout
+    src = ROOT / "tests/target/target_tests.c"
+    line = next(i for i, l in enumerate(src.read_text().splitlines(), 1) if 'LWIP_ASSERT("deliberately' in l)
+    a2l = subprocess.run([CROSS_GCC.replace("gcc", "addr2line"), "-e", str(tests), "0x" + m.group(1)],
+                         capture_output=True, text=True, check=True)
+    assert a2l.stdout.strip().endswith(f"tests/target/target_tests.c:{line}"), a2l.stdout
+
+
 def test_image_links_no_allocator(elf):
     """newlib's malloc and sbrk stay out of the image (the board's failing stand-ins replace them)."""
     text = (BUILD / "certwiz.map").read_text(errors="replace")
