@@ -73,8 +73,8 @@
  * MEMP_NUM_TCP_SEG >= TCP_SND_QUEUELEN. */
 #define MEMP_NUM_TCP_SEG 16
 /* DHCP: 1. DNS: one pcb per outstanding query with random source ports (LWIP_DNS_SECURE's
- * default, against spoofed answers): DNS_MAX_SOURCE_PORTS = DNS_TABLE_SIZE = 2. */
-#define MEMP_NUM_UDP_PCB 3
+ * default, against spoofed answers): DNS_MAX_SOURCE_PORTS = DNS_TABLE_SIZE = 1. */
+#define MEMP_NUM_UDP_PCB 2
 /* lwIP's own timeouts (TCP, ARP, DHCP x2, DNS): LWIP_NUM_SYS_TIMEOUT_INTERNAL.
  * certwiz adds none: its HTTP timeouts run from cw_poll on hal_clock_ms(). */
 #define MEMP_NUM_SYS_TIMEOUT LWIP_NUM_SYS_TIMEOUT_INTERNAL
@@ -97,8 +97,10 @@
 #define LWIP_ACD 0               /* address conflict detection: not needed behind slirp */
 #define LWIP_DHCP_DOES_ACD_CHECK 0
 #define LWIP_DNS 1
-/* Names cached and resolved at once: the CA's host and one more (an ACME server's second host). */
-#define DNS_TABLE_SIZE 2
+/* Names cached and resolved at once: the CA's host. certwiz talks to one server at a time (one
+ * command, one connection), and a name that left the table is looked up again. An ACME client
+ * with a second host would want 2 (+ 0.3 KiB). */
+#define DNS_TABLE_SIZE 1
 /* Longest name lwIP's resolver takes, with its NUL: a full 253-byte DNS name (CW_URL_HOST_MAX). */
 #define DNS_MAX_NAME_LENGTH 256
 /* No altcp layer: this board has no TLS yet, and without LWIP_ALTCP lwIP's altcp.h maps the HTTP
