@@ -45,5 +45,9 @@
 #define CW_SCEP_CACERT_MAX (4u * 1024u)
 #define CW_SCEP_QUERY_MAX (6u * 1024u)
 #define CW_HTTP_REQUEST_BODY_MAX CW_SCEP_MESSAGE_MAX
+/* The lines the HTTP client keeps whole: a status line, a chunk size, and Content-Type (up to
+ * CW_HTTP_CTYPE_MAX = 127), Content-Length, Transfer-Encoding and Connection; longer lines of other
+ * fields are checked and dropped, not kept. 256 instead of 1024: -0.75 KiB in each HTTP client. */
+#define CW_HTTP_LINE_MAX 256u
 
 #endif /* CW_CONFIG_H */

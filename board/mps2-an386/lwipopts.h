@@ -46,12 +46,13 @@
  * MSS takes one buffer per frame; a full 1514-byte frame takes three. QEMU's slirp is such a peer
  * that does not: it sends 1440-byte segments whatever we announce (measured through it: high-water
  * 3 buffers and no frame dropped after DHCP, a 2 KiB POST and keep-alive GETs of 6 x 4000 bytes).
- * What can wait here: segments that arrive out of order on a lossy network (TCP_QUEUE_OOSEQ), at
- * most a receive window of TCP_WND / TCP_MSS = 4 (from such a peer, 2144 bytes in two frames: five
- * buffers), plus the frame being processed and one ARP, DHCP or DNS answer: 6. When the pool is
- * empty the board drops the frame (`net` counts it) and TCP sends it again. lwIP checks that the
- * pool can hold TCP_WND. (Before: 5 buffers of a full frame, 7.6 KiB; now 3.6 KiB.) */
-#define PBUF_POOL_SIZE 6
+ * Nothing else waits here: out-of-order segments are not queued (TCP_QUEUE_OOSEQ below), and ARP,
+ * DHCP and DNS answers are read in their callbacks. One full frame (3) and a spare: 4, which is
+ * also what lwIP requires to hold TCP_WND. When the pool is empty the board drops the frame
+ * (`net` counts it) and TCP sends it again; the LAN9118 keeps later frames in its own FIFO.
+ * (Before: 5 buffers of a full frame, 7.6 KiB; then 6 small ones, 3.6 KiB, while out-of-order
+ * segments were queued; now 2.4 KiB.) */
+#define PBUF_POOL_SIZE 4
 #define PBUF_POOL_BUFSIZE LWIP_MEM_ALIGN_SIZE(TCP_MSS + PBUF_IP_HLEN + PBUF_TRANSPORT_HLEN + \
                                               PBUF_LINK_ENCAPSULATION_HLEN + PBUF_LINK_HLEN)
 /* PBUF_REF/ROM pbufs: the HTTP client's request head and POST body are sent without copying, one
@@ -72,8 +73,8 @@
  * MEMP_NUM_TCP_SEG >= TCP_SND_QUEUELEN. */
 #define MEMP_NUM_TCP_SEG 16
 /* DHCP: 1. DNS: one pcb per outstanding query with random source ports (LWIP_DNS_SECURE's
- * default, against spoofed answers): DNS_MAX_SOURCE_PORTS = DNS_TABLE_SIZE = 2. */
-#define MEMP_NUM_UDP_PCB 3
+ * default, against spoofed answers): DNS_MAX_SOURCE_PORTS = DNS_TABLE_SIZE = 1. */
+#define MEMP_NUM_UDP_PCB 2
 /* lwIP's own timeouts (TCP, ARP, DHCP x2, DNS): LWIP_NUM_SYS_TIMEOUT_INTERNAL.
  * certwiz adds none: its HTTP timeouts run from cw_poll on hal_clock_ms(). */
 #define MEMP_NUM_SYS_TIMEOUT LWIP_NUM_SYS_TIMEOUT_INTERNAL
@@ -96,8 +97,10 @@
 #define LWIP_ACD 0               /* address conflict detection: not needed behind slirp */
 #define LWIP_DHCP_DOES_ACD_CHECK 0
 #define LWIP_DNS 1
-/* Names cached and resolved at once: the CA's host and one more (an ACME server's second host). */
-#define DNS_TABLE_SIZE 2
+/* Names cached and resolved at once: the CA's host. certwiz talks to one server at a time (one
+ * command, one connection), and a name that left the table is looked up again. An ACME client
+ * with a second host would want 2 (+ 0.3 KiB). */
+#define DNS_TABLE_SIZE 1
 /* Longest name lwIP's resolver takes, with its NUL: a full 253-byte DNS name (CW_URL_HOST_MAX). */
 #define DNS_MAX_NAME_LENGTH 256
 /* No altcp layer: this board has no TLS yet, and without LWIP_ALTCP lwIP's altcp.h maps the HTTP
@@ -157,5 +160,10 @@
 #define IPFRAG_STATS 0
 #define MEMP_OVERFLOW_CHECK 0
 #define LWIP_CHECKSUM_ON_COPY 0
+/* A segment that arrives out of order (after a lost one) is dropped, not queued until the gap is
+ * filled: the peer sends it again with the lost one. One CA connection at a time, on a LAN or
+ * through NAT, rarely sees that; queueing it cost 1.0 KB of code and pool buffers to hold a
+ * window's worth of segments. */
+#define TCP_QUEUE_OOSEQ 0
 
 #endif /* CW_MPS2_LWIPOPTS_H */

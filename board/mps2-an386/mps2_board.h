@@ -48,4 +48,8 @@ int board_net_init(void);
  * without a debugger attached would lock up, so only tests and fatal errors call it. */
 void board_semihost_exit(int status);
 
+/* The program's command line as the emulator gives it (QEMU: the -kernel file, then -append's
+ * text), NUL-terminated in buf[0..cap); "" when it gives none. */
+void board_semihost_cmdline(char *buf, size_t cap);
+
 #endif /* MPS2_BOARD_H */

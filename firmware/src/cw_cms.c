@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "cw/cw_arena.h"
 #include "cw/cw_time.h"
 #include "cw/cw_wipe.h"
 #include "mbedtls/aes.h"
@@ -642,6 +643,7 @@ cw_err cw_cms_signed_verify(const cw_cms_signed_t *sd, const cw_der_t *cert)
     } else if (!sid_matches(sd, &c)) {
         e = CW_ERR_CMS_SIGNATURE;
     } else {
+        cw_arena_prepare_key(&c.pk); /* before the verification's own buffers (cw_arena.h) */
         r = mbedtls_pk_verify(&c.pk, md, h, mbedtls_md_get_size(mbedtls_md_info_from_type(md)), sd->signature.p,
                               sd->signature.len);
         e = r == 0 ? CW_OK : CW_ERR_CMS_SIGNATURE;
@@ -1153,6 +1155,7 @@ cw_err cw_cms_enveloped_encode(cw_p11_ctx *p11, const cw_der_t *recipient, cw_cm
         return CW_ERR_BUFFER_SMALL;
     }
     CW_TRY(parse_cert(&rc, recipient->p, recipient->len));
+    cw_arena_prepare_key(&rc.pk); /* before the encryption's own buffers (cw_arena.h) */
     e = mbedtls_pk_get_type(&rc.pk) == MBEDTLS_PK_RSA ? envelope(p11, &rc, a, content, len, out, cap, outlen)
                                                        : CW_ERR_CMS_ALGORITHM;
     mbedtls_x509_crt_free(&rc);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cw/cw_arena.h"
 #include "cw/cw_import.h"
 #include "cw/cw_opts.h"
 #include "cw/cw_scep.h"
@@ -246,6 +247,7 @@ static cw_err check_ra(void)
         mbedtls_x509_crt_free(&cacrt);
         return CW_ERR_SCEP_CACERT;
     }
+    cw_arena_prepare_key(&cacrt.pk); /* it checks the RA certificates' signatures (cw_arena.h) */
     for (size_t i = 0; i < 2 && e == CW_OK; i++) {
         uint32_t flags = 0;
         mbedtls_x509_crt_init(&ra);

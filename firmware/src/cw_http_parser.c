@@ -13,6 +13,11 @@
  * a chunk size is ignored. Deliberate deviation: obsolete line folding (5.2) is refused rather
  * than replaced with a space; no server certwiz talks to folds, and a fold is a known smuggling
  * vector.
+ *
+ * Only the fields the client reads must fit the line buffer (CW_HTTP_LINE_MAX). A longer field
+ * line that names another field (a long Set-Cookie or Content-Security-Policy) is checked as far as
+ * the buffer holds it (name, colon, value characters) and its rest only for field characters; the
+ * header section as a whole stays bounded by CW_HTTP_HEADER_MAX.
  */
 #include "cw/cw_http.h"
 
@@ -257,6 +262,13 @@ static void on_content_length(cw_http_parser_ctx *p, const char *v, size_t n)
     p->resp.content_length = len;
 }
 
+/* The fields on_header_field reads; their lines must fit the line buffer. */
+static bool is_read_field(const char *name, size_t nn)
+{
+    return equals_nocase(name, nn, "content-length") || equals_nocase(name, nn, "transfer-encoding") ||
+           equals_nocase(name, nn, "connection") || equals_nocase(name, nn, "content-type");
+}
+
 static void on_header_field(cw_http_parser_ctx *p, const char *name, size_t nn, const char *v, size_t vn)
 {
     if (equals_nocase(name, nn, "content-length")) {
@@ -429,6 +441,27 @@ static bool in_header_section(const cw_http_parser_ctx *p)
     return p->state == P_STATUS || p->state == P_HEADER || p->state == P_TRAILER;
 }
 
+/* The line buffer is full: a field line the client does not read goes on unkept (the rest of its
+ * value is only checked, skip_field); anything else is too long. */
+static bool skip_long_field(cw_http_parser_ctx *p)
+{
+    const char *colon = memchr(p->line, ':', p->line_len);
+    size_t nn;
+    const char *v;
+    size_t vn;
+
+    if ((p->state != P_HEADER && p->state != P_TRAILER) || colon == NULL ||
+        (p->state == P_HEADER && is_read_field(p->line, (size_t)(colon - p->line)))) {
+        fail(p, CW_ERR_HTTP_HEADER_TOO_LONG);
+        return false;
+    }
+    if (!split_field(p, p->line, p->line_len, &nn, &v, &vn)) {
+        return false; /* malformed already in the part that was kept */
+    }
+    p->skip_field = true;
+    return true;
+}
+
 /* Takes bytes of a line-oriented state, up to and including one LF. Returns bytes consumed. */
 static size_t take_line(cw_http_parser_ctx *p, const uint8_t *buf, size_t len)
 {
@@ -440,7 +473,12 @@ static size_t take_line(cw_http_parser_ctx *p, const uint8_t *buf, size_t len)
         }
         if (c == '\n') {
             p->pending_cr = false;
-            on_line(p);
+            if (p->skip_field) {
+                p->skip_field = false; /* a field certwiz does not read: nothing more to do */
+                p->line_len = 0;
+            } else {
+                on_line(p);
+            }
             return i + 1;
         }
         if (p->pending_cr || c == '\0') {
@@ -453,9 +491,15 @@ static size_t take_line(cw_http_parser_ctx *p, const uint8_t *buf, size_t len)
             p->pending_cr = true;
             continue;
         }
-        if (p->line_len == sizeof p->line) {
-            fail(p, CW_ERR_HTTP_HEADER_TOO_LONG);
+        if (!p->skip_field && p->line_len == sizeof p->line && !skip_long_field(p)) {
             return i;
+        }
+        if (p->skip_field) {
+            if (!is_field_char(c)) {
+                fail(p, CW_ERR_HTTP_MALFORMED);
+                return i;
+            }
+            continue;
         }
         p->line[p->line_len++] = c;
     }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cw/cw_arena.h"
 #include "cw/cw_time.h"
 #include "mbedtls/asn1.h"
 #include "mbedtls/oid.h"
@@ -257,6 +258,22 @@ static int parse(mbedtls_x509_crt *chain, const cw_der_t *d)
     return mbedtls_x509_crt_parse_der_nocopy(chain, d->p, d->len);
 }
 
+/* What kind of certificate d is: not a CA (0), a CA certificate (1), a self-signed one (2); or
+ * mbedTLS's parse error (negative). Its own frame, kept out of line: the parsed certificate is
+ * gone from the stack before mbedTLS verifies the path, the deepest the board's stack goes. */
+__attribute__((noinline)) static int classify(const cw_der_t *d)
+{
+    mbedtls_x509_crt c;
+    int r;
+    mbedtls_x509_crt_init(&c);
+    r = parse(&c, d);
+    if (r == 0) {
+        r = !is_ca(&c) ? 0 : self_signed(&c) ? 2 : 1;
+    }
+    mbedtls_x509_crt_free(&c);
+    return r;
+}
+
 /*
  * Builds the chain to verify (target first, then every CA certificate that is not self-signed,
  * from extra and trusted) and the trust anchors (the self-signed CA certificates of both), then
@@ -268,7 +285,6 @@ static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, s
 {
     mbedtls_x509_crt chain;
     mbedtls_x509_crt anchors;
-    mbedtls_x509_crt probe;
     const cw_cert_list_t *lists[2] = {extra, trusted};
     verify_state v = {.now = now, .validity = CW_OK, .top_depth = -1};
     uint32_t flags = 0;
@@ -290,15 +306,13 @@ static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, s
             if (l == 0 && i == skip) {
                 continue;
             }
-            mbedtls_x509_crt_init(&probe);
-            r = parse(&probe, d);
-            if (r != 0) {
-                mbedtls_x509_crt_free(&probe);
+            r = classify(d);
+            if (r < 0) {
                 e = CW_ERR_FROM_MBEDTLS(r);
                 goto out;
             }
-            if (is_ca(&probe)) {
-                if (self_signed(&probe)) {
+            if (r > 0) {
+                if (r == 2) {
                     r = parse(&anchors, d);
                     any_anchor = true;
                 } else {
@@ -308,7 +322,6 @@ static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, s
                     used_as_ca[i] = true;
                 }
             }
-            mbedtls_x509_crt_free(&probe);
             if (r != 0) {
                 e = CW_ERR_FROM_MBEDTLS(r);
                 goto out;
@@ -329,6 +342,10 @@ static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, s
         e = CW_ERR_IMPORT_UNTRUSTED;
         goto out;
     }
+    /* the keys that check a signature: every anchor's and every chain certificate's but the
+     * target's, each before mbedTLS allocates for its check (cw_arena.h) */
+    cw_arena_prepare_certs(&anchors, 0);
+    cw_arena_prepare_certs(&chain, 1);
     r = mbedtls_x509_crt_verify(&chain, &anchors, NULL, NULL, &flags, on_verify, &v);
     if (r != 0 || flags != 0) {
         e = CW_ERR_IMPORT_UNTRUSTED;
@@ -360,7 +377,11 @@ static bool eku_allows(const mbedtls_x509_crt *c, unsigned eku)
     return true;
 }
 
-cw_err cw_import_check(const cw_cert_list_t *certs, const cw_import_expect_t *x, cw_import_result_t *res)
+/* Steps 1 to 4 of cw_import_check: which certificate is the pending key's (res->leaf), and its
+ * names, validity and purpose. Out of line, so that its two parsed certificates are off the stack
+ * before the path is verified. */
+__attribute__((noinline)) static cw_err check_leaf(const cw_cert_list_t *certs, const cw_import_expect_t *x,
+                                                   cw_import_result_t *res)
 {
     mbedtls_x509_crt leaf;
     size_t found = SIZE_MAX;
@@ -415,11 +436,18 @@ cw_err cw_import_check(const cw_cert_list_t *certs, const cw_import_expect_t *x,
     res->not_before = x509_time_utc(&leaf.valid_from);
     res->not_after = x509_time_utc(&leaf.valid_to);
     mbedtls_x509_crt_free(&leaf);
+    return e;
+}
+
+cw_err cw_import_check(const cw_cert_list_t *certs, const cw_import_expect_t *x, cw_import_result_t *res)
+{
+    cw_err e = check_leaf(certs, x, res);
     if (e != CW_OK) {
         return e;
     }
     /* 5. the chain, 6. the pin */
-    e = verify_path(&certs->cert[found], certs, found, x->trusted, x->now, res->root_sha256, res->store_as_ca);
+    e = verify_path(&certs->cert[res->leaf], certs, res->leaf, x->trusted, x->now, res->root_sha256,
+                    res->store_as_ca);
     if (e == CW_OK && x->pin != NULL && memcmp(x->pin, res->root_sha256, 32) != 0) {
         e = CW_ERR_IMPORT_PIN_MISMATCH;
     }

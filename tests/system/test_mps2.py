@@ -205,6 +205,31 @@ def test_http_get_from_the_pcs_loopback(board):
     assert f"body: {len(Hello.body)} bytes" in out
 
 
+class Bigger(Hello):
+    body = bytes((i * 7) % 251 for i in range(4000))  # three of slirp's 1440-byte segments
+
+
+def test_keep_alive_gets_fit_the_receive_pool(board):
+    """Six 4000-byte bodies over one connection: every frame found a receive buffer (the pool
+    holds one full frame and a spare, lwipopts.h), so none was dropped and no pool ran out."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Bigger)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        wait_dhcp(board)
+        url = f"http://10.0.2.2:{srv.server_address[1]}/big"
+        out = board.cmd("http get " + " ".join([url] * 6), timeout=60)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert out[-1] == "OK", out
+    assert out.count("body: 4000 bytes") == 6, out
+    assert out.count(f"reusing the connection to 10.0.2.2:{srv.server_address[1]}") == 5, out
+    net = board.cmd("net")
+    assert any(l.startswith("interface: en0") and "dropped 0;" in l for l in net), net
+    pools = [l.split() for l in board.cmd("mem")]
+    assert all(p[-1] == "0" for p in pools if p[:1] in (["PBUF_POOL"], ["HEAP"])), pools
+
+
 def test_on_target_unit_tests(elf):
     """tests/target/ on the emulated Cortex-M4: exit status through semihosting."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
@@ -215,6 +240,26 @@ def test_on_target_unit_tests(elf):
     for line in r.stdout.splitlines():
         if "high-water" in line:
             print(line)  # the measured figures, in the test log (pytest -s)
+
+
+def test_a_failed_lwip_check_is_reported_where_it_is(elf):
+    """lwIP's checks trap on this board (arch/cc.h); the fault report's pc leads addr2line to the
+    check. The test image runs one failed check when its command line says `fault`."""
+    tests = BUILD / "certwiz-tests"
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    subprocess.run(["make", "--no-print-directory", f"BOARD={BOARD}", *MAKE_BUILD,
+                    str(tests.relative_to(ROOT))], cwd=ROOT, env=env, capture_output=True, check=True, timeout=300)
+    r = subprocess.run([QEMU, "-M", BOARD, "-nographic", "-serial", "stdio", "-monitor", "none", "-nic", "user",
+                        "-semihosting-config", "enable=on,target=native", "-kernel", str(tests), "-append", "fault"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 70, f"{r.returncode}: {r.stdout}{r.stderr}"
+    m = re.search(r"mps2-an386: fault, exception 0x003 at pc 0x([0-9a-f]{8}); stopped", r.stdout)
+    assert m, r.stdout
+    src = ROOT / "tests/target/target_tests.c"
+    line = next(i for i, l in enumerate(src.read_text().splitlines(), 1) if 'LWIP_ASSERT("deliberately' in l)
+    a2l = subprocess.run([CROSS_GCC.replace("gcc", "addr2line"), "-e", str(tests), "0x" + m.group(1)],
+                         capture_output=True, text=True, check=True)
+    assert a2l.stdout.strip().endswith(f"tests/target/target_tests.c:{line}"), a2l.stdout
 
 
 def test_image_links_no_allocator(elf):

@@ -19,4 +19,7 @@ void board_stack_usage(size_t *size, size_t *high_water);
 /* Ends the run with this exit status (the emulator's exit status). */
 void board_semihost_exit(int status);
 
+/* The emulator's command line for this program, NUL-terminated in buf[0..cap); "" when none. */
+void board_semihost_cmdline(char *buf, size_t cap);
+
 #endif /* TARGET_BOARD_H */

@@ -373,21 +373,78 @@ static cw_err parse_all(const char *buf, size_t len, split_t split, cw_http_pars
     return cw_http_parser_last_error(p);
 }
 
+/* A response with one line made exactly line_len bytes long: name, ": ", then fill bytes. */
+static size_t response_with_field(char *buf, const char *name, char fill, size_t line_len)
+{
+    size_t o = put(buf, 0, "HTTP/1.1 200 OK\r\n");
+    o = put(buf, o, name);
+    o = put(buf, o, ": ");
+    size_t n = line_len - strlen(name) - 2;
+    memset(buf + o, fill, n);
+    o += n;
+    return put(buf, o, "\r\nContent-Length: 2\r\n\r\nok");
+}
+
 static void test_header_line_bound(void **state)
+{
+    static char buf[4096];
+    static cw_http_parser_ctx p;
+    static const split_t splits[] = {WHOLE, BYTES, RANDOM};
+    (void)state;
+
+    for (size_t k = 0; k < sizeof splits / sizeof splits[0]; k++) {
+        /* a field the client does not read may be longer than the line buffer: kept to its size,
+         * the rest checked and dropped */
+        size_t n = response_with_line(buf, CW_HTTP_LINE_MAX);
+        assert_int_equal(parse_all(buf, n, splits[k], &p), CW_OK);
+        n = response_with_line(buf, CW_HTTP_LINE_MAX + 1);
+        assert_int_equal(parse_all(buf, n, splits[k], &p), CW_OK);
+        assert_true(cw_http_parser_done(&p));
+        assert_int_equal(p.resp.body_len, 2);
+        n = response_with_field(buf, "Set-Cookie", 'c', 3000);
+        assert_int_equal(parse_all(buf, n, splits[k], &p), CW_OK);
+        assert_int_equal(p.resp.content_length, 2); /* the field after it was read */
+
+        /* a field it reads must fit: a Connection list one byte over */
+        n = response_with_field(buf, "Connection", ' ', CW_HTTP_LINE_MAX + 1);
+        memcpy(buf + strlen("HTTP/1.1 200 OK\r\nConnection: "), "close", 5);
+        assert_int_equal(parse_all(buf, n, splits[k], &p), CW_ERR_HTTP_HEADER_TOO_LONG);
+        /* so must a name (its colon is beyond the buffer), and the status line */
+        size_t o = put(buf, 0, "HTTP/1.1 200 OK\r\n");
+        memset(buf + o, 'n', CW_HTTP_LINE_MAX + 8);
+        n = put(buf, o + CW_HTTP_LINE_MAX + 8, ": v\r\nContent-Length: 2\r\n\r\nok");
+        assert_int_equal(parse_all(buf, n, splits[k], &p), CW_ERR_HTTP_HEADER_TOO_LONG);
+        o = put(buf, 0, "HTTP/1.1 200 ");
+        memset(buf + o, 'r', CW_HTTP_LINE_MAX);
+        n = put(buf, o + CW_HTTP_LINE_MAX, "\r\nContent-Length: 2\r\n\r\nok");
+        assert_int_equal(parse_all(buf, n, splits[k], &p), CW_ERR_HTTP_HEADER_TOO_LONG);
+
+        /* the dropped part is still checked: a control character in it, or a bad name before */
+        n = response_with_field(buf, "Set-Cookie", 'c', CW_HTTP_LINE_MAX + 40);
+        buf[strlen("HTTP/1.1 200 OK\r\n") + CW_HTTP_LINE_MAX + 20] = '\x01';
+        assert_int_equal(parse_all(buf, n, splits[k], &p), CW_ERR_HTTP_MALFORMED);
+        n = response_with_field(buf, "Set Cookie", 'c', CW_HTTP_LINE_MAX + 40);
+        assert_int_equal(parse_all(buf, n, splits[k], &p), CW_ERR_HTTP_MALFORMED);
+    }
+    /* the CR of the line end does not count against the line */
+    size_t n = response_with_line(buf, CW_HTTP_LINE_MAX);
+    assert_int_equal(parse_all(buf, n, BYTES, &p), CW_OK);
+    test_assert_arena_empty();
+}
+
+/* Trailer fields are never read: a long one is dropped like any unread field. */
+static void test_long_trailer_is_dropped(void **state)
 {
     static char buf[4096];
     static cw_http_parser_ctx p;
     (void)state;
 
-    size_t n = response_with_line(buf, CW_HTTP_LINE_MAX);
-    assert_int_equal(parse_all(buf, n, WHOLE, &p), CW_OK);
+    size_t o = put(buf, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trace: ");
+    memset(buf + o, 't', 2 * CW_HTTP_LINE_MAX);
+    size_t n = put(buf, o + 2 * CW_HTTP_LINE_MAX, "\r\n\r\n");
+    assert_int_equal(parse_all(buf, n, RANDOM, &p), CW_OK);
     assert_true(cw_http_parser_done(&p));
-    n = response_with_line(buf, CW_HTTP_LINE_MAX + 1);
-    assert_int_equal(parse_all(buf, n, WHOLE, &p), CW_ERR_HTTP_HEADER_TOO_LONG);
-    assert_int_equal(parse_all(buf, n, BYTES, &p), CW_ERR_HTTP_HEADER_TOO_LONG);
-    /* the CR of the line end does not count against the line */
-    n = response_with_line(buf, CW_HTTP_LINE_MAX);
-    assert_int_equal(parse_all(buf, n, BYTES, &p), CW_OK);
+    assert_int_equal(p.resp.body_len, 2);
     test_assert_arena_empty();
 }
 
@@ -522,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_cases_byte_by_byte),
         cmocka_unit_test(test_cases_in_random_pieces),
         cmocka_unit_test(test_header_line_bound),
+        cmocka_unit_test(test_long_trailer_is_dropped),
         cmocka_unit_test(test_header_section_bound),
         cmocka_unit_test(test_content_type_bound),
         cmocka_unit_test(test_long_reason_is_kept_shortened),

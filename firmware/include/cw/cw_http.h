@@ -72,6 +72,7 @@ typedef struct cw_http_parser_ctx {
     bool conn_close;
     bool conn_keep_alive;
     bool headers_done;
+    bool skip_field;         /* in a long field line the client does not read: its rest is dropped */
     uint8_t *body;
     size_t body_cap;
     size_t remaining;

@@ -226,10 +226,13 @@
 #define CW_URL_PATH_MAX 247u
 #endif
 
-/* Longest response line (status line, header line, chunk-size line with its extensions), without
- * its CR LF. nginx and Python's http.server write lines under 100 bytes; a SCEP or ACME server's
- * longest is a Location or Link header with a URL (< 300). 1024 leaves room; longer lines are
- * refused (CW_ERR_HTTP_HEADER_TOO_LONG). The parser keeps one line buffer of this size. */
+/* Longest response line the client keeps whole, without its CR LF: the status line, a chunk-size
+ * line with its extensions, and the line of a field it reads (Content-Type, Content-Length,
+ * Transfer-Encoding, Connection). nginx and Python's http.server write lines under 100 bytes; a
+ * SCEP or ACME server's longest is a Location or Link header with a URL (< 300). 1024 leaves room;
+ * such longer lines are refused (CW_ERR_HTTP_HEADER_TOO_LONG). A field the client does not read
+ * may be longer: the part past the buffer is checked and dropped (cw_http_parser.c). The parser
+ * keeps one line buffer of this size. */
 #ifndef CW_HTTP_LINE_MAX
 #define CW_HTTP_LINE_MAX 1024u
 #endif
@@ -328,6 +331,9 @@
 #endif
 #if CW_HTTP_LINE_MAX < 64u || CW_HTTP_HEADER_MAX < CW_HTTP_LINE_MAX
 #error "CW_HTTP_LINE_MAX must be at least 64 and CW_HTTP_HEADER_MAX at least one line"
+#endif
+#if CW_HTTP_LINE_MAX < CW_HTTP_CTYPE_MAX + 32u
+#error "CW_HTTP_LINE_MAX must hold a Content-Type line with a CW_HTTP_CTYPE_MAX value"
 #endif
 #if CW_HTTP_REQUEST_HEAD_MAX < CW_URL_PATH_MAX + CW_URL_HOST_MAX + 200u
 #error "CW_HTTP_REQUEST_HEAD_MAX must hold a request for the longest URL target and host"
