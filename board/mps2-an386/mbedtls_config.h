@@ -106,6 +106,10 @@ void board_mbedtls_exit(int status);
  * only serve private exponents, which never come here (-0.1 KB). */
 #define MBEDTLS_MPI_WINDOW_SIZE 1
 #define MBEDTLS_MPI_MAX_SIZE 512
+/* bignum's one double-width division (mbedtls_int_div_int, in mbedtls_mpi_div_mpi) done with
+ * 32-bit divisions: the 64-bit library routine it would pull in is 0.9 KB, and certwiz's own code
+ * divides only 32-bit numbers on this board (cw_time.c, the board's printf). */
+#define MBEDTLS_NO_UDBL_DIVISION
 /* Bignum's multiply-accumulate in Thumb-2 assembly (UMAAL, bn_mul.h) rather than C: smaller
  * (-0.3 KB) and faster for every RSA and ECDSA operation; mbedTLS's constant-time helpers then
  * hide values from the compiler with an empty asm statement instead of a volatile load. */

@@ -1,6 +1,10 @@
 /*
  * cw_time.c: days <-> civil date, by the well-known era arithmetic on 400-year cycles
  * (146097 days each), which is exact for the proleptic Gregorian calendar.
+ *
+ * Every division is on 32-bit numbers: a Cortex-M4 divides those in one instruction, while a
+ * 64-bit division is a library routine (0.9 KB of flash with its helpers). Only the seconds
+ * themselves, and days times seconds, need 64 bits.
  */
 #include "cw/cw_time.h"
 
@@ -8,45 +12,61 @@
 
 #define SECS_PER_DAY 86400
 
-static int64_t floor_div(int64_t a, int64_t b)
+/* The seconds of 0000-01-01T00:00:00Z and of 9999-12-31T23:59:59Z: the years X.509's times can
+ * hold (GeneralizedTime has four digits), and those cw_time_split gives. */
+#define UTC_YEAR_0 (-62167219200LL)
+#define UTC_YEAR_9999_END 253402300799LL
+/* Days from 0000-01-01 to 0000-03-01 (year 0 is a leap year): the era arithmetic counts from a
+ * March 1st, so that a leap day is the last day of its year. */
+#define DAYS_JAN_FEB_YEAR_0 60u
+#define DAYS_PER_ERA 146097u
+
+static int32_t floor_div(int32_t a, int32_t b) /* b > 0 */
 {
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+    int32_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
 void cw_time_split(int64_t utc, cw_tm_t *out)
 {
-    int64_t days = floor_div(utc, SECS_PER_DAY);
-    int64_t secs = utc - days * SECS_PER_DAY;
+    if (utc < UTC_YEAR_0) {
+        utc = UTC_YEAR_0;
+    } else if (utc > UTC_YEAR_9999_END) {
+        utc = UTC_YEAR_9999_END;
+    }
+    /* Whole days since 0000-01-01 and the second of the day. u < 2^39, so u / 128 fits 32 bits,
+     * and 86400 = 128 * 675: floor(floor(u / 128) / 675) = floor(u / 86400). */
+    uint64_t u = (uint64_t)(utc - UTC_YEAR_0);
+    uint32_t days = (uint32_t)(u >> 7) / 675u;
+    uint32_t secs = (uint32_t)(u - (uint64_t)days * SECS_PER_DAY);
 
-    /* Shift the epoch to 0000-03-01 so that leap days fall at the end of each year. */
-    int64_t z = days + 719468;
-    int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;                                     /* [0, 146096] */
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
-    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11], March = 0 */
-    int64_t day = doy - (153 * mp + 2) / 5 + 1;
-    int64_t month = mp < 10 ? mp + 3 : mp - 9;
-    int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+    /* Days since -0400-03-01, one era before year 0's March 1st, so that nothing is negative. */
+    uint32_t z = days + DAYS_PER_ERA - DAYS_JAN_FEB_YEAR_0;
+    uint32_t era = z / DAYS_PER_ERA;
+    uint32_t doe = z - era * DAYS_PER_ERA;                                 /* [0, 146096] */
+    uint32_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u; /* [0, 399] */
+    uint32_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);             /* [0, 365] */
+    uint32_t mp = (5u * doy + 2u) / 153u;                                  /* [0, 11], March = 0 */
+    uint32_t day = doy - (153u * mp + 2u) / 5u + 1u;
+    uint32_t month = mp < 10u ? mp + 3u : mp - 9u;
 
-    out->year = (int32_t)year;
+    out->year = (int32_t)(yoe + era * 400u) - 400 + (month <= 2u ? 1 : 0);
     out->month = (uint8_t)month;
     out->day = (uint8_t)day;
-    out->hour = (uint8_t)(secs / 3600);
-    out->min = (uint8_t)((secs / 60) % 60);
-    out->sec = (uint8_t)(secs % 60);
+    out->hour = (uint8_t)(secs / 3600u);
+    out->min = (uint8_t)((secs / 60u) % 60u);
+    out->sec = (uint8_t)(secs % 60u);
 }
 
 int64_t cw_time_join(const cw_tm_t *tm)
 {
-    int64_t y = (int64_t)tm->year - (tm->month <= 2 ? 1 : 0);
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t m = tm->month;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + (int64_t)tm->day - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    int64_t days = era * 146097 + doe - 719468;
+    int32_t y = tm->year - (tm->month <= 2 ? 1 : 0);
+    int32_t era = floor_div(y, 400);
+    uint32_t yoe = (uint32_t)(y - era * 400); /* [0, 399] */
+    uint32_t m = tm->month;
+    uint32_t doy = (153u * (m > 2u ? m - 3u : m + 9u) + 2u) / 5u + tm->day - 1u;
+    uint32_t doe = yoe * 365u + yoe / 4u - yoe / 100u + doy;
+    int64_t days = (int64_t)era * DAYS_PER_ERA + doe - 719468; /* 719468: 0000-03-01 to 1970-01-01 */
 
     return days * SECS_PER_DAY + (int64_t)tm->hour * 3600 + (int64_t)tm->min * 60 + tm->sec;
 }

@@ -61,11 +61,37 @@ static void test_sweep_against_gmtime(void **state)
     }
 }
 
+/* Outside years 0 to 9999 (no X.509 time is), the first or last second of that range. */
+static void test_split_keeps_to_four_digit_years(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t utc;
+        const char *iso;
+    } edges[] = {
+        {-62167219200, "0000-01-01T00:00:00Z"},
+        {-62162035201, "0000-02-29T23:59:59Z"},  /* year 0 is a leap year */
+        {-62162035200, "0000-03-01T00:00:00Z"},
+        {-62167219201, "0000-01-01T00:00:00Z"},  /* one second before: held at the edge */
+        {INT64_MIN, "0000-01-01T00:00:00Z"},
+        {253402300800, "9999-12-31T23:59:59Z"},
+        {INT64_MAX, "9999-12-31T23:59:59Z"},
+    };
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        char buf[24];
+        cw_time_format(edges[i].utc, buf, sizeof buf);
+        assert_string_equal(buf, edges[i].iso);
+    }
+    cw_tm_t tm = {.year = -1, .month = 12, .day = 31, .hour = 23, .min = 59, .sec = 59};
+    assert_true(cw_time_join(&tm) == -62167219201); /* join takes any year */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_dates),
         cmocka_unit_test(test_sweep_against_gmtime),
+        cmocka_unit_test(test_split_keeps_to_four_digit_years),
     };
     return cmocka_run_group_tests_name("time", tests, NULL, NULL);
 }

@@ -16,7 +16,8 @@ typedef struct cw_tm_t {
     uint8_t sec;    /* 0..59 */
 } cw_tm_t;
 
-/* Splits seconds since 1970-01-01T00:00:00Z into a proleptic Gregorian date and time. */
+/* Splits seconds since 1970-01-01T00:00:00Z into a proleptic Gregorian date and time. Years 0
+ * to 9999 (X.509's): a time before or after them gives their first or last second. */
 void cw_time_split(int64_t utc, cw_tm_t *out);
 
 /* Seconds since the epoch for a date and time; fields must be in range. */
