@@ -1,7 +1,7 @@
 /*
  * mps2_mbedtls_alt.c: mbedTLS functions this board replaces, to leave out code that can never run
- * on it: through mbedtls_config.h's *_ALT options, and through calls renamed in pk_wrap.c
- * (board.mk, MBEDTLS_CPPFLAGS_pk_wrap). tests/target/target_pk_refusals.c checks that mbedTLS's
+ * on it: through mbedtls_config.h's *_ALT options, and through calls renamed in pk_wrap.c and
+ * rsa.c (board.mk, MBEDTLS_CPPFLAGS_pk_wrap and _rsa). tests/target/target_pk_refusals.c checks that mbedTLS's
  * key-type table reaches these refusals.
  *
  * Private keys live in the token and sign there (pkcs11/cw_p11_key.c, cw_p11_sign); mbedTLS only
@@ -14,6 +14,7 @@
 #include "mbedtls_config.h"
 
 #include "mbedtls/ecdsa.h"
+#include "mbedtls/error.h"
 #include "mbedtls/rsa.h"
 
 #if defined(MBEDTLS_ECDSA_SIGN_ALT)
@@ -78,6 +79,23 @@ int board_refuse_rsa_check_pair(const mbedtls_rsa_context *pub, const mbedtls_rs
 }
 
 int board_refuse_ecp_check_pair(const mbedtls_ecp_keypair *pub, const mbedtls_ecp_keypair *prv,
+                                int (*f_rng)(void *, unsigned char *, size_t), void *p_rng);
+/* rsa.c's calls into rsa_alt_helpers.c, renamed there (board.mk, MBEDTLS_CPPFLAGS_rsa): a
+ * private key's parts are neither made nor checked here. The code is one mbedTLS's own helpers
+ * never return, so a test can tell the refusal from their answer. */
+int board_refuse_rsa_deduce_primes(mbedtls_mpi const *N, mbedtls_mpi const *E, mbedtls_mpi const *D, mbedtls_mpi *P,
+                                   mbedtls_mpi *Q);
+int board_refuse_rsa_deduce_exponent(mbedtls_mpi const *P, mbedtls_mpi const *Q, mbedtls_mpi const *E,
+                                     mbedtls_mpi *D);
+int board_refuse_rsa_deduce_crt(const mbedtls_mpi *P, const mbedtls_mpi *Q, const mbedtls_mpi *D, mbedtls_mpi *DP,
+                                mbedtls_mpi *DQ, mbedtls_mpi *QP);
+int board_refuse_rsa_validate_params(const mbedtls_mpi *N, const mbedtls_mpi *P, const mbedtls_mpi *Q,
+                                     const mbedtls_mpi *D, const mbedtls_mpi *E,
+                                     int (*f_rng)(void *, unsigned char *, size_t), void *p_rng);
+int board_refuse_rsa_validate_crt(const mbedtls_mpi *P, const mbedtls_mpi *Q, const mbedtls_mpi *D,
+                                  const mbedtls_mpi *DP, const mbedtls_mpi *DQ, const mbedtls_mpi *QP);
+
+int board_refuse_ecp_check_pair(const mbedtls_ecp_keypair *pub, const mbedtls_ecp_keypair *prv,
                                 int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
 {
     (void)pub;
@@ -85,4 +103,63 @@ int board_refuse_ecp_check_pair(const mbedtls_ecp_keypair *pub, const mbedtls_ec
     (void)f_rng;
     (void)p_rng;
     return MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE;
+}
+
+int board_refuse_rsa_deduce_primes(mbedtls_mpi const *N, mbedtls_mpi const *E, mbedtls_mpi const *D, mbedtls_mpi *P,
+                                   mbedtls_mpi *Q)
+{
+    (void)N;
+    (void)E;
+    (void)D;
+    (void)P;
+    (void)Q;
+    return MBEDTLS_ERR_PLATFORM_FEATURE_UNSUPPORTED;
+}
+
+int board_refuse_rsa_deduce_exponent(mbedtls_mpi const *P, mbedtls_mpi const *Q, mbedtls_mpi const *E,
+                                     mbedtls_mpi *D)
+{
+    (void)P;
+    (void)Q;
+    (void)E;
+    (void)D;
+    return MBEDTLS_ERR_PLATFORM_FEATURE_UNSUPPORTED;
+}
+
+int board_refuse_rsa_deduce_crt(const mbedtls_mpi *P, const mbedtls_mpi *Q, const mbedtls_mpi *D, mbedtls_mpi *DP,
+                                mbedtls_mpi *DQ, mbedtls_mpi *QP)
+{
+    (void)P;
+    (void)Q;
+    (void)D;
+    (void)DP;
+    (void)DQ;
+    (void)QP;
+    return MBEDTLS_ERR_PLATFORM_FEATURE_UNSUPPORTED;
+}
+
+int board_refuse_rsa_validate_params(const mbedtls_mpi *N, const mbedtls_mpi *P, const mbedtls_mpi *Q,
+                                     const mbedtls_mpi *D, const mbedtls_mpi *E,
+                                     int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+{
+    (void)N;
+    (void)P;
+    (void)Q;
+    (void)D;
+    (void)E;
+    (void)f_rng;
+    (void)p_rng;
+    return MBEDTLS_ERR_PLATFORM_FEATURE_UNSUPPORTED;
+}
+
+int board_refuse_rsa_validate_crt(const mbedtls_mpi *P, const mbedtls_mpi *Q, const mbedtls_mpi *D,
+                                  const mbedtls_mpi *DP, const mbedtls_mpi *DQ, const mbedtls_mpi *QP)
+{
+    (void)P;
+    (void)Q;
+    (void)D;
+    (void)DP;
+    (void)DQ;
+    (void)QP;
+    return MBEDTLS_ERR_PLATFORM_FEATURE_UNSUPPORTED;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mbedtls/ecp.h"
+#include "mbedtls/error.h"
 #include "mbedtls/pk.h"
 #include "mbedtls/rsa.h"
 #include "mbedtls/x509_crt.h"
@@ -45,6 +46,22 @@ void target_test_pk_refusals(void)
     CHECK(mbedtls_pk_decrypt(&rsa.pk, out, 512, out, &out_len, sizeof out, not_random, NULL) ==
           MBEDTLS_ERR_RSA_PRIVATE_FAILED);
     CHECK(out_len == 0);
+
+    /* the same modulus with a private exponent and no primes: mbedTLS would go on to look for
+     * the primes (and fail otherwise on this made-up exponent); the board refuses at once */
+    {
+        mbedtls_rsa_context k;
+        mbedtls_mpi d;
+        mbedtls_rsa_init(&k);
+        mbedtls_mpi_init(&d);
+        CHECK(mbedtls_mpi_lset(&d, 3) == 0);
+        CHECK(mbedtls_rsa_import(&k, &mbedtls_pk_rsa(rsa.pk)->MBEDTLS_PRIVATE(N), NULL, NULL, &d,
+                                 &mbedtls_pk_rsa(rsa.pk)->MBEDTLS_PRIVATE(E)) == 0);
+        CHECK(mbedtls_rsa_complete(&k) ==
+              MBEDTLS_ERR_RSA_BAD_INPUT_DATA + MBEDTLS_ERR_PLATFORM_FEATURE_UNSUPPORTED);
+        mbedtls_mpi_free(&d);
+        mbedtls_rsa_free(&k);
+    }
     mbedtls_x509_crt_free(&rsa);
 
     /* EC: the P-256 test certificate's key */
