@@ -1,17 +1,22 @@
 /*
- * mps2_string.c: strcmp and strlen for this board, in place of newlib-nano's.
+ * mps2_string.c: the string functions certwiz, lwIP and mbedTLS call on short strings, for this
+ * board, in place of newlib-nano's.
  *
- * newlib-nano is built for size, but for Armv7-M it still takes these two from its hand-written
- * assembly, which is unrolled for speed: strcmp-armv7.S is 732 bytes, strlen-armv7.S 220. certwiz
- * compares and measures short strings (console words, header names, OID names, role names), where
- * that speed is worth nothing; these loops are a few dozen bytes. Being defined here, newlib's are
- * never linked (make size: flash -928 bytes). tests/target/target_libc.c checks them.
+ * newlib-nano is built for size, but for Armv7-M it still takes strcmp and strlen from its
+ * hand-written assembly, which is unrolled for speed: strcmp-armv7.S is 732 bytes, strlen-armv7.S
+ * 220; its strchr, strcpy, strncmp, strcspn and memchr work a word at a time (756 bytes
+ * together). certwiz compares, measures and searches short strings (console words, header names,
+ * OID names, role names), where that speed is worth nothing; these loops are a few dozen bytes
+ * each. Being defined here, newlib's are never linked (make size: flash -928 bytes for the first
+ * two, -0.6 KB for the other five). memcpy, memmove and memset stay newlib's: bignum, hashing and
+ * the ciphers move blocks with them. tests/target/target_libc.c checks every function here.
  *
  * GCC can recognise a loop like strlen's and replace it with a call to strlen (loop distribution's
  * library-call patterns), which here would call itself. GCC 12.2 does not for these two loops
  * (checked at -Os, -O2 and -O3); the attribute keeps a later compiler from doing it.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #define NO_LIBCALL_RECOGNITION __attribute__((optimize("no-tree-loop-distribute-patterns")))
@@ -38,4 +43,62 @@ NO_LIBCALL_RECOGNITION size_t strlen(const char *s)
         p++;
     }
     return (size_t)(p - s);
+}
+
+/* C11 7.24.5.2: the first c (converted to char) in s, the terminating NUL included, or NULL. */
+NO_LIBCALL_RECOGNITION char *strchr(const char *s, int c)
+{
+    for (;; s++) {
+        if (*s == (char)c) {
+            return (char *)(uintptr_t)s;
+        }
+        if (*s == '\0') {
+            return NULL;
+        }
+    }
+}
+
+/* C11 7.24.2.3 */
+NO_LIBCALL_RECOGNITION char *strcpy(char *restrict dst, const char *restrict src)
+{
+    char *d = dst;
+    while ((*d++ = *src++) != '\0') {
+    }
+    return dst;
+}
+
+/* C11 7.24.4.4: as strcmp, over at most n characters. */
+NO_LIBCALL_RECOGNITION int strncmp(const char *a, const char *b, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)a;
+    const unsigned char *q = (const unsigned char *)b;
+
+    for (; n > 0u; n--, p++, q++) {
+        if (*p != *q || *p == 0u) {
+            return (int)*p - (int)*q;
+        }
+    }
+    return 0;
+}
+
+/* C11 7.24.5.3: the length of s's first part made of characters not in reject. */
+NO_LIBCALL_RECOGNITION size_t strcspn(const char *s, const char *reject)
+{
+    size_t n = 0;
+    while (s[n] != '\0' && strchr(reject, s[n]) == NULL) {
+        n++;
+    }
+    return n;
+}
+
+/* C11 7.24.5.1: the first c (as unsigned char) in s[0..n), or NULL. */
+NO_LIBCALL_RECOGNITION void *memchr(const void *s, int c, size_t n)
+{
+    const unsigned char *p = s;
+    for (; n > 0u; n--, p++) {
+        if (*p == (unsigned char)c) {
+            return (void *)(uintptr_t)p;
+        }
+    }
+    return NULL;
 }

@@ -305,8 +305,50 @@ static void test_string(void)
     }
 }
 
+/* strchr, strcpy, strncmp, strcspn and memchr, each at every starting alignment of its string
+ * (a word-wise version would differ there), through volatile pointers as above. */
+static void test_string_search(void)
+{
+    static const char text[] = "GET /scep?operation=GetCACaps HTTP/1.1";
+    const size_t n = sizeof text - 1u;
+
+    for (size_t off = 0; off < 8u; off++) {
+        const char *volatile t = text + off;
+        char copy[sizeof text];
+        char *volatile dst = copy;
+        CHECK(strchr(t, '?') == text + 9);
+        CHECK(strchr(t, 'Z') == NULL);
+        CHECK(strchr(t, '\0') == text + n); /* the terminator is part of the string */
+        CHECK(strchr(t, 'G' | 0x100) == (off == 0u ? text : text + 20)); /* c converted to char */
+        CHECK(memchr(t, ' ', n - off) == (off <= 3u ? text + 3 : text + 29));
+        CHECK(memchr(t, 'H', 29u - off) == NULL); /* "HTTP" starts at 30: outside the count */
+        CHECK(memchr(t, '\0', n + 1u - off) == text + n);
+        CHECK(memchr(t, 0x100 + 'G', 1) == (off == 0u ? text : NULL)); /* as unsigned char */
+        CHECK(strcpy(dst, t) == copy && memcmp(copy, text + off, n + 1u - off) == 0);
+        CHECK(strcspn(t, "?=") == 9u - off);
+        CHECK(strcspn(t, "") == n - off);
+        CHECK(strcspn(t, "xyz") == n - off);
+    }
+    static const struct {
+        const char *a;
+        const char *b;
+        size_t n;
+        int sign; /* of strncmp(a, b, n) */
+    } cmp[] = {
+        {"abc", "abd", 2, 0},   {"abc", "abd", 3, -1}, {"abd", "abc", 9, 1},  {"ab", "abc", 3, -1},
+        {"ab", "abc", 2, 0},    {"", "", 5, 0},        {"a", "b", 0, 0},      {"a\x80", "a\x7f", 2, 1},
+        {"x\0y", "x\0z", 3, 0}, /* nothing is compared after a NUL */
+    };
+    for (size_t i = 0; i < sizeof cmp / sizeof cmp[0]; i++) {
+        const char *volatile a = cmp[i].a;
+        const char *volatile b = cmp[i].b;
+        CHECK_IN(cmp[i].a, sign(strncmp(a, b, cmp[i].n)) == cmp[i].sign);
+    }
+}
+
 void target_test_libc(void)
 {
     test_printf();
     test_string();
+    test_string_search();
 }

@@ -11,6 +11,9 @@
 
 /* newlib's sys/types.h and errno.h are fine for lwIP; no sockets, so no errno of its own. */
 #define LWIP_PLATFORM_DIAG(x) do { } while (0)
+/* lwIP's own isdigit/isxdigit/tolower (range checks) instead of <ctype.h>'s, whose table newlib
+ * links (257 bytes) only for lwIP's DNS and address parsing. */
+#define LWIP_NO_CTYPE_H 1
 /* lwIP's invariant checks stay; their message texts (about 12 KB of flash) do not, and neither
  * does a call per check: a failed one executes a trap instruction (UDF, 2 bytes), whose fault the
  * board reports with the trap's address (mps2_startup.c), and arm-none-eabi-addr2line turns that
