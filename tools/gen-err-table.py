@@ -15,9 +15,10 @@ The output, all for cw_err.c alone:
                     which rows belong to a range, and the name prefix its rows were stored without
                     ("CKR_", "MBEDTLS_ERR_", "LWIP_ERR_"; "" for the own codes)
   cw_err_strings[]  row i's name and sentence as the 2i-th and (2i+1)-th NUL-terminated string
-  cw_err_pairs[][2] the pair table: in a string, a byte below 0x80 is that ASCII character, a
-                    byte b from 0x80 up stands for the two bytes cw_err_pairs[b - 0x80], each of
-                    which may be a pair again
+  cw_err_pairs[][2] the pair table: in a string, a printable ASCII byte (0x20..0x7E) is that
+                    character; any other byte but NUL is a pair code, standing for the two bytes
+                    of one row of the table, each of which may be a pair again: codes 0x80..0xFF
+                    are rows 0..127, 0x01..0x1F rows 128..158, 0x7F row 159
   CW_ERR_TABLE_NAME_MAX / _TEXT_MAX
                     the longest decoded name (prefix included) and sentence, plus one for the NUL
 
@@ -27,20 +28,30 @@ as this script was written (226 rows, 14 133 bytes of names and sentences withou
 table bytes including the 452 of 16-bit values:
   no compression                                      14 585
   dictionary of the 128 most profitable words          9 919
-  byte pairs, 128 of them (this script)                8 831
+  byte pairs, 128 of them (until 2026-11-25)           8 831
   the 128 most profitable substrings, nested           8 451  (20 s per build in Python)
-  byte pairs, 160 (every non-printable byte a pair)   ~8 430  (a less obvious decoder)
+  byte pairs, 160 (every non-printable byte a pair)   ~8 430  (this script)
   16-bit offsets to each row's strings                  +452  (instead of walking the strings)
 Byte pairs give nearly the best size with the smallest decoder (a four-line recursive function)
-and a script that runs in under a second. On Cortex-M, cw_err.o went from 18 038 to 9 662 bytes.
+and a script that runs in under a second; the 32 codes below 0x20 and DEL were added as pair codes
+when the Cortex-M image had to fit 128 KiB (their decoder is one comparison longer). On Cortex-M, cw_err.o went from 18 038 to 9 662 bytes.
 """
 import collections
 import re
 import sys
 
-# Pair codes are the bytes 0x80..0xFF: the strings themselves are 7-bit ASCII.
-FIRST_PAIR = 0x80
-MAX_PAIRS = 0x100 - FIRST_PAIR
+# Pair codes are every byte the strings themselves (printable ASCII, 0x20..0x7E) do not use,
+# NUL aside (it ends a string), in the order cw_err.c's pair_row() numbers them.
+PAIR_CODES = list(range(0x80, 0x100)) + list(range(0x01, 0x20)) + [0x7F]
+MAX_PAIRS = len(PAIR_CODES)
+
+
+def is_literal(b):
+    return 0x20 <= b < 0x7F
+
+
+def pair_row(b):
+    return PAIR_CODES.index(b)
 
 # The ranges in the order of their rows. The macro is the one a row of FOREIGN_DEF starts with.
 RANGES = [
@@ -140,7 +151,7 @@ def pair_encode(strings):
         # uses overlap, as in "aaa"): only worth it from 3 uses.
         if count < 3:
             break
-        code = bytes([FIRST_PAIR + len(pairs)])
+        code = bytes([PAIR_CODES[len(pairs)]])
         pairs.append(pair)
         # bytes.replace works left to right without overlaps, just as the pair is meant.
         strings = [s.replace(bytes(pair), code) for s in strings]
@@ -151,15 +162,15 @@ def expand(data, pairs):
     """The decoder of cw_err.c, in Python: used to check the encoding before writing it."""
     out = bytearray()
     for b in data:
-        out += bytes([b]) if b < FIRST_PAIR else expand(pairs[b - FIRST_PAIR], pairs)
+        out += bytes([b]) if is_literal(b) else expand(pairs[pair_row(b)], pairs)
     return bytes(out)
 
 
 def depth(b, pairs):
     """How deep the decoder recurses for byte b."""
-    if b < FIRST_PAIR:
+    if is_literal(b):
         return 0
-    return 1 + max(depth(half, pairs) for half in pairs[b - FIRST_PAIR])
+    return 1 + max(depth(half, pairs) for half in pairs[pair_row(b)])
 
 
 def c_string(data):
@@ -200,7 +211,6 @@ def main():
         f"#define CW_ERR_TABLE_ROWS {len(rows)}",
         f"#define CW_ERR_TABLE_NAME_MAX {max(len(r[2]) for r in rows) + 1}",
         f"#define CW_ERR_TABLE_TEXT_MAX {max(len(r[4]) for r in rows) + 1}",
-        f"#define CW_ERR_TABLE_FIRST_PAIR 0x{FIRST_PAIR:02X}",
         f"/* the decoder recurses at most {deepest} deep */",
         "",
     ]
@@ -223,8 +233,8 @@ def main():
 
     out += [f"static const uint8_t cw_err_pairs[{len(pairs)}][2] = {{"]
     for k, (a, b) in enumerate(pairs):
-        text = c_comment(expand(bytes([FIRST_PAIR + k]), pairs).decode("ascii"))
-        out.append(f"    {{0x{a:02X}, 0x{b:02X}}}, /* 0x{FIRST_PAIR + k:02X} \"{text}\" */")
+        text = c_comment(expand(bytes([PAIR_CODES[k]]), pairs).decode("ascii"))
+        out.append(f"    {{0x{a:02X}, 0x{b:02X}}}, /* 0x{PAIR_CODES[k]:02X} \"{text}\" */")
     out += ["};", ""]
 
     # One line per row; the array's size leaves out the literal's own terminating NUL.

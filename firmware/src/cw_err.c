@@ -8,7 +8,8 @@
  * them at build time into cw_err_table.h, because a table of pointers to plain strings took 18 KB
  * of a Cortex-M image and this takes about half: each row is a 16-bit value, and its name and
  * sentence are the next two NUL-terminated strings of one byte array, names without their range's
- * prefix ("CKR_"), frequent pairs of bytes replaced by one byte from 0x80 up (byte-pair encoding).
+ * prefix ("CKR_"), frequent pairs of bytes replaced by one byte that is not printable ASCII
+ * (byte-pair encoding).
  * A lookup walks the table, which is quick enough for an error path; the decoded strings go to
  * static buffers (cw_err.h says how long they stay valid).
  */
@@ -81,15 +82,23 @@ static const uint8_t *find(cw_err e, const range_t **range)
     return NULL;
 }
 
-/* Appends the expansion of byte b at *out: a byte below 0x80 is that character, a byte from 0x80
- * up stands for a pair of bytes, each expanded in turn (pairs nest only a few deep). */
+/* The row of cw_err_pairs that pair code b stands for (tools/gen-err-table.py numbers them):
+ * 0x80..0xFF are rows 0..127, 0x01..0x1F rows 128..158, 0x7F row 159. */
+static size_t pair_row(uint8_t b)
+{
+    return b >= 0x80u ? b - 0x80u : b == 0x7Fu ? 159u : 127u + b;
+}
+
+/* Appends the expansion of byte b at *out: printable ASCII is that character, any other byte
+ * stands for a pair of bytes, each expanded in turn (pairs nest only a few deep). */
 static void expand(uint8_t b, char **out)
 {
-    if (b < CW_ERR_TABLE_FIRST_PAIR) {
+    if (b >= 0x20u && b < 0x7Fu) {
         *(*out)++ = (char)b;
     } else {
-        expand(cw_err_pairs[b - CW_ERR_TABLE_FIRST_PAIR][0], out);
-        expand(cw_err_pairs[b - CW_ERR_TABLE_FIRST_PAIR][1], out);
+        const uint8_t *pair = cw_err_pairs[pair_row(b)];
+        expand(pair[0], out);
+        expand(pair[1], out);
     }
 }
 
