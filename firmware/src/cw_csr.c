@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cw/cw_wipe.h"
+#include "mbedtls/asn1.h"
 #include "mbedtls/asn1write.h"
 #include "mbedtls/oid.h"
 
@@ -403,5 +404,177 @@ cw_err cw_csr_encode(cw_p11_ctx *p11, const cw_p11_key *key, const cw_csr_req_t 
     /* Whatever is left of the scratch area beyond the request held the challenge password. */
     cw_wipe(out + hdr_len + cri_len + tail_len, cap - (hdr_len + cri_len + tail_len));
     *len = hdr_len + cri_len + tail_len;
+    return CW_OK;
+}
+
+/* ---- reading a request back ------------------------------------------------------------------ */
+
+#define TAG_SEQ (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)
+#define TAG_SET (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET)
+
+/* An OID at *p (then skipped) equal to oid[0..oid_len)? false also when there is none. */
+static bool oid_is(unsigned char **p, const unsigned char *end, const char *oid, size_t oid_len, bool *ok)
+{
+    size_t n;
+    *ok = mbedtls_asn1_get_tag(p, end, &n, MBEDTLS_ASN1_OID) == 0;
+    if (!*ok) {
+        return false;
+    }
+    bool same = n == oid_len && memcmp(*p, oid, n) == 0;
+    *p += n;
+    return same;
+}
+
+/* The subjectAltName in the Extensions of an extensionRequest attribute's values (a SET with
+ * one Extensions SEQUENCE), p at the SET: parts->san when there is one. */
+static bool read_extension_request(unsigned char *p, const unsigned char *end, cw_csr_parts_t *parts)
+{
+    size_t n;
+    if (mbedtls_asn1_get_tag(&p, end, &n, TAG_SET) != 0 || mbedtls_asn1_get_tag(&p, end, &n, TAG_SEQ) != 0) {
+        return false;
+    }
+    const unsigned char *exts_end = p + n;
+    while (p < exts_end) {
+        /* Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
+        bool ok;
+        int critical;
+        if (mbedtls_asn1_get_tag(&p, exts_end, &n, TAG_SEQ) != 0) {
+            return false;
+        }
+        const unsigned char *ext_end = p + n;
+        bool is_san = oid_is(&p, ext_end, MBEDTLS_OID_SUBJECT_ALT_NAME, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
+                             &ok);
+        if (!ok) {
+            return false;
+        }
+        if (p < ext_end && *p == MBEDTLS_ASN1_BOOLEAN && mbedtls_asn1_get_bool(&p, ext_end, &critical) != 0) {
+            return false;
+        }
+        if (mbedtls_asn1_get_tag(&p, ext_end, &n, MBEDTLS_ASN1_OCTET_STRING) != 0 || p + n != ext_end) {
+            return false;
+        }
+        if (is_san) {
+            if (mbedtls_asn1_get_tag(&p, ext_end, &n, TAG_SEQ) != 0 || p + n != ext_end) {
+                return false;
+            }
+            parts->san = p;
+            parts->san_len = n;
+        }
+        p = (unsigned char *)(uintptr_t)ext_end;
+    }
+    return true;
+}
+
+cw_err cw_csr_parts(const uint8_t *der, size_t len, cw_csr_parts_t *out)
+{
+    unsigned char *p = (unsigned char *)(uintptr_t)der;
+    const unsigned char *end = der + len;
+    size_t n;
+    int version;
+
+    memset(out, 0, sizeof *out);
+    /* CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature }
+     * CertificationRequestInfo ::= SEQUENCE { version INTEGER { v1(0) }, subject Name,
+     *     subjectPKInfo SubjectPublicKeyInfo, attributes [0] IMPLICIT SET OF Attribute } */
+    if (der == NULL || mbedtls_asn1_get_tag(&p, end, &n, TAG_SEQ) != 0 || p + n != end ||
+        mbedtls_asn1_get_tag(&p, end, &n, TAG_SEQ) != 0) {
+        return CW_ERR_MALFORMED;
+    }
+    const unsigned char *info_end = p + n;
+    if (mbedtls_asn1_get_int(&p, info_end, &version) != 0 || version != 0) {
+        return CW_ERR_MALFORMED;
+    }
+    out->subject = p;
+    if (mbedtls_asn1_get_tag(&p, info_end, &n, TAG_SEQ) != 0) {
+        return CW_ERR_MALFORMED;
+    }
+    p += n;
+    out->subject_len = (size_t)(p - out->subject);
+    if (mbedtls_asn1_get_tag(&p, info_end, &n, TAG_SEQ) != 0) {
+        return CW_ERR_MALFORMED;
+    }
+    p += n;
+    if (mbedtls_asn1_get_tag(&p, info_end, &n, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED) != 0 ||
+        p + n != info_end) {
+        return CW_ERR_MALFORMED;
+    }
+    while (p < info_end) {
+        /* Attribute ::= SEQUENCE { type OBJECT IDENTIFIER, values SET OF ANY } */
+        bool ok;
+        if (mbedtls_asn1_get_tag(&p, info_end, &n, TAG_SEQ) != 0) {
+            return CW_ERR_MALFORMED;
+        }
+        const unsigned char *attr_end = p + n;
+        if (oid_is(&p, attr_end, MBEDTLS_OID_PKCS9_CSR_EXT_REQ, MBEDTLS_OID_SIZE(MBEDTLS_OID_PKCS9_CSR_EXT_REQ), &ok) &&
+            !read_extension_request(p, attr_end, out)) {
+            return CW_ERR_MALFORMED;
+        }
+        if (!ok) {
+            return CW_ERR_MALFORMED;
+        }
+        p = (unsigned char *)(uintptr_t)attr_end;
+    }
+    return CW_OK;
+}
+
+cw_err cw_csr_cn(const cw_csr_parts_t *parts, const uint8_t **value, size_t *len)
+{
+    unsigned char *p = (unsigned char *)(uintptr_t)parts->subject;
+    const unsigned char *end = parts->subject + parts->subject_len;
+    cw_err e = CW_ERR_NOT_FOUND;
+    size_t n;
+
+    /* Name ::= SEQUENCE OF RelativeDistinguishedName (SET OF AttributeTypeAndValue) */
+    if (p == NULL || mbedtls_asn1_get_tag(&p, end, &n, TAG_SEQ) != 0) {
+        return CW_ERR_MALFORMED;
+    }
+    while (p < end) {
+        if (mbedtls_asn1_get_tag(&p, end, &n, TAG_SET) != 0) {
+            return CW_ERR_MALFORMED;
+        }
+        const unsigned char *rdn_end = p + n;
+        while (p < rdn_end) {
+            /* AttributeTypeAndValue ::= SEQUENCE { type OBJECT IDENTIFIER, value (a string) } */
+            bool ok;
+            if (mbedtls_asn1_get_tag(&p, rdn_end, &n, TAG_SEQ) != 0) {
+                return CW_ERR_MALFORMED;
+            }
+            const unsigned char *atv_end = p + n;
+            bool is_cn = oid_is(&p, atv_end, MBEDTLS_OID_AT_CN, MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN), &ok);
+            if (!ok || p >= atv_end) {
+                return CW_ERR_MALFORMED;
+            }
+            p++; /* the string's tag: any string type */
+            if (mbedtls_asn1_get_len(&p, atv_end, &n) != 0 || p + n != atv_end) {
+                return CW_ERR_MALFORMED;
+            }
+            if (is_cn) {
+                *value = p;
+                *len = n;
+                e = CW_OK;
+            }
+            p += n;
+        }
+    }
+    return e;
+}
+
+cw_err cw_csr_next_san(const cw_csr_parts_t *parts, size_t *pos, uint8_t *tag, const uint8_t **value,
+                       size_t *len)
+{
+    if (parts->san == NULL || *pos >= parts->san_len) {
+        return CW_ERR_NOT_FOUND;
+    }
+    unsigned char *p = (unsigned char *)(uintptr_t)parts->san + *pos;
+    const unsigned char *end = parts->san + parts->san_len;
+    size_t n;
+
+    *tag = *p++; /* GeneralName ::= CHOICE { ... [2] dNSName, ... [7] iPAddress, ... } */
+    if (mbedtls_asn1_get_len(&p, end, &n) != 0) {
+        return CW_ERR_MALFORMED;
+    }
+    *value = p;
+    *len = n;
+    *pos = (size_t)(p + n - parts->san);
     return CW_OK;
 }

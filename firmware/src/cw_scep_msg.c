@@ -16,12 +16,12 @@
 
 #include <string.h>
 
+#include "cw/cw_csr.h"
 #include "cw/cw_time.h"
 #include "mbedtls/asn1write.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/pk.h"
 #include "mbedtls/x509_crt.h"
-#include "mbedtls/x509_csr.h"
 
 #define OID_LEN(o) (sizeof(o) - 1u)
 
@@ -498,19 +498,18 @@ cw_err cw_scep_issuer_and_subject(const cw_der_t *ca, const uint8_t *csr, size_t
                                   size_t *len)
 {
     mbedtls_x509_crt c;
-    mbedtls_x509_csr r;
+    cw_csr_parts_t r;
     cw_err e = CW_OK;
     size_t body;
     size_t hdr;
 
     mbedtls_x509_crt_init(&c);
-    mbedtls_x509_csr_init(&r);
-    if (mbedtls_x509_crt_parse_der_nocopy(&c, ca->p, ca->len) != 0 || mbedtls_x509_csr_parse_der(&r, csr, csr_len) != 0) {
+    if (mbedtls_x509_crt_parse_der_nocopy(&c, ca->p, ca->len) != 0 || cw_csr_parts(csr, csr_len, &r) != CW_OK) {
         e = CW_ERR_INVALID_ARG;
         goto out;
     }
     /* IssuerAndSubject ::= SEQUENCE { issuer Name, subject Name } (RFC 8894 3.3.3) */
-    body = c.subject_raw.len + r.subject_raw.len;
+    body = c.subject_raw.len + r.subject_len;
     hdr = 1u + (body < 0x80u ? 1u : body < 0x100u ? 2u : body < 0x10000u ? 3u : 4u);
     *len = hdr + body;
     if (out == NULL || cap < *len) {
@@ -526,10 +525,9 @@ cw_err cw_scep_issuer_and_subject(const cw_der_t *ca, const uint8_t *csr, size_t
         }
     }
     memcpy(out + hdr, c.subject_raw.p, c.subject_raw.len);
-    memcpy(out + hdr + c.subject_raw.len, r.subject_raw.p, r.subject_raw.len);
+    memcpy(out + hdr + c.subject_raw.len, r.subject, r.subject_len);
 out:
     mbedtls_x509_crt_free(&c);
-    mbedtls_x509_csr_free(&r);
     return e;
 }
 

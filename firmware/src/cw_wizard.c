@@ -31,7 +31,7 @@
 #include "cw/cw_wipe.h"
 #include "hal_clock.h"
 #include "mbedtls/oid.h"
-#include "mbedtls/x509_csr.h"
+#include "mbedtls/x509.h"
 
 #if CW_CSR_SAN_MAX < CW_TOPO_DERIVED_SANS_MAX
 #error "CW_CSR_SAN_MAX must hold every SAN a topology set can derive (CW_TOPO_DERIVED_SANS_MAX)"
@@ -905,45 +905,43 @@ static cw_err cmd_csr(cw_console_ctx *con, int argc, char **argv)
 
 static cw_err read_csr_names(const uint8_t *csr_der, size_t len)
 {
-    mbedtls_x509_csr csr;
-    cw_err e = CW_OK;
+    cw_csr_parts_t parts;
+    const uint8_t *v;
+    size_t n;
+    uint8_t tag;
+    size_t pos = 0;
+    cw_err e;
 
     memset(&ws->asked, 0, sizeof ws->asked);
-    mbedtls_x509_csr_init(&csr);
-    if (mbedtls_x509_csr_parse_der(&csr, csr_der, len) != 0) {
-        mbedtls_x509_csr_free(&csr);
+    if (cw_csr_parts(csr_der, len, &parts) != CW_OK) {
         return CW_ERR_MALFORMED;
     }
-    for (const mbedtls_x509_name *n = &csr.subject; n != NULL; n = n->next) {
-        if (n->oid.len == sizeof MBEDTLS_OID_AT_CN - 1 && memcmp(n->oid.p, MBEDTLS_OID_AT_CN, n->oid.len) == 0 &&
-            n->val.len <= CW_TOPO_CN_MAX) {
-            memcpy(ws->asked.cn, n->val.p, n->val.len);
-            ws->asked.cn[n->val.len] = '\0';
-        }
+    e = cw_csr_cn(&parts, &v, &n);
+    if (e == CW_OK && n <= CW_TOPO_CN_MAX) {
+        memcpy(ws->asked.cn, v, n);
+        ws->asked.cn[n] = '\0';
+    } else if (e == CW_ERR_MALFORMED) {
+        return e;
     }
-    for (const mbedtls_x509_sequence *s = &csr.subject_alt_names; s != NULL && s->buf.p != NULL; s = s->next) {
+    while ((e = cw_csr_next_san(&parts, &pos, &tag, &v, &n)) == CW_OK) {
         cw_san_t *out = &ws->asked.san[ws->asked.nsan];
         if (ws->asked.nsan == CW_CSR_SAN_MAX) {
-            e = CW_ERR_TOO_LARGE;
-            break;
+            return CW_ERR_TOO_LARGE;
         }
-        if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME) &&
-            s->buf.len <= CW_TOPO_DNS_NAME_MAX) {
-            memcpy(ws->asked.dns[ws->asked.nsan], s->buf.p, s->buf.len);
-            ws->asked.dns[ws->asked.nsan][s->buf.len] = '\0';
+        if (tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME) && n <= CW_TOPO_DNS_NAME_MAX) {
+            memcpy(ws->asked.dns[ws->asked.nsan], v, n);
+            ws->asked.dns[ws->asked.nsan][n] = '\0';
             out->kind = CW_SAN_DNS;
             out->dns = ws->asked.dns[ws->asked.nsan];
             ws->asked.nsan++;
-        } else if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_IP_ADDRESS) &&
-                   (s->buf.len == 4 || s->buf.len == 16)) {
+        } else if (tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_IP_ADDRESS) && (n == 4 || n == 16)) {
             out->kind = CW_SAN_IP;
-            memcpy(out->ip, s->buf.p, s->buf.len);
-            out->ip_len = (uint8_t)s->buf.len;
+            memcpy(out->ip, v, n);
+            out->ip_len = (uint8_t)n;
             ws->asked.nsan++;
         }
     }
-    mbedtls_x509_csr_free(&csr);
-    return e;
+    return e == CW_ERR_NOT_FOUND ? CW_OK : e;
 }
 
 /* Stores the CA certificates of the answer under the profile's label, skipping those stored

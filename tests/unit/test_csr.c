@@ -72,6 +72,63 @@ static void edge_request(cw_csr_req_t *req)
     req->eku = CW_EKU_SERVER_AUTH | CW_EKU_CLIENT_AUTH;
 }
 
+/* cw_csr_parts and its walks against mbedTLS's CSR parser, on the edge request; then every
+ * shortened and every singly changed copy of it is refused or read within its bounds (ASan
+ * watches the reads). */
+static void check_parts(const uint8_t *d, size_t n)
+{
+    static uint8_t copy[CW_CSR_DER_MAX];
+    static const struct {
+        uint8_t tag;
+        const char *value;
+        size_t len;
+    } sans[] = {
+        {0x82, "edge1.example.com", 17},   {0x82, "sip.example.com", 15}, {0x82, "lyncdiscover.example.org", 24},
+        {0x87, "\xc0\x00\x02\x0a", 4}, {0x87, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16},
+    };
+    cw_csr_parts_t parts;
+    mbedtls_x509_csr csr;
+    const uint8_t *v;
+    size_t len;
+    uint8_t tag;
+    size_t pos = 0;
+
+    assert_int_equal(cw_csr_parts(d, n, &parts), CW_OK);
+    mbedtls_x509_csr_init(&csr);
+    assert_int_equal(mbedtls_x509_csr_parse_der(&csr, d, n), 0);
+    assert_int_equal(parts.subject_len, csr.subject_raw.len);
+    assert_memory_equal(parts.subject, csr.subject_raw.p, parts.subject_len);
+    mbedtls_x509_csr_free(&csr);
+    assert_int_equal(cw_csr_cn(&parts, &v, &len), CW_OK);
+    assert_int_equal(len, strlen("edge1.example.com"));
+    assert_memory_equal(v, "edge1.example.com", len);
+    for (size_t i = 0; i < sizeof sans / sizeof sans[0]; i++) {
+        assert_int_equal(cw_csr_next_san(&parts, &pos, &tag, &v, &len), CW_OK);
+        assert_int_equal(tag, sans[i].tag);
+        assert_int_equal(len, sans[i].len);
+        assert_memory_equal(v, sans[i].value, len);
+    }
+    assert_int_equal(cw_csr_next_san(&parts, &pos, &tag, &v, &len), CW_ERR_NOT_FOUND);
+
+    for (size_t cut = 0; cut < n; cut++) {
+        memcpy(copy, d, cut);
+        assert_int_equal(cw_csr_parts(copy, cut, &parts), CW_ERR_MALFORMED);
+    }
+    for (size_t at = 0; at < n; at++) {
+        memcpy(copy, d, n);
+        copy[at] ^= 0x5a;
+        if (cw_csr_parts(copy, n, &parts) != CW_OK) {
+            continue;
+        }
+        assert_true(parts.subject >= copy && parts.subject + parts.subject_len <= copy + n);
+        (void)cw_csr_cn(&parts, &v, &len);
+        pos = 0;
+        while (cw_csr_next_san(&parts, &pos, &tag, &v, &len) == CW_OK) {
+            assert_true(v >= copy && v + len <= copy + n);
+        }
+    }
+}
+
 static void check_type(cw_key_type type, const char *sigalg, const char *keyusage)
 {
     cw_p11_key key;
@@ -102,6 +159,7 @@ static void check_type(cw_key_type type, const char *sigalg, const char *keyusag
     assert_int_equal(mbedtls_x509_csr_parse_der(&csr, der, len), 0);
     assert_int_equal(csr.version, 1);
     mbedtls_x509_csr_free(&csr);
+    check_parts(der, len);
 }
 
 static void test_rsa2048(void **state)

@@ -73,4 +73,30 @@ typedef struct cw_csr_req_t {
 cw_err cw_csr_encode(cw_p11_ctx *p11, const cw_p11_key *key, const cw_csr_req_t *req, uint8_t *out,
                      size_t cap, size_t *len);
 
+/* ---- reading a request back ------------------------------------------------------------------
+ * What certwiz needs from a request it made (a pending record's CSR): its subject and the names
+ * it asked for. The structure is checked as far as these parts are read (RFC 2986 4.1: the
+ * request, its version 0, the subject Name, a public key, the attributes and, in an
+ * extensionRequest, the subjectAltName); the signature is not (the request is certwiz's own,
+ * read back from the token). Everything is a view into the DER. */
+typedef struct cw_csr_parts_t {
+    const uint8_t *subject; /* the subject Name, whole: tag, length and contents */
+    size_t subject_len;
+    const uint8_t *san;     /* the subjectAltName's GeneralNames, contents only; NULL when none */
+    size_t san_len;
+} cw_csr_parts_t;
+
+/* Splits der[0..len) into its parts. CW_ERR_MALFORMED when it is not a CertificationRequest. */
+cw_err cw_csr_parts(const uint8_t *der, size_t len, cw_csr_parts_t *out);
+
+/* The value of the subject's last commonName (any string type), or CW_ERR_NOT_FOUND;
+ * CW_ERR_MALFORMED when the Name is not well-formed. */
+cw_err cw_csr_cn(const cw_csr_parts_t *parts, const uint8_t **value, size_t *len);
+
+/* One GeneralName of parts->san at a time: start with *pos = 0; each call gives the next name's
+ * tag byte (0x82 dNSName, 0x87 iPAddress, ...) and contents and advances *pos. CW_ERR_NOT_FOUND
+ * after the last; CW_ERR_MALFORMED for a name that does not fit. */
+cw_err cw_csr_next_san(const cw_csr_parts_t *parts, size_t *pos, uint8_t *tag, const uint8_t **value,
+                       size_t *len);
+
 #endif /* CW_CSR_H */
