@@ -1,12 +1,12 @@
 /*
  * mbedtls_config.h for the MPS2 AN386 board (Cortex-M4): the host board's set, tuned for size.
  *
- * Only what certwiz uses: ASN.1, X.509 certificate and CSR parsing, RSA (PKCS#1 v1.5, 2048 to
- * 4096 bits) and ECDSA (P-256, P-384) verification, RSA encryption to a public key (SCEP's key
- * transport), SHA-1, SHA-256, SHA-384, SHA-512, AES and DES/3DES in CBC mode (SCEP envelopes),
- * base64 encoding. certwiz writes and reads PEM itself (cw_pem.c), writes its CSRs itself and
- * takes random numbers from the token, so mbedTLS's PEM, key writer, DRBG and generic cipher
- * layer are left out (with link-time optimisation they cost no flash, as nothing calls them;
+ * Only what certwiz uses: ASN.1, X.509 certificate parsing, RSA (PKCS#1 v1.5, 2048 to 4096 bits)
+ * and ECDSA (P-256, P-384) verification, RSA encryption to a public key (SCEP's key transport),
+ * SHA-1, SHA-256, SHA-384, SHA-512, AES and DES/3DES in CBC mode (SCEP envelopes), base64
+ * encoding. certwiz writes and reads PEM itself (cw_pem.c), writes and reads back its CSRs itself
+ * (cw_csr.c) and takes random numbers from the token, so mbedTLS's PEM, CSR, key writer, DRBG and
+ * generic cipher layer are left out (with link-time optimisation they cost no flash, as nothing calls them;
  * without it they would). Memory comes from one static arena (cw_arena.c) through
  * MBEDTLS_MEMORY_BUFFER_ALLOC_C; there is no libc allocation, no threading, no file system and
  * no network sockets (lwIP is the network). Private-key operations happen in the token, never
@@ -53,7 +53,9 @@ void board_mbedtls_exit(int status);
 #define MBEDTLS_SHA1_PROCESS_ALT
 /* SHA-224 stays, as on the host board: certwiz makes no SHA-224 digest itself, but a CA may sign
  * with it (0.4 KB). */
-#define MBEDTLS_SHA224_C
+/* No SHA-224: no CA certwiz has met signs with it, and certwiz's own requests use SHA-256 and
+ * SHA-384; a certificate signed with SHA-224 is refused as an unknown signature algorithm
+ * (flash -0.3 KB). The host keeps it. */
 #define MBEDTLS_SHA256_C
 #define MBEDTLS_SHA384_C
 #define MBEDTLS_SHA512_C
@@ -67,7 +69,6 @@ void board_mbedtls_exit(int status);
 #define MBEDTLS_ECP_DP_SECP384R1_ENABLED
 #define MBEDTLS_X509_USE_C
 #define MBEDTLS_X509_CRT_PARSE_C
-#define MBEDTLS_X509_CSR_PARSE_C
 #define MBEDTLS_CIPHER_MODE_CBC  /* mbedtls_aes_crypt_cbc, mbedtls_des(3)_crypt_cbc */
 #define MBEDTLS_AES_C
 #define MBEDTLS_DES_C

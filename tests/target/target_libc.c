@@ -346,9 +346,33 @@ static void test_string_search(void)
     }
 }
 
+/* memcmp's sign over unsigned bytes, and memmove over overlaps in both directions, at every
+ * start alignment. */
+static void test_memory(void)
+{
+    static const char text[] = "0123456789abcdefghij";
+    for (size_t off = 0; off < 8u; off++) {
+        for (size_t shift = 1; shift < 5u; shift++) {
+            char buf[sizeof text + 8];
+            char *volatile b = buf;
+            memcpy(buf, text, sizeof text);
+            CHECK(memmove(b + off + shift, b + off, 10) == buf + off + shift); /* up: from the end */
+            CHECK(memcmp(buf + off + shift, text + off, 10) == 0);
+            memcpy(buf, text, sizeof text);
+            CHECK(memmove(b + off, b + off + shift, 10) == buf + off); /* down: from the start */
+            CHECK(memcmp(buf + off, text + off + shift, 10) == 0);
+        }
+    }
+    const char *volatile a = "ab\x80";
+    const char *volatile z = "ab\x7f";
+    CHECK(memcmp(a, z, 3) > 0 && memcmp(z, a, 3) < 0); /* as unsigned char (C11 7.24.4p1) */
+    CHECK(memcmp(a, z, 2) == 0 && memcmp(a, z, 0) == 0);
+}
+
 void target_test_libc(void)
 {
     test_printf();
     test_string();
     test_string_search();
+    test_memory();
 }
