@@ -89,9 +89,7 @@ void board_mbedtls_exit(int status);
  * notAfter with the board's clock itself (hal_clock_utc), so MBEDTLS_HAVE_TIME stays off. */
 
 /* ---- size: smaller code and tables, slower where it does not matter ----------------------- */
-/* AES and its tables: constant tables in flash (ROM), one table instead of four (-6 KiB). */
-#define MBEDTLS_AES_ROM_TABLES
-#define MBEDTLS_AES_FEWER_TABLES
+/* (AES's table options are gone: its block functions are certwiz's own, above.) */
 /* SHA-256 and SHA-512 as loops, not unrolled. */
 #define MBEDTLS_SHA256_SMALLER
 #define MBEDTLS_SHA512_SMALLER
