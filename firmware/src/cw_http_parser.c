@@ -269,6 +269,7 @@ static bool is_read_field(const char *name, size_t nn)
            equals_nocase(name, nn, "connection") || equals_nocase(name, nn, "content-type");
 }
 
+/* The fields the client reads (is_read_field lists the same four). */
 static void on_header_field(cw_http_parser_ctx *p, const char *name, size_t nn, const char *v, size_t vn)
 {
     if (equals_nocase(name, nn, "content-length")) {
