@@ -189,9 +189,10 @@ cw_err cw_p11_find(cw_p11_ctx *ctx, const cw_p11_match_t *m, CK_OBJECT_HANDLE *o
     if (out == NULL) {
         cap = 0;
     }
-    CK_ATTRIBUTE t[4];
+    CK_ATTRIBUTE t[5];
     CK_ULONG tn = 0;
     CK_OBJECT_CLASS cls = m->cls;
+    CK_BBOOL no = CK_FALSE;
     if (m->has_class) {
         t[tn++] = (CK_ATTRIBUTE)CW_P11_ATTR(CKA_CLASS, &cls, sizeof cls);
     }
@@ -203,6 +204,9 @@ cw_err cw_p11_find(cw_p11_ctx *ctx, const cw_p11_match_t *m, CK_OBJECT_HANDLE *o
     }
     if (m->application != NULL) {
         t[tn++] = (CK_ATTRIBUTE)CW_P11_ATTR(CKA_APPLICATION, m->application, strlen(m->application));
+    }
+    if (m->unfinished) {
+        t[tn++] = (CK_ATTRIBUTE)CW_P11_ATTR(CKA_TOKEN, &no, sizeof no);
     }
     CK_RV rv = ctx->fl->C_FindObjectsInit(ctx->session, tn > 0u ? t : NULL_PTR, tn);
     if (rv != CKR_OK) {
@@ -281,4 +285,36 @@ cw_err cw_p11_destroy(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h)
         return CW_ERR_NO_TOKEN;
     }
     return cw_p11__rv(ctx, "C_DestroyObject", ctx->fl->C_DestroyObject(ctx->session, h));
+}
+
+/* ---- what a power cut left half-made ------------------------------------------------------------- */
+
+cw_err cw_p11_sweep_unfinished(cw_p11_ctx *ctx, size_t *removed)
+{
+    cw_p11_match_t m;
+    CK_OBJECT_HANDLE h[FIND_CHUNK];
+    size_t n = 0;
+    cw_err e;
+
+    if (removed == NULL) {
+        return CW_ERR_INVALID_ARG;
+    }
+    *removed = 0;
+    memset(&m, 0, sizeof m);
+    m.unfinished = true;
+    /* a chunk at a time: each pass removes what it found, the next finds the rest */
+    do {
+        e = cw_p11_find(ctx, &m, h, FIND_CHUNK, &n);
+        if (e != CW_OK && e != CW_ERR_BUFFER_SMALL) {
+            return e;
+        }
+        for (size_t i = 0; i < n && i < FIND_CHUNK; i++) {
+            cw_err d = cw_p11_destroy(ctx, h[i]);
+            if (d != CW_OK) {
+                return d;
+            }
+            (*removed)++;
+        }
+    } while (e == CW_ERR_BUFFER_SMALL);
+    return CW_OK;
 }

@@ -259,6 +259,24 @@ cw_err cw_p11_token_info(cw_p11_ctx *ctx, cw_p11_token_info_t *out)
     return CW_OK;
 }
 
+cw_err cw_p11_is_this_token(cw_p11_ctx *ctx, const cw_p11_uri_t *uri, bool *same)
+{
+    if (uri == NULL || same == NULL) {
+        return CW_ERR_INVALID_ARG;
+    }
+    *same = false;
+    if (!cw_p11__ready(ctx)) {
+        return CW_ERR_NO_TOKEN;
+    }
+    CK_TOKEN_INFO info;
+    CK_RV rv = ctx->fl->C_GetTokenInfo(ctx->slot, &info);
+    if (rv != CKR_OK) {
+        return cw_p11__rv(ctx, "C_GetTokenInfo", rv);
+    }
+    *same = cw_p11_uri_match_token(uri, &info);
+    return CW_OK;
+}
+
 cw_err cw_p11_random(cw_p11_ctx *ctx, uint8_t *buf, size_t len)
 {
     if (!cw_p11__ready(ctx)) {
