@@ -13,6 +13,8 @@
 #include "mbedtls/sha256.h"
 #include "mbedtls/x509_crt.h"
 
+static int parse(mbedtls_x509_crt *chain, const cw_der_t *d);
+
 /* ---- collecting ---------------------------------------------------------------------------- */
 
 static cw_err from_asn1(int r)
@@ -127,8 +129,14 @@ cw_err cw_import_collect(const uint8_t *der, size_t len, cw_cert_list_t *out)
     }
     /* Whatever else it is (a key, a CSR), it is a certificate only if it parses as one. */
     mbedtls_x509_crt_init(&probe);
-    r = mbedtls_x509_crt_parse_der_nocopy(&probe, der, len);
+    {
+        cw_der_t d = {der, len};
+        r = parse(&probe, &d);
+    }
     mbedtls_x509_crt_free(&probe);
+    if (r == MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE) {
+        return CW_ERR_IMPORT_CRITICAL_EXTENSION; /* a certificate, but one certwiz must refuse */
+    }
     return r == 0 ? add_cert(out, der, len) : CW_ERR_IMPORT_FORMAT;
 }
 
@@ -229,12 +237,16 @@ static cw_err check_validity(const mbedtls_x509_crt *c, int64_t now)
     return CW_OK;
 }
 
-/* State for the verification callback: the chain's validity and its top. */
+/* State for the verification callback: the chain's validity, its top and the certificates on
+ * the path mbedTLS found (by where their bytes are: every certificate is parsed in place). */
 typedef struct verify_state {
     int64_t now;
     cw_err validity;
     int top_depth;
     uint8_t top_sha256[32];
+    const unsigned char *top;
+    const unsigned char *path[CW_IMPORT_CERTS_MAX + 1];
+    size_t path_len;
 } verify_state;
 
 static int on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
@@ -247,15 +259,43 @@ static int on_verify(void *arg, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     }
     if (depth >= v->top_depth) {
         v->top_depth = depth;
+        v->top = crt->raw.p;
         (void)mbedtls_sha256(crt->raw.p, crt->raw.len, v->top_sha256, 0);
     }
+    if (v->path_len < sizeof v->path / sizeof v->path[0]) {
+        v->path[v->path_len++] = crt->raw.p;
+    }
     return 0;
+}
+
+/* on_unknown_extension: mbedTLS calls it for every extension it has no parser for. RFC 5280
+ * 4.2: a certificate with a critical extension the reader does not process must be refused;
+ * this gives that refusal a code of its own instead of mbedTLS's "invalid extensions", which also
+ * means malformed. */
+static int on_unknown_extension(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf const *oid, int critical,
+                                const unsigned char *p, const unsigned char *end)
+{
+    (void)ctx;
+    (void)crt;
+    (void)oid;
+    (void)p;
+    (void)end;
+    return critical ? MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE : 0;
 }
 
 /* Parses cert into a fresh chain head (or appends when chain is already in use). */
 static int parse(mbedtls_x509_crt *chain, const cw_der_t *d)
 {
-    return mbedtls_x509_crt_parse_der_nocopy(chain, d->p, d->len);
+    return mbedtls_x509_crt_parse_der_with_ext_cb(chain, d->p, d->len, 0, on_unknown_extension, NULL);
+}
+
+/* What a failed parse() means to the operator. mbedTLS answers "feature unavailable" for a
+ * critical extension it does not process, whether it knows the OID (policy constraints, name
+ * constraints) or not (the callback above). */
+static cw_err parse_error(int r)
+{
+    return r == MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE ? CW_ERR_IMPORT_CRITICAL_EXTENSION
+                                                     : CW_ERR_FROM_MBEDTLS(MBEDTLS_ERR_X509_INVALID_FORMAT);
 }
 
 /* What kind of certificate d is: not a CA (0), a CA certificate (1), a self-signed one (2); or
@@ -278,10 +318,13 @@ __attribute__((noinline)) static int classify(const cw_der_t *d)
  * Builds the chain to verify (target first, then every CA certificate that is not self-signed,
  * from extra and trusted) and the trust anchors (the self-signed CA certificates of both), then
  * lets mbedTLS find and check the path. Signatures are checked by mbedTLS; validity times by us
- * (mbedTLS is built without a clock).
+ * (mbedTLS is built without a clock). On CW_OK, on_path[i] says which certificates of extra the
+ * path went through (only those are worth storing as authorities), and *root_in_extra which of
+ * them is its root (SIZE_MAX: a root of trusted).
  */
 static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, size_t skip,
-                          const cw_cert_list_t *trusted, int64_t now, uint8_t root_sha256[32], bool *used_as_ca)
+                          const cw_cert_list_t *trusted, int64_t now, uint8_t root_sha256[32], bool *on_path,
+                          size_t *root_in_extra)
 {
     mbedtls_x509_crt chain;
     mbedtls_x509_crt anchors;
@@ -294,8 +337,9 @@ static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, s
 
     mbedtls_x509_crt_init(&chain);
     mbedtls_x509_crt_init(&anchors);
-    if (parse(&chain, target) != 0) {
-        return CW_ERR_FROM_MBEDTLS(MBEDTLS_ERR_X509_INVALID_FORMAT);
+    r = parse(&chain, target);
+    if (r != 0) {
+        return parse_error(r);
     }
     for (size_t l = 0; l < 2; l++) {
         if (lists[l] == NULL) {
@@ -308,33 +352,28 @@ static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, s
             }
             r = classify(d);
             if (r < 0) {
-                e = CW_ERR_FROM_MBEDTLS(r);
+                e = parse_error(r);
                 goto out;
             }
-            if (r > 0) {
-                if (r == 2) {
-                    r = parse(&anchors, d);
-                    any_anchor = true;
-                } else {
-                    r = parse(&chain, d);
-                }
-                if (l == 0 && used_as_ca != NULL) {
-                    used_as_ca[i] = true;
-                }
+            if (r == 2) {
+                r = parse(&anchors, d);
+                any_anchor = true;
+            } else if (r == 1) {
+                r = parse(&chain, d);
             }
             if (r != 0) {
-                e = CW_ERR_FROM_MBEDTLS(r);
+                e = parse_error(r);
                 goto out;
             }
         }
     }
     if (self_signed(&chain) && is_ca(&chain)) {
         /* The target is itself a root (ca import of a root): it is its own anchor, and the
-         * caller's pin check decides whether it is the right one. */
+         * caller's trust decision (pin, stored root, operator) says whether it is the right one. */
         r = parse(&anchors, target);
         any_anchor = r == 0;
         if (r != 0) {
-            e = CW_ERR_FROM_MBEDTLS(r);
+            e = parse_error(r);
             goto out;
         }
     }
@@ -356,6 +395,21 @@ static cw_err verify_path(const cw_der_t *target, const cw_cert_list_t *extra, s
         goto out;
     }
     memcpy(root_sha256, v.top_sha256, 32);
+    if (root_in_extra != NULL) {
+        *root_in_extra = SIZE_MAX;
+    }
+    for (size_t i = 0; extra != NULL && i < extra->n; i++) {
+        for (size_t k = 0; k < v.path_len; k++) {
+            if (i != skip && v.path[k] == extra->cert[i].p) {
+                if (on_path != NULL) {
+                    on_path[i] = true;
+                }
+                if (root_in_extra != NULL && v.path[k] == v.top) {
+                    *root_in_extra = i;
+                }
+            }
+        }
+    }
 out:
     mbedtls_x509_crt_free(&chain);
     mbedtls_x509_crt_free(&anchors);
@@ -377,17 +431,37 @@ static bool eku_allows(const mbedtls_x509_crt *c, unsigned eku)
     return true;
 }
 
-/* Steps 1 to 4 of cw_import_check: which certificate is the pending key's (res->leaf), and its
- * names, validity and purpose. Out of line, so that its two parsed certificates are off the stack
- * before the path is verified. */
+/* An end entity: basicConstraints without cA (RFC 5280 4.2.1.9), and a key that may not sign
+ * certificates or CRLs (4.2.1.3: keyCertSign only with cA). */
+static bool is_end_entity(const mbedtls_x509_crt *c)
+{
+    bool has_ku = mbedtls_x509_crt_has_ext_type(c, MBEDTLS_X509_EXT_KEY_USAGE) != 0;
+    return !is_ca(c) && !(has_ku && (mbedtls_x509_crt_check_key_usage(c, MBEDTLS_X509_KU_KEY_CERT_SIGN) == 0 ||
+                                     mbedtls_x509_crt_check_key_usage(c, MBEDTLS_X509_KU_CRL_SIGN) == 0));
+}
+
+/* Every set's key signs, whatever its type and purpose: TLS (ECDHE for serverAuth and
+ * clientAuth, both key types), SCEP's requests and polls, CSRs. A keyUsage extension, when
+ * present, must allow digitalSignature; other bits (keyEncipherment for an RSA TLS server,
+ * keyAgreement) are allowed, never required. Without the extension the key may do anything. */
+static bool key_usage_allows(const mbedtls_x509_crt *c)
+{
+    return mbedtls_x509_crt_check_key_usage(c, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) == 0;
+}
+
+/* Steps 1 to 5 of cw_import_check: which certificate is the pending key's (res->leaf), what kind
+ * it is, its names, validity and purposes. Out of line, so that its two parsed certificates are
+ * off the stack before the path is verified. */
 __attribute__((noinline)) static cw_err check_leaf(const cw_cert_list_t *certs, const cw_import_expect_t *x,
                                                    cw_import_result_t *res)
 {
     mbedtls_x509_crt leaf;
     size_t found = SIZE_MAX;
     cw_err e = CW_OK;
+    int r;
 
     memset(res, 0, sizeof *res);
+    res->root_index = SIZE_MAX;
     if (certs->n == 0) {
         return CW_ERR_IMPORT_NO_CERT;
     }
@@ -396,9 +470,10 @@ __attribute__((noinline)) static cw_err check_leaf(const cw_cert_list_t *certs, 
     for (size_t i = 0; i < certs->n && found == SIZE_MAX; i++) {
         mbedtls_x509_crt c;
         mbedtls_x509_crt_init(&c);
-        if (parse(&c, &certs->cert[i]) != 0) {
+        r = parse(&c, &certs->cert[i]);
+        if (r != 0) {
             mbedtls_x509_crt_free(&c);
-            return CW_ERR_FROM_MBEDTLS(MBEDTLS_ERR_X509_INVALID_FORMAT);
+            return parse_error(r);
         }
         if (c.pk_raw.len == x->spki_len && memcmp(c.pk_raw.p, x->spki, x->spki_len) == 0) {
             found = i;
@@ -414,8 +489,12 @@ __attribute__((noinline)) static cw_err check_leaf(const cw_cert_list_t *certs, 
     if (parse(&leaf, &certs->cert[found]) != 0) {
         return CW_ERR_INTERNAL;
     }
-    /* 2. names */
-    if (x->cn != NULL && x->cn[0] != '\0' && !has_cn(&leaf, x->cn)) {
+    /* 2. an end entity, not a CA */
+    if (!is_end_entity(&leaf)) {
+        e = CW_ERR_IMPORT_NOT_END_ENTITY;
+    }
+    /* 3. names */
+    if (e == CW_OK && x->cn != NULL && x->cn[0] != '\0' && !has_cn(&leaf, x->cn)) {
         e = CW_ERR_IMPORT_NAME_MISSING;
     }
     for (size_t i = 0; e == CW_OK && i < x->nsan; i++) {
@@ -425,11 +504,14 @@ __attribute__((noinline)) static cw_err check_leaf(const cw_cert_list_t *certs, 
             e = CW_ERR_IMPORT_NAME_MISSING;
         }
     }
-    /* 3. validity of the leaf (the chain's is checked with the path) */
+    /* 4. validity of the leaf (the chain's is checked with the path) */
     if (e == CW_OK) {
         e = check_validity(&leaf, x->now);
     }
-    /* 4. purpose */
+    /* 5. purposes: the key's usage, then the extended key usage */
+    if (e == CW_OK && !key_usage_allows(&leaf)) {
+        e = CW_ERR_IMPORT_KEY_USAGE;
+    }
     if (e == CW_OK && !eku_allows(&leaf, x->eku)) {
         e = CW_ERR_IMPORT_EKU;
     }
@@ -445,13 +527,47 @@ cw_err cw_import_check(const cw_cert_list_t *certs, const cw_import_expect_t *x,
     if (e != CW_OK) {
         return e;
     }
-    /* 5. the chain, 6. the pin */
+    /* 6. the chain, 7. whether its root may be trusted */
     e = verify_path(&certs->cert[res->leaf], certs, res->leaf, x->trusted, x->now, res->root_sha256,
-                    res->store_as_ca);
-    if (e == CW_OK && x->pin != NULL && memcmp(x->pin, res->root_sha256, 32) != 0) {
-        e = CW_ERR_IMPORT_PIN_MISMATCH;
+                    res->store_as_ca, &res->root_index);
+    if (e == CW_OK) {
+        e = cw_import_trust_root(x->trusted, x->pin, x->confirmed_root, res->root_sha256);
     }
     return e;
+}
+
+/* Does list hold a self-signed CA certificate (with this SHA-256, unless want is NULL)? */
+static bool holds_root(const cw_cert_list_t *list, const uint8_t *want)
+{
+    for (size_t i = 0; list != NULL && i < list->n; i++) {
+        uint8_t h[32];
+        if (classify(&list->cert[i]) != 2) {
+            continue;
+        }
+        if (want == NULL) {
+            return true;
+        }
+        (void)mbedtls_sha256(list->cert[i].p, list->cert[i].len, h, 0);
+        if (memcmp(h, want, 32) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+cw_err cw_import_trust_root(const cw_cert_list_t *stored, const uint8_t *pin, const uint8_t *confirmed,
+                            const uint8_t root_sha256[32])
+{
+    if (pin != NULL) {
+        return memcmp(pin, root_sha256, 32) == 0 ? CW_OK : CW_ERR_IMPORT_PIN_MISMATCH;
+    }
+    if (holds_root(stored, root_sha256)) {
+        return CW_OK;
+    }
+    if (holds_root(stored, NULL)) {
+        return CW_ERR_IMPORT_ROOT_CHANGED;
+    }
+    return confirmed != NULL && memcmp(confirmed, root_sha256, 32) == 0 ? CW_OK : CW_ERR_IMPORT_ROOT_UNCONFIRMED;
 }
 
 cw_err cw_import_check_ca(const cw_der_t *cert, int64_t now, const uint8_t *pin, const cw_cert_list_t *trusted,
@@ -459,18 +575,20 @@ cw_err cw_import_check_ca(const cw_der_t *cert, int64_t now, const uint8_t *pin,
 {
     mbedtls_x509_crt c;
     cw_err e;
+    int r;
 
     mbedtls_x509_crt_init(&c);
-    if (parse(&c, cert) != 0) {
+    r = parse(&c, cert);
+    if (r != 0) {
         mbedtls_x509_crt_free(&c);
-        return CW_ERR_FROM_MBEDTLS(MBEDTLS_ERR_X509_INVALID_FORMAT);
+        return parse_error(r);
     }
     e = is_ca(&c) ? check_validity(&c, now) : CW_ERR_IMPORT_NOT_CA;
     mbedtls_x509_crt_free(&c);
     if (e != CW_OK) {
         return e;
     }
-    e = verify_path(cert, NULL, SIZE_MAX, trusted, now, root_sha256, NULL);
+    e = verify_path(cert, NULL, SIZE_MAX, trusted, now, root_sha256, NULL, NULL);
     if (e == CW_OK && pin != NULL && memcmp(pin, root_sha256, 32) != 0) {
         e = CW_ERR_IMPORT_PIN_MISMATCH;
     }

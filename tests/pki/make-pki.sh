@@ -8,9 +8,13 @@
 #                 EKU serverAuth+clientAuth, issued by int, valid now
 #   leaf-expired.pem, leaf-future.pem, leaf-nosan.pem, leaf-clientonly.pem, leaf-other.pem
 #                 the same key with one thing wrong each (leaf-other: issued by other-int)
+#   leaf-ca.pem   the same names with basicConstraints CA:true (a CA certificate for the key)
+#   leaf-certsign.pem  CA:false, keyUsage digitalSignature + keyCertSign
+#   leaf-enc.pem  keyUsage keyEncipherment only (no digitalSignature)
+#   leaf-crit.pem a critical private extension nobody knows (1.3.6.1.4.1.55555.7)
 #   wrongkey.pem  a valid certificate from int for another key
 #   bundle.pem    leaf + int + root as PEM;  chain.p7b  the same as DER PKCS#7 certs-only
-#   empty.p7b     a PKCS#7 certs-only with no certificate
+#   empty.p7b     a PKCS#7 certs-only with no certificate; crit.p7b  leaf-crit + int + root
 #
 # Issuing uses `openssl ca` (start and end dates in the past or future are what it can do and
 # `openssl x509 -req` cannot). Every file is made fresh; nothing depends on the clock but "now".
@@ -53,6 +57,27 @@ subjectAltName = DNS:edge1.example.com
 basicConstraints = CA:false
 extendedKeyUsage = clientAuth
 subjectAltName = DNS:edge1.example.com, DNS:sip.example.com, IP:192.0.2.10
+[ leafca ]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:edge1.example.com, DNS:sip.example.com, IP:192.0.2.10
+[ leafcertsign ]
+basicConstraints = CA:false
+keyUsage = critical, digitalSignature, keyCertSign
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:edge1.example.com, DNS:sip.example.com, IP:192.0.2.10
+[ leafenc ]
+basicConstraints = CA:false
+keyUsage = critical, keyEncipherment
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:edge1.example.com, DNS:sip.example.com, IP:192.0.2.10
+[ leafcrit ]
+basicConstraints = CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:edge1.example.com, DNS:sip.example.com, IP:192.0.2.10
+1.3.6.1.4.1.55555.7 = critical, DER:05:00
 [ subca ]
 basicConstraints = critical, CA:true
 keyUsage = critical, keyCertSign, cRLSign
@@ -97,13 +122,19 @@ issue int leaf leaf-future leaf -startdate 20400101000000Z -enddate 204101010000
 issue int leaf leaf-nosan nosan -days 365
 issue int leaf leaf-clientonly clientonly -days 365
 issue other-int leaf leaf-other leaf -days 365
+issue int leaf leaf-ca leafca -days 365
+issue int leaf leaf-certsign leafcertsign -days 365
+issue int leaf leaf-enc leafenc -days 365
+issue int leaf leaf-crit leafcrit -days 365
 key wrongkey
 issue int wrongkey wrongkey leaf -days 365
 
 cat leaf.pem int.pem root.pem > bundle.pem
 openssl crl2pkcs7 -nocrl -certfile leaf.pem -certfile int.pem -certfile root.pem -outform DER -out chain.p7b
 openssl crl2pkcs7 -nocrl -outform DER -out empty.p7b
-for f in root int other-root leaf leaf-expired leaf-future leaf-nosan leaf-clientonly leaf-other wrongkey; do
+openssl crl2pkcs7 -nocrl -certfile leaf-crit.pem -certfile int.pem -certfile root.pem -outform DER -out crit.p7b
+for f in root int other-root other-int leaf leaf-expired leaf-future leaf-nosan leaf-clientonly leaf-other leaf-ca \
+    leaf-certsign leaf-enc leaf-crit wrongkey; do
   openssl x509 -in "$f.pem" -outform DER -out "$f.der"
 done
 openssl x509 -in root.pem -outform DER | openssl dgst -sha256 -binary > root.sha256

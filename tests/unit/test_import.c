@@ -78,6 +78,7 @@ static void expect(cw_import_expect_t *x)
     x->nsan = 3;
     x->eku = CW_EKU_SERVER_AUTH;
     x->now = (int64_t)time(NULL);
+    x->pin = pin.data; /* the profile pins the test root; tests that want otherwise clear it */
 }
 
 /* Collects the certificates of the named DER files into list (blobs must outlive it). */
@@ -204,6 +205,10 @@ static const struct {
     {{"leaf.der", "int.der", NULL}, 0, CW_ERR_IMPORT_UNTRUSTED, "root missing"},
     {{"leaf.der", "int.der", "root.der"}, 3, CW_ERR_IMPORT_PIN_MISMATCH, "pinned fingerprint differs"},
     {{"leaf.der", "int.der", "root.der"}, 4, CW_ERR_IMPORT_NOT_YET_VALID, "clock before the chain"},
+    {{"leaf-ca.der", "int.der", "root.der"}, 0, CW_ERR_IMPORT_NOT_END_ENTITY, "a CA certificate for the key"},
+    {{"leaf-certsign.der", "int.der", "root.der"}, 0, CW_ERR_IMPORT_NOT_END_ENTITY, "keyCertSign without cA"},
+    {{"leaf-enc.der", "int.der", "root.der"}, 0, CW_ERR_IMPORT_KEY_USAGE, "keyUsage without digitalSignature"},
+    {{"leaf.der", "int.der", "root.der"}, 5, CW_ERR_IMPORT_ROOT_UNCONFIRMED, "unpinned root, none trusted yet"},
 };
 
 static void test_bad_answers_are_named(void **state)
@@ -233,6 +238,9 @@ static void test_bad_answers_are_named(void **state)
         case 4:
             x.now = 946684800; /* 2000-01-01: before every certificate here */
             break;
+        case 5:
+            x.pin = NULL;
+            break;
         default:
             break;
         }
@@ -242,6 +250,100 @@ static void test_bad_answers_are_named(void **state)
         }
         test_assert_arena_empty();
     }
+}
+
+/* Issue 15: an unpinned profile never trusts a root silently, and keeps the root it trusts. */
+static void test_unpinned_roots_need_the_operator_and_stay(void **state)
+{
+    (void)state;
+    static blob b[3];
+    static blob t[2];
+    static blob other[3];
+    static const char *const names[] = {"leaf.der", "int.der", "root.der"};
+    static const char *const cas[] = {"root.der", "int.der"};
+    static const char *const foreign[] = {"leaf-other.der", "other-int.der", "other-root.der"};
+    cw_cert_list_t list;
+    cw_cert_list_t trusted;
+    cw_import_expect_t x;
+    cw_import_result_t res;
+
+    assert_int_equal(collect(&list, b, names, 3), CW_OK);
+    expect(&x);
+    x.pin = NULL;
+    /* nothing trusted, nothing pinned: the answer's root needs the operator; res names it */
+    assert_int_equal(cw_import_check(&list, &x, &res), CW_ERR_IMPORT_ROOT_UNCONFIRMED);
+    assert_int_equal(res.root_index, 2);
+    assert_memory_equal(res.root_sha256, pin.data, 32);
+    /* confirmed: accepted; a confirmation of another fingerprint does not count */
+    x.confirmed_root = pin.data;
+    assert_int_equal(cw_import_check(&list, &x, &res), CW_OK);
+    uint8_t wrong[32];
+    memset(wrong, 0x5a, sizeof wrong);
+    x.confirmed_root = wrong;
+    assert_int_equal(cw_import_check(&list, &x, &res), CW_ERR_IMPORT_ROOT_UNCONFIRMED);
+    /* the profile trusts the root already: no question */
+    assert_int_equal(collect(&trusted, t, cas, 2), CW_OK);
+    x.confirmed_root = NULL;
+    x.trusted = &trusted;
+    assert_int_equal(cw_import_check(&list, &x, &res), CW_OK);
+    assert_int_equal(res.root_index, 2); /* the pasted copy of the same root */
+    /* another root in the answer, while the profile trusts one: refused, even if "confirmed" */
+    assert_int_equal(collect(&list, other, foreign, 3), CW_OK);
+    x.spki = spki.data;
+    assert_int_equal(cw_import_check(&list, &x, &res), CW_ERR_IMPORT_ROOT_CHANGED);
+    x.confirmed_root = res.root_sha256;
+    assert_int_equal(cw_import_check(&list, &x, &res), CW_ERR_IMPORT_ROOT_CHANGED);
+    /* the pin decides when there is one: the pinned root is taken, any other refused */
+    x.pin = pin.data;
+    x.confirmed_root = NULL;
+    assert_int_equal(cw_import_check(&list, &x, &res), CW_ERR_IMPORT_PIN_MISMATCH);
+    test_assert_arena_empty();
+}
+
+/* Only the CA certificates on the leaf's path are stored: an unrelated root in the paste is not
+ * taken as the profile's. */
+static void test_only_the_path_is_stored(void **state)
+{
+    (void)state;
+    static blob b[5];
+    static const char *const names[] = {"leaf.der", "other-root.der", "int.der", "other-int.der", "root.der"};
+    cw_cert_list_t list;
+    cw_import_expect_t x;
+    cw_import_result_t res;
+
+    assert_int_equal(collect(&list, b, names, 5), CW_OK);
+    expect(&x);
+    assert_int_equal(cw_import_check(&list, &x, &res), CW_OK);
+    assert_false(res.store_as_ca[0]); /* the leaf */
+    assert_false(res.store_as_ca[1]); /* other-root: not on the path */
+    assert_true(res.store_as_ca[2]);
+    assert_false(res.store_as_ca[3]);
+    assert_true(res.store_as_ca[4]);
+    assert_int_equal(res.root_index, 4);
+    test_assert_arena_empty();
+}
+
+/* A certificate with a critical extension nobody processes is named as such when collected, not
+ * taken for "not a certificate". */
+static void test_critical_extension_is_named(void **state)
+{
+    (void)state;
+    static blob b;
+    cw_cert_list_t list;
+
+    cw_import_expect_t x;
+    cw_import_result_t res;
+
+    memset(&list, 0, sizeof list);
+    load("leaf-crit.der", &b);
+    assert_int_equal(cw_import_collect(b.data, b.len, &list), CW_ERR_IMPORT_CRITICAL_EXTENSION);
+    /* inside a PKCS#7 bundle the certificates are read by the checks: the same name */
+    memset(&list, 0, sizeof list);
+    load("crit.p7b", &b);
+    assert_int_equal(cw_import_collect(b.data, b.len, &list), CW_OK);
+    expect(&x);
+    assert_int_equal(cw_import_check(&list, &x, &res), CW_ERR_IMPORT_CRITICAL_EXTENSION);
+    test_assert_arena_empty();
 }
 
 static void test_collect_rejects_what_is_no_certificate(void **state)
@@ -333,6 +435,9 @@ int main(void)
         cmocka_unit_test(test_pem_bundle_through_the_reader),
         cmocka_unit_test(test_chain_imported_before),
         cmocka_unit_test(test_bad_answers_are_named),
+        cmocka_unit_test(test_unpinned_roots_need_the_operator_and_stay),
+        cmocka_unit_test(test_only_the_path_is_stored),
+        cmocka_unit_test(test_critical_extension_is_named),
         cmocka_unit_test(test_collect_rejects_what_is_no_certificate),
         cmocka_unit_test(test_ca_import),
         cmocka_unit_test(test_summary),
