@@ -360,8 +360,12 @@ static cw_err auth_answer(void)
             return check_ra();
         }
     }
-    if (pin != NULL) {
-        cw_console_printf(job.con, "the CA matches the fingerprint the topology pins");
+    /* the same rule as every other way in: pinned, under the root the profile trusts, or a first
+     * root the operator accepts (a second root needs ca forget first) */
+    e = cw_import_trust_root(&trusted, pin, NULL, root);
+    if (e == CW_OK) {
+        cw_console_printf(job.con, pin != NULL ? "the CA matches the fingerprint the topology pins"
+                                               : "the CA is issued by the root the profile trusts");
         e = check_ra();
         if (e == CW_OK) {
             e = cw_wizard_store_ca(job.profile, &ca.ca);
@@ -370,6 +374,9 @@ static cw_err auth_answer(void)
             cw_console_printf(job.con, "CA certificate stored and trusted for profile %s", job.profile);
         }
         return e;
+    }
+    if (e != CW_ERR_IMPORT_ROOT_UNCONFIRMED) {
+        return e; /* another root than the one the profile trusts */
     }
     cw_console_printf(job.con, "the topology pins no fingerprint: compare it with the one the CA's operator gives you");
     cw_console_expect(job.con, "Accept this CA certificate? (yes/no): ", false, auth_confirmed, NULL);
@@ -602,7 +609,7 @@ static cw_err handle_reply(size_t len)
             e = cw_import_collect(scep->seq.opened, olen, &issued);
         }
         if (e == CW_OK) {
-            e = cw_wizard_accept(job.con, job.set, &issued);
+            e = cw_wizard_accept(job.con, job.set, &issued, NULL, NULL);
         }
         if (e == CW_OK && job.set_index < CW_TOPO_SETS_MAX) {
             polls[job.set_index].armed = false;
@@ -659,6 +666,27 @@ static void count_result(cw_err e)
     }
 }
 
+/* Errors that say a CertRep did not come from the CA for this request: its signature, its
+ * envelope or its binding to the request (transactionID, nonce, type) is wrong. Unlike a network
+ * error or a refusal, such a reply is no answer at all. */
+static bool reply_not_authentic(cw_err e)
+{
+    switch (e) {
+    case CW_ERR_CMS_FORMAT:
+    case CW_ERR_CMS_ALGORITHM:
+    case CW_ERR_CMS_SIGNATURE:
+    case CW_ERR_CMS_DECRYPT:
+    case CW_ERR_CMS_NO_RECIPIENT:
+    case CW_ERR_SCEP_MESSAGE_TYPE:
+    case CW_ERR_SCEP_TRANSACTION:
+    case CW_ERR_SCEP_NONCE:
+    case CW_ERR_SCEP_STATUS:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* What the console says when a set's chain ends with e. */
 static void report_set(cw_err e)
 {
@@ -669,10 +697,18 @@ static void report_set(cw_err e)
         cw_console_printf(job.con, "set %s: done in %lu ms", job.set, (unsigned long)(hal_clock_ms() - job.t_set));
     } else if (e != CW_ERR_SCEP_PENDING) {
         bool refused = e >= CW_ERR_SCEP_BAD_ALG && e <= CW_ERR_SCEP_FAILURE;
+        const char *again = job.kind == JOB_RENEW ? "renew" : "request";
         cw_console_printf(job.con, "set %s: failed: %s", job.set, cw_err_name(e));
+        if (reply_not_authentic(e)) {
+            /* docs/decisions.md: a reply that is not the CA's proves nothing about the request */
+            cw_console_printf(job.con,
+                              "set %s: the reply failed authentication, so it is not the CA's answer to this request "
+                              "(forged, replayed or damaged on the way); nothing was taken from it",
+                              job.set);
+        }
         if (job.have_pend && job.pend.online && !refused) {
-            cw_console_printf(job.con, "set %s: the request stays pending; request %s online sends or polls it again",
-                              job.set, job.set);
+            cw_console_printf(job.con, "set %s: the request stays pending with its key; %s %s%s sends it again (same transaction) or polls it",
+                              job.set, again, job.set, job.kind == JOB_RENEW ? "" : " online");
         }
     }
 }

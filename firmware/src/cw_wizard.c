@@ -31,6 +31,8 @@
 #include "cw/cw_wipe.h"
 #include "hal_clock.h"
 #include "mbedtls/oid.h"
+#include "mbedtls/sha1.h"
+#include "mbedtls/sha256.h"
 #include "mbedtls/x509.h"
 
 #if CW_CSR_SAN_MAX < CW_TOPO_DERIVED_SANS_MAX
@@ -397,40 +399,52 @@ void cw_wizard_prune(const char *set)
     if (!cw_p11_logged_in(p11)) {
         return;
     }
-    {
+    /* Each half on its own: a cut between generating a pair and naming it (CKA_ID), or between
+     * removing one half and the other, leaves a half that has no partner or no ID. */
+    for (size_t half = 0; half < 2; half++) {
         cw_p11_match_t m;
         memset(&m, 0, sizeof m);
         m.has_class = true;
-        m.cls = CKO_PRIVATE_KEY;
+        m.cls = half == 0 ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY;
         m.label = set;
         n = 0;
         if (cw_p11_find(p11, &m, h, SET_OBJECTS_MAX, &n) != CW_OK) {
-            return;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint8_t id[CW_P11_KEY_ID_LEN];
-        size_t id_len = 0;
-        set_cert_t c;
-        cw_p11_key k;
-        if (cw_p11_read_attr(p11, h[i], CKA_ID, id, sizeof id, &id_len) != CW_OK) {
             continue;
         }
-        if (pending && pend.key_id_len == id_len && memcmp(pend.key_id, id, id_len) == 0) {
-            continue; /* the pending request's key */
-        }
-        if (set_certificate(set, id, id_len, &c) == CW_OK && c.found) {
-            continue; /* its certificate is kept, so is the key */
-        }
-        if (cw_p11_key_find_by_id(p11, id, id_len, &k) == CW_OK) {
-            (void)cw_p11_destroy(p11, k.priv);
-            (void)cw_p11_destroy(p11, k.pub);
+        for (size_t i = 0; i < n; i++) {
+            uint8_t id[CW_P11_KEY_ID_LEN];
+            size_t id_len = 0;
+            set_cert_t c;
+            if (cw_p11_read_attr(p11, h[i], CKA_ID, id, sizeof id, &id_len) != CW_OK) {
+                id_len = 0; /* no ID certwiz could have given it: never named, so never used */
+            }
+            if (id_len > 0 && pending && pend.key_id_len == id_len && memcmp(pend.key_id, id, id_len) == 0) {
+                continue; /* the pending request's key */
+            }
+            if (id_len > 0 && set_certificate(set, id, id_len, &c) == CW_OK && c.found) {
+                continue; /* its certificate is kept, so is the key */
+            }
+            (void)cw_p11_destroy(p11, h[i]);
         }
     }
 }
 
+/* Objects a power cut left half-made, removed at the first login after boot (cw_p11.h says why
+ * only then); `status` reports how many. */
+static struct {
+    bool done;
+    size_t removed;
+} sweep;
+
 void cw_wizard_after_login(void)
 {
+    if (!sweep.done) {
+        size_t removed = 0;
+        if (cw_p11_sweep_unfinished(cw_token_session(), &removed) == CW_OK) {
+            sweep.done = true;
+        }
+        sweep.removed += removed;
+    }
     if (!topo.loaded) {
         return;
     }
@@ -479,6 +493,7 @@ cw_err cw_wizard_boot(void)
 
     memset(&topo, 0, sizeof topo);
     memset(&roles, 0, sizeof roles);
+    memset(&sweep, 0, sizeof sweep);
     if (p11 == NULL) {
         return cw_token_error();
     }
@@ -501,6 +516,10 @@ cw_err cw_wizard_boot(void)
 
 void cw_wizard_status_line(cw_console_ctx *con)
 {
+    if (sweep.removed > 0) {
+        cw_console_printf(con, "recovery: %lu half-made objects a power cut left in the token were removed at login",
+                          (unsigned long)sweep.removed);
+    }
     if (!topo.loaded) {
         cw_console_printf(con, "topology: none loaded");
         return;
@@ -517,8 +536,9 @@ void cw_wizard_status_line(cw_console_ctx *con)
 #define PASTE_MORE_PROMPT "Another PEM block, or a blank line or quit to finish: "
 
 /* Lines of a paste. It ends on `quit`, on an empty line after a complete block, or (topology)
- * on the END line. Errors of the PEM reader stick and are reported when the paste ends, so that
- * the rest of a bad paste is never taken for commands. */
+ * on the END line; an empty line inside a block (BEGIN read, END not yet) ends it too, as
+ * refused (docs/console.md: a blank line ends a paste). Errors of the PEM reader stick and are
+ * reported when the paste ends, so that the rest of a bad paste is never taken for commands. */
 static cw_err paste_line(cw_console_ctx *con, char *line, void *arg)
 {
     cw_pem_reader_ctx *r = &cw_scratch.b.paste.pem;
@@ -534,6 +554,12 @@ static cw_err paste_line(cw_console_ctx *con, char *line, void *arg)
     }
     if (n == 0 && r->state == CW_PEM_OUTSIDE) {
         return CW_ERR_IN_PROGRESS; /* blank lines before the paste */
+    }
+    if (n == 0 && r->state == CW_PEM_INSIDE) {
+        return CW_ERR_PASTE_OPEN_BLOCK; /* the operator ended it before the block's END line */
+    }
+    if (n == 0) {
+        return paste.done(con); /* a paste the reader refused: its error, now */
     }
     size_t blocks = r->nblocks;
     (void)cw_pem_reader_push_line(r, line, n);
@@ -588,6 +614,40 @@ static cw_err paste_certificates(void)
 
 /* ---- topology load | show --------------------------------------------------------------------- */
 
+/* Every set's tokenUri must name the board's token: keys, certificates and records of all sets
+ * live there (docs/decisions.md). A set that names another token is refused at load, by name,
+ * rather than having its key made in a token it did not ask for. */
+static cw_err check_token_uris(cw_console_ctx *con, const cw_topology *t)
+{
+    for (size_t i = 0; i < cw_topology_set_count(t); i++) {
+        const cw_topo_view_t v = t->sets[i].token_uri;
+        cw_p11_uri_t uri;
+        bool same = false;
+        cw_err e;
+        if (v.len == 0) {
+            continue;
+        }
+        e = cw_p11_uri_parse((const char *)cw_topo_chars(t, v), v.len, &uri);
+        if (e == CW_OK) {
+            e = cw_p11_is_this_token(cw_token_session(), &uri, &same);
+        }
+        if (e == CW_OK && !same) {
+            char set[CW_TOPO_NAME_MAX + 1];
+            size_t n = v.len < CW_TOPO_URL_MAX ? v.len : CW_TOPO_URL_MAX;
+            size_t sn = t->sets[i].name.len < CW_TOPO_NAME_MAX ? t->sets[i].name.len : CW_TOPO_NAME_MAX;
+            memcpy(set, cw_topo_chars(t, t->sets[i].name), sn);
+            set[sn] = '\0';
+            cw_console_printf(con, "set %s names the token %.*s, which is not this board's; the stored topology is unchanged",
+                              set, (int)n, (const char *)cw_topo_chars(t, v));
+            e = CW_ERR_TOKEN_ELSEWHERE;
+        }
+        if (e != CW_OK) {
+            return e;
+        }
+    }
+    return CW_OK;
+}
+
 static cw_err topology_loaded(cw_console_ctx *con)
 {
     cw_pem_reader_ctx *r = &cw_scratch.b.paste.pem;
@@ -610,6 +670,9 @@ static cw_err topology_loaded(cw_console_ctx *con)
         return e;
     }
     e = cw_token_need_login();
+    if (e == CW_OK) {
+        e = check_token_uris(con, &cw_scratch.a.candidate);
+    }
     if (e == CW_OK) {
         e = cw_store_seq_write(cw_token_session(), "topology", cw_scratch.b.paste.der + b->off, b->len, &topo.seq);
     }
@@ -973,7 +1036,8 @@ static cw_err store_cas(const cw_cert_list_t *certs, const cw_import_result_t *r
     return CW_OK;
 }
 
-cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list_t *certs)
+cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list_t *certs, const uint8_t *confirmed_root,
+                        size_t *root_index)
 {
     cw_p11_ctx *p11 = cw_token_session();
     size_t set_index;
@@ -1029,11 +1093,15 @@ cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list
                 ? cw_topo_bytes(&topo.t, topo.t.profiles[derived->profile].fingerprint)
                 : NULL;
     x.trusted = &ws->trust.list;
+    x.confirmed_root = confirmed_root;
     e = cw_import_check(certs, &x, &res);
+    if (root_index != NULL) {
+        *root_index = res.root_index;
+    }
     if (e != CW_OK) {
         return e; /* nothing stored */
     }
-    cw_console_printf(con, "certificate checked: key, names, validity, EKU and chain are right");
+    cw_console_printf(con, "certificate checked: key, end entity, names, validity, key usage, EKU and chain are right");
     cw_wizard_print_fingerprint(con, "root CA", res.root_sha256);
 
     /* Store: CA certificates, the set's certificate, then the roles in one step. */
@@ -1069,10 +1137,73 @@ cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list
     return CW_OK;
 }
 
+/* ---- trusting a new root: the operator decides ------------------------------------------------ */
+
+static struct {
+    uint8_t sha256[32];                 /* the root shown to the operator */
+    char profile[CW_TOPO_NAME_MAX + 1];
+    paste_done_fn accepted;             /* what to finish once they say yes */
+} new_root;
+
+#define NEW_ROOT_PROMPT "Trust this root CA for profile %s? (yes/no): "
+
+static cw_err root_answered(cw_console_ctx *con, char *line, void *arg)
+{
+    (void)arg;
+    if (line == NULL || strcmp(line, "yes") != 0) {
+        return CW_ERR_CANCELLED; /* nothing stored */
+    }
+    return new_root.accepted(con);
+}
+
+/* Shows a root that is neither pinned nor trusted for the profile yet, as `ca auth` shows a CA,
+ * and asks the operator; on yes, accepted() finishes the command with the root confirmed. */
+static cw_err ask_new_root(cw_console_ctx *con, const char *profile, const cw_der_t *root, paste_done_fn accepted)
+{
+    static char prompt[sizeof NEW_ROOT_PROMPT + CW_TOPO_NAME_MAX];
+    cw_cert_summary_t s;
+    uint8_t sha1[20];
+    char h[41];
+
+    if (cw_import_summary(root, &s) != CW_OK) {
+        return CW_ERR_INTERNAL; /* it was parsed and verified moments ago */
+    }
+    memcpy(new_root.sha256, s.sha256, sizeof new_root.sha256);
+    (void)snprintf(new_root.profile, sizeof new_root.profile, "%s", profile);
+    new_root.accepted = accepted;
+    (void)mbedtls_sha1(root->p, root->len, sha1);
+    cw_wizard_hex(sha1, sizeof sha1, h);
+    cw_console_printf(con, "root CA of the answer, not trusted for profile %s yet:", profile);
+    cw_console_printf(con, "  subject: %s", s.subject);
+    cw_wizard_print_fingerprint(con, " ", s.sha256);
+    cw_console_printf(con, "   SHA-1: %s", h);
+    cw_console_printf(con, "the topology pins no fingerprint for profile %s: compare it with the one the CA's operator gives you", profile);
+    (void)snprintf(prompt, sizeof prompt, NEW_ROOT_PROMPT, profile);
+    cw_console_expect(con, prompt, false, root_answered, NULL);
+    return CW_ERR_IN_PROGRESS;
+}
+
+static cw_err import_confirmed(cw_console_ctx *con)
+{
+    return cw_wizard_accept(con, paste.target, &cw_scratch.b.paste.certs, new_root.sha256, NULL);
+}
+
 static cw_err import_done(cw_console_ctx *con)
 {
+    size_t root = SIZE_MAX;
+    size_t set_index;
+    char profile[CW_TOPO_NAME_MAX + 1];
     cw_err e = paste_certificates();
-    return e != CW_OK ? e : cw_wizard_accept(con, paste.target, &cw_scratch.b.paste.certs);
+
+    if (e == CW_OK) {
+        e = cw_wizard_accept(con, paste.target, &cw_scratch.b.paste.certs, NULL, &root);
+    }
+    if (e != CW_ERR_IMPORT_ROOT_UNCONFIRMED || root >= cw_scratch.b.paste.certs.n ||
+        cw_wizard_find_set(paste.target, &set_index) != CW_OK) {
+        return e;
+    }
+    cw_wizard_view_str(topo.t.profiles[topo.t.sets[set_index].profile].name, profile, sizeof profile);
+    return ask_new_root(con, profile, &cw_scratch.b.paste.certs.cert[root], import_confirmed);
 }
 
 static cw_err cmd_import(cw_console_ctx *con, int argc, char **argv)
@@ -1095,17 +1226,22 @@ static cw_err cmd_import(cw_console_ctx *con, int argc, char **argv)
 
 /* ---- ca import ------------------------------------------------------------------------------ */
 
-static cw_err ca_import_done(cw_console_ctx *con)
+static cw_err ca_import_confirmed(cw_console_ctx *con);
+
+/* ca import: checks every pasted certificate before storing any, then stores the new ones.
+ * confirmed is the root the operator accepted, or NULL (then a new root asks them first). */
+static cw_err ca_import_check_and_store(cw_console_ctx *con, const uint8_t *confirmed)
 {
     const char *profile = paste.target;
+    const cw_cert_list_t *pasted = &cw_scratch.b.paste.certs;
     size_t pi;
     const uint8_t *pin = NULL;
     size_t stored = 0;
-    cw_err e = paste_certificates();
+    size_t first_new;
+    uint8_t unknown_root[32];   /* a pasted root the profile does not trust yet */
+    bool have_unknown_root = false;
+    cw_err e = cw_token_need_login();
 
-    if (e == CW_OK) {
-        e = cw_token_need_login();
-    }
     if (e == CW_OK && cw_topology_find_profile(&topo.t, profile, strlen(profile), &pi) != CW_OK) {
         e = CW_ERR_UNKNOWN_PROFILE;
     }
@@ -1118,16 +1254,16 @@ static cw_err ca_import_done(cw_console_ctx *con)
     if (topo.t.profiles[pi].fingerprint.len == 32) {
         pin = cw_topo_bytes(&topo.t, topo.t.profiles[pi].fingerprint);
     }
-    /* Check every certificate before storing any: a root first, then what it issued, in
-     * whatever order they were pasted (each pass trusts what the previous ones accepted). */
+    first_new = ws->trust.list.n;
+    /* A root first, then what it issued, in whatever order they were pasted (each pass trusts
+     * what the previous ones accepted); every root must be one the profile may trust. */
     {
         bool done[CW_IMPORT_CERTS_MAX] = {false};
-        size_t first_new = ws->trust.list.n;
         bool progress = true;
         while (progress) {
             progress = false;
-            for (size_t i = 0; i < cw_scratch.b.paste.certs.n; i++) {
-                const cw_der_t *c = &cw_scratch.b.paste.certs.cert[i];
+            for (size_t i = 0; i < pasted->n; i++) {
+                const cw_der_t *c = &pasted->cert[i];
                 uint8_t fp[32];
                 if (done[i]) {
                     continue;
@@ -1139,6 +1275,24 @@ static cw_err ca_import_done(cw_console_ctx *con)
                 if (done[i] || cw_import_check_ca(c, hal_clock_utc(), pin, &ws->trust.list, fp) != CW_OK) {
                     continue;
                 }
+                /* the profile's stored certificates decide about the root, not what this paste
+                 * added in an earlier pass */
+                {
+                    cw_cert_list_t before = ws->trust.list;
+                    before.n = first_new;
+                    e = cw_import_trust_root(&before, pin, confirmed, fp);
+                }
+                if (e == CW_ERR_IMPORT_ROOT_UNCONFIRMED) {
+                    if (have_unknown_root && memcmp(unknown_root, fp, 32) != 0) {
+                        return CW_ERR_IMPORT_ROOT_CHANGED; /* two new roots: one profile, one root */
+                    }
+                    memcpy(unknown_root, fp, 32);
+                    have_unknown_root = true;
+                    e = CW_OK;
+                }
+                if (e != CW_OK) {
+                    return e; /* pinned elsewhere, or another root than the trusted one */
+                }
                 if (ws->trust.list.n == CW_IMPORT_CERTS_MAX) {
                     return CW_ERR_TOO_LARGE;
                 }
@@ -1147,11 +1301,12 @@ static cw_err ca_import_done(cw_console_ctx *con)
                 progress = true;
             }
         }
-        for (size_t i = 0; i < cw_scratch.b.paste.certs.n; i++) {
+        for (size_t i = 0; i < pasted->n; i++) {
             uint8_t fp[32];
             if (!done[i]) {
                 /* the reason this one is refused: not a CA, expired, untrusted, pin mismatch */
-                return cw_import_check_ca(&cw_scratch.b.paste.certs.cert[i], hal_clock_utc(), pin, &ws->trust.list, fp);
+                e = cw_import_check_ca(&pasted->cert[i], hal_clock_utc(), pin, &ws->trust.list, fp);
+                return e != CW_OK ? e : CW_ERR_IMPORT_UNTRUSTED;
             }
         }
         stored = ws->trust.list.n - first_new;
@@ -1160,7 +1315,17 @@ static cw_err ca_import_done(cw_console_ctx *con)
         cw_console_printf(con, "these CA certificates are stored already");
         return CW_OK;
     }
-    for (size_t i = ws->trust.list.n - stored; i < ws->trust.list.n; i++) {
+    if (have_unknown_root) {
+        for (size_t i = 0; i < pasted->n; i++) {
+            uint8_t fp[32];
+            (void)mbedtls_sha256(pasted->cert[i].p, pasted->cert[i].len, fp, 0);
+            if (memcmp(fp, unknown_root, 32) == 0) {
+                return ask_new_root(con, profile, &pasted->cert[i], ca_import_confirmed);
+            }
+        }
+        return CW_ERR_INTERNAL; /* a root not stored came from the paste */
+    }
+    for (size_t i = first_new; i < ws->trust.list.n; i++) {
         cw_cert_summary_t s;
         const cw_der_t *c = &ws->trust.list.cert[i];
         e = cw_wizard_store_ca(profile, c);
@@ -1174,11 +1339,108 @@ static cw_err ca_import_done(cw_console_ctx *con)
     return CW_OK;
 }
 
+static cw_err ca_import_confirmed(cw_console_ctx *con)
+{
+    return ca_import_check_and_store(con, new_root.sha256);
+}
+
+static cw_err ca_import_done(cw_console_ctx *con)
+{
+    cw_err e = paste_certificates();
+    return e != CW_OK ? e : ca_import_check_and_store(con, NULL);
+}
+
+/* ca show | forget: the CA certificates a profile trusts, listed; forget removes them once the
+ * operator confirms, so that another root can be trusted (docs/console.md). */
+static struct {
+    char profile[CW_TOPO_NAME_MAX + 1];
+} forget;
+
+/* Lists the profile's CA certificates; *n gets how many. */
+static cw_err list_cas(cw_console_ctx *con, const char *profile, size_t *n)
+{
+    cw_err e = cw_wizard_load_trust(profile, &ws->trust.list);
+    *n = ws->trust.list.n;
+    for (size_t i = 0; e == CW_OK && i < ws->trust.list.n; i++) {
+        cw_cert_summary_t s;
+        char until[24];
+        if (cw_import_summary(&ws->trust.list.cert[i], &s) != CW_OK) {
+            cw_console_printf(con, "CA certificate %lu: unreadable", (unsigned long)i + 1);
+            continue;
+        }
+        cw_wizard_time_text(until, sizeof until, s.not_after);
+        cw_console_printf(con, "CA certificate %lu: %s (issuer %s), valid until %s", (unsigned long)i + 1, s.subject,
+                          s.issuer, until);
+        cw_wizard_print_fingerprint(con, " ", s.sha256);
+    }
+    return e;
+}
+
+static cw_err forget_answered(cw_console_ctx *con, char *line, void *arg)
+{
+    char label[CA_LABEL_MAX + 1];
+    CK_OBJECT_HANDLE h[SET_OBJECTS_MAX];
+    size_t n = 0;
+    cw_err e;
+    (void)arg;
+
+    if (line == NULL || strcmp(line, "yes") != 0) {
+        return CW_ERR_CANCELLED;
+    }
+    (void)snprintf(label, sizeof label, CA_LABEL_PREFIX "%s", forget.profile);
+    e = find_certs(label, CW_P11_CERT_CATEGORY_AUTHORITY, h, SET_OBJECTS_MAX, &n);
+    for (size_t i = 0; e == CW_OK && i < n; i++) {
+        e = cw_p11_destroy(cw_token_session(), h[i]);
+    }
+    if (e == CW_OK) {
+        cw_console_printf(con, "profile %s trusts no CA certificate now; the roles keep their certificates", forget.profile);
+    }
+    return e;
+}
+
+static cw_err ca_show_or_forget(cw_console_ctx *con, const char *what, const char *profile)
+{
+    size_t pi;
+    size_t n = 0;
+    cw_err e = strcmp(what, "forget") == 0 ? cw_token_need_login() : CW_OK;
+
+    if (e == CW_OK) {
+        e = need_topology();
+    }
+    if (e == CW_OK && cw_topology_find_profile(&topo.t, profile, strlen(profile), &pi) != CW_OK) {
+        e = CW_ERR_UNKNOWN_PROFILE;
+    }
+    if (e == CW_OK && cw_token_session() == NULL) {
+        e = cw_token_error();
+    }
+    if (e == CW_OK) {
+        e = list_cas(con, profile, &n);
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    if (n == 0) {
+        cw_console_printf(con, "profile %s trusts no CA certificate", profile);
+        return CW_OK;
+    }
+    if (strcmp(what, "show") == 0) {
+        return CW_OK;
+    }
+    (void)snprintf(forget.profile, sizeof forget.profile, "%s", profile);
+    cw_console_printf(con, "imports and enrolments for profile %s will need a CA trusted again (pinned, ca auth, or confirmed)",
+                      profile);
+    cw_console_expect(con, "Forget these CA certificates? (yes/no): ", false, forget_answered, NULL);
+    return CW_ERR_IN_PROGRESS;
+}
+
 static cw_err cmd_ca(cw_console_ctx *con, int argc, char **argv)
 {
     cw_err e;
     if (argc == 3 && strcmp(argv[1], "auth") == 0) {
         return cw_enrol_cmd_ca_auth(con, argv[2]);
+    }
+    if (argc == 3 && (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "forget") == 0)) {
+        return ca_show_or_forget(con, argv[1], argv[2]);
     }
     if (argc != 3 || strcmp(argv[1], "import") != 0) {
         return CW_ERR_USAGE;
@@ -1324,8 +1586,8 @@ static const cw_cmd_t wizard_cmds[] = {
     {"csr", "<set>", "print the set's pending CSR again", cmd_csr},
     {"import", "<set>", "paste the CA's answer for the set; checked, stored, roles assigned (needs login)",
      cmd_import},
-    {"ca", "import|auth <profile>", "trust CA certificates: paste them, or fetch over SCEP and check (needs login)",
-     cmd_ca},
+    {"ca", "import|auth|show|forget <profile>",
+     "trust CA certificates (paste them, or fetch over SCEP), list them, or remove them (needs login but show)", cmd_ca},
     {"assign", "<role> <set>", "point a role at a set's valid certificate (needs login)", cmd_assign},
     {"roles", "", "every role: set, state, subject, issuer, notAfter, SANs", cmd_roles},
 };

@@ -48,10 +48,14 @@ cw_err cw_wizard_load_trust(const char *profile, cw_cert_list_t *list);
 /* Stores cert as a CA certificate of profile ("ca:<profile>", category authority). */
 cw_err cw_wizard_store_ca(const char *profile, const cw_der_t *cert);
 
-/* The CA's answer for set's pending request: checked like a pasted one (key, names, clock, EKU,
- * chain, pin), then CA certificates, the certificate, the roles in one step, the pending record
- * removed, what the set no longer needs pruned. Prints what it did. Nothing is stored on error. */
-cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list_t *certs);
+/* The CA's answer for set's pending request: checked like a pasted one (key, end entity, names,
+ * clock, key usage, EKU, chain, and a root the profile may trust: confirmed_root is the one the
+ * operator accepted, or NULL), then CA certificates on the path, the certificate, the roles in one
+ * step, the pending record removed, what the set no longer needs pruned. Prints what it did.
+ * Nothing is stored on error; on CW_ERR_IMPORT_ROOT_UNCONFIRMED *root_index (when not NULL) says
+ * which of certs is the root to show the operator. */
+cw_err cw_wizard_accept(cw_console_ctx *con, const char *set, const cw_cert_list_t *certs, const uint8_t *confirmed_root,
+                        size_t *root_index);
 
 /* The set has a certificate valid at now (UTC seconds; 0: never). */
 bool cw_wizard_set_has_valid_cert(const char *set, int64_t now);
