@@ -238,7 +238,7 @@ SEMANTIC = [
      "TOPO_POLL_INTERVAL"),
     ('"{site}-pool.contoso.com"', '"{site}_pool.contoso.com"', '"{site}_pool.contoso.com"',
      "sets[0].san[1].dns", "TOPO_SAN"),
-    ('"tokenUri": "pkcs11:token=certwiz-oauth"', '"tokenUri": "pkcs11:token=x?pin-value=1"',
+    ('"keyType": "ecP256",', '"keyType": "ecP256",\n      "tokenUri": "pkcs11:token=x?pin-value=1",',
      '"pkcs11:token=x?pin-value=1"', "sets[2].tokenUri", "TOPO_TOKEN_URI"),
     # shape errors found by cwctl itself, before the decoder runs
     ('"protocol": "scep"', '"protocol": "scpe"', '"scpe"', "caProfiles[0].protocol",
