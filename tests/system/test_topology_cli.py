@@ -320,6 +320,71 @@ def test_columns_count_characters_not_bytes(tmp_path):
     assert r.stderr.decode().startswith(f"{src}:1:{col}: appliance.host: TOPO_HOST"), r.stderr
 
 
+# Long or odd values: the error line keeps file, line, column, field and reason, and quotes the
+# value shortened (with "...") and on one line. (where in the example, the value, the field path as
+# printed, the reason, how the line ends)
+def _set(path, value):
+    def edit(doc):
+        *parents, last = path
+        for k in parents:
+            doc = doc[k]
+        doc[last] = value
+    return edit
+
+
+def _add_key(path, key, value):
+    def edit(doc):
+        for k in path:
+            doc = doc[k]
+        doc[key] = value
+    return edit
+
+
+LONG_VALUES = [
+    ("set-name", _set(["sets", 0, "name"], "s" * 700), "s" * 700, "sets[0].name",
+     "TOPO_NAME_TOO_LONG: ", ", 700 bytes)"),
+    ("role-name", _set(["sets", 0, "roles", 0], "R" * 700), "R" * 700, "sets[0].roles[0]",
+     "TOPO_NAME_TOO_LONG: ", ", 700 bytes)"),
+    ("utf8-set-name", _set(["sets", 0, "name"], "ü" * 400), "ü" * 400, "sets[0].name",
+     "TOPO_NAME_TOO_LONG: ", ", 800 bytes)"),
+    ("host", _set(["appliance", "host"], "h" * 300 + ".example"), "h" * 300 + ".example",
+     "appliance.host", "TOPO_HOST: ", '.example", 308 bytes)'),
+    ("dns", _set(["sets", 0, "san", 1], {"dns": "w" * 200 + "_x.{domain}"}), "w" * 200 + "_x.{domain}",
+     "sets[0].san[1].dns", "TOPO_SAN: ", '_x.{domain}", 211 bytes)'),
+    ("protocol", _set(["caProfiles", 0, "protocol"], "x" * 700), "x" * 700, "caProfiles[0].protocol",
+     "unknown value ", "(expected offline, scep or acme)"),
+    ("ip", _set(["sets", 0, "san", 3], {"ip": "1" * 700}), "1" * 700, "sets[0].san[3].ip",
+     "is not an IPv4 or IPv6 address", "is not an IPv4 or IPv6 address"),
+    ("fingerprint", _set(["caProfiles", 1, "caFingerprint"], "Z" * 700), "Z" * 700,
+     "caProfiles[1].caFingerprint", "is not hex bytes", '("AB:CD:..." or "abcd...")'),
+    ("unknown-key", _add_key(["sets", 0], "k" * 400, "the value of a long key"),
+     "the value of a long key", "sets[0].kkkk", 'unknown field "kkkk', '..."'),
+    ("line-end-in-value", _set(["appliance", "host"], "edge01\nexample.com"), "edge01\nexample.com",
+     "appliance.host", "TOPO_HOST: ", '(value "edge01\\nexample.com")'),
+]
+
+
+@pytest.mark.parametrize("edit,value,path,reason,end", [c[1:] for c in LONG_VALUES],
+                         ids=[c[0] for c in LONG_VALUES])
+def test_long_value_keeps_the_reason_on_one_line(tmp_path, edit, value, path, reason, end):
+    doc = json.loads(EXAMPLE_JSON.read_text())
+    edit(doc)
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    r, der = compile_json(tmp_path, text)
+    assert r.returncode == 1, r.stderr
+    err = r.stderr.decode()  # whole characters: a cut inside a UTF-8 sequence fails here
+    line, col = line_col(text, text.index(json.dumps(value, ensure_ascii=False)))
+    assert err.startswith(f"{tmp_path / 'site.json'}:{line}:{col}: {path}"), err
+    assert err.count("\n") == 1 and err.endswith(end + "\n"), err
+    assert reason in err, err
+    long = "k" * 400 if "kkkk" in path else value
+    if len(long.encode()) > 100:
+        # shortened: its start is shown, "..." stands for the rest, the line stays readable
+        assert long[:16] in err and long not in err and "..." in err, err
+        assert len(err) < 400, err
+    assert not der.exists()
+
+
 # ---- blobs cwctl did not make -----------------------------------------------------------------
 
 def test_show_refuses_bad_blobs_naming_the_rule(tmp_path):

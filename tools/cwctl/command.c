@@ -16,6 +16,13 @@
  * from an earlier command (its cwctl was killed; a key generation prints progress for seconds)
  * from being taken for this command's reply, final "OK" included.
  *
+ * Two limits end a command that gets no final line: --timeout of silence (exit 3), and --max-time
+ * in all (exit 4), which counts from the opening of the port and ends a port that keeps sending
+ * (log lines, line noise, lines that look like an echo) in every phase: settling, waiting for the
+ * echo, for a prompt to go quiet, for the echo of each pasted line, for the final line. Time spent
+ * waiting for the operator at the local terminal (a secret typed with echo off, a text answer
+ * typed at a terminal) stops that clock: a person there can end it with Ctrl-C, a script cannot.
+ *
  * Prompts: a hidden one gets one secret line, sent without waiting for anything. A text one gets
  * the next answer from --input or standard input: one line, or, when that line starts a PEM block
  * ("-----BEGIN "), every line through the block's "-----END " line; a later prompt takes the next
@@ -98,6 +105,10 @@ typedef struct cwctl_session_ctx {
     int after_secret;               /* the device may end the prompt's line after a secret */
     long long last_activity_ms;     /* the last byte from the device or the last line we sent */
     long long timeout_ms;
+    cwctl_deadline_ctx deadline;    /* --max-time, from the opening of the port */
+    int command_sent;
+    unsigned long long bytes_received; /* since the port was opened, for messages */
+    long long last_byte_ms;         /* when the device sent the last of them */
 } cwctl_session_ctx;
 
 /* ---- output ---------------------------------------------------------------------------------- */
@@ -233,6 +244,36 @@ static int cwctl_interrupted(cwctl_session_ctx *s)
     return cwctl_abandon(s, CWCTL_EXIT_USAGE);
 }
 
+/* A device that sent its last byte this recently counts as still sending, for messages. */
+#define CWCTL_STILL_SENDING_MS 1000
+
+/* --max-time has run out: say what the device did meanwhile. */
+static int cwctl_give_up(cwctl_session_ctx *s)
+{
+    long long quiet_ms = cwctl_now_ms() - s->last_byte_ms;
+    char operator_time[64] = "";
+    char device[96];
+
+    if (s->deadline.paused_ms > 0) {
+        (void)snprintf(operator_time, sizeof operator_time,
+                       " (not counting %.1f s of waiting for you)",
+                       (double)s->deadline.paused_ms / 1000.0);
+    }
+    if (s->bytes_received == 0) {
+        (void)snprintf(device, sizeof device, "the device sent nothing");
+    } else if (quiet_ms < CWCTL_STILL_SENDING_MS) {
+        (void)snprintf(device, sizeof device, "the device kept sending (%llu bytes)",
+                       s->bytes_received);
+    } else {
+        (void)snprintf(device, sizeof device, "the device sent %llu bytes, the last %.1f s ago",
+                       s->bytes_received, (double)quiet_ms / 1000.0);
+    }
+    cwctl_warn("no final line from %s after %g s (--max-time)%s; %s%s", s->opts->port,
+               s->opts->max_time_s, operator_time,
+               s->command_sent ? "" : "the command was not sent: ", device);
+    return cwctl_abandon(s, CWCTL_EXIT_MAX_TIME);
+}
+
 /* Length of a prompt without its ": " and trailing blanks, for messages. */
 static int cwctl_prompt_len(const char *prompt, size_t len)
 {
@@ -258,7 +299,8 @@ static int cwctl_send_line(cwctl_session_ctx *s, const char *text, size_t len)
 }
 
 /* Abandons a half-typed line, or a prompt a killed cwctl left open (Ctrl-U there would let this
- * command be taken as a PIN and cost a login attempt), then waits until the device is quiet. */
+ * command be taken as a PIN and cost a login attempt), then waits until the device is quiet: at
+ * most CWCTL_SETTLE_MAX_MS, and not beyond --max-time (the caller checks that next). */
 static int cwctl_settle(cwctl_session_ctx *s)
 {
     static const unsigned char ctrl_c = CWCTL_CTRL_C;
@@ -283,6 +325,9 @@ static int cwctl_settle(cwctl_session_ctx *s)
         if (start + CWCTL_SETTLE_MAX_MS - now < wait) {
             wait = start + CWCTL_SETTLE_MAX_MS - now;
         }
+        if (cwctl_deadline_left_ms(&s->deadline) < wait) {
+            wait = cwctl_deadline_left_ms(&s->deadline);
+        }
         if (wait <= 0) {
             return CWCTL_CONTINUE;
         }
@@ -305,7 +350,8 @@ static int cwctl_settle(cwctl_session_ctx *s)
             }
             return cwctl_port_failed(s);
         }
-        quiet_since = cwctl_now_ms();
+        s->bytes_received += (unsigned long long)n;
+        s->last_byte_ms = quiet_since = cwctl_now_ms();
     }
 }
 
@@ -380,7 +426,9 @@ static int cwctl_answer_secret(cwctl_session_ctx *s)
     if (file != NULL) {
         rc = cwctl_secret_from_file(file, secret, CWCTL_SECRET_MAX, &len);
     } else if (isatty(STDIN_FILENO)) {
+        cwctl_deadline_pause(&s->deadline); /* the operator's typing is not the device's time */
         rc = cwctl_secret_from_tty(prompt, s->reply.len, secret, CWCTL_SECRET_MAX, &len);
+        cwctl_deadline_resume(&s->deadline);
     } else {
         cwctl_warn("the device asks for a secret (%.*s) and no --pin-file/--secret-file was given",
                    shown, prompt);
@@ -434,12 +482,14 @@ static int cwctl_answer_prompt(cwctl_session_ctx *s)
     return CWCTL_CONTINUE;
 }
 
-/* Sends the next input line of an open text prompt, if one is there to send. */
+/* Sends the next input line of an open text prompt, if one is there to send. Never waits for the
+ * input: the session loop polls it beside the port, so a pipe that stalls cannot outlast
+ * --max-time. */
 static int cwctl_feed(cwctl_session_ctx *s)
 {
     size_t i;
     size_t len = 0;
-    cwctl_linein_result r = cwctl_linein_next(&s->in, !s->in_is_tty, s->echo, sizeof s->echo, &len);
+    cwctl_linein_result r = cwctl_linein_next(&s->in, 0, s->echo, sizeof s->echo, &len);
 
     switch (r) {
     case CWCTL_LINEIN_AGAIN:
@@ -596,7 +646,8 @@ static int cwctl_receive(cwctl_session_ctx *s)
         cwctl_warn("%s: the device closed the line", s->opts->port);
         return CWCTL_EXIT_USAGE;
     }
-    s->last_activity_ms = cwctl_now_ms();
+    s->last_activity_ms = s->last_byte_ms = cwctl_now_ms();
+    s->bytes_received += (unsigned long long)n;
     while (off < (size_t)n) {
         cwctl_reply_event ev;
         int rc;
@@ -617,27 +668,49 @@ static int cwctl_session_loop(cwctl_session_ctx *s)
         struct pollfd fds[2];
         nfds_t nfds = 1;
         long long now;
-        long long wait = -1;
+        long long wait;
+        int waiting_input;
         int human;
         int rc;
 
         if (cwctl_signal_pending()) {
             return cwctl_interrupted(s);
         }
-        if (s->feeding && !s->awaiting_echo && (!s->in_is_tty || cwctl_linein_ready(&s->in))) {
+        /* A text prompt is open and its next line is not sent yet: the device waits for us. */
+        waiting_input = s->feeding && !s->awaiting_echo;
+        if (waiting_input && cwctl_linein_ready(&s->in)) {
             if ((rc = cwctl_feed(s)) != CWCTL_CONTINUE) {
                 return rc;
             }
             continue;
         }
-        /* An operator typing a paste may take minutes; the timeout is for a silent device. */
-        human = s->feeding && !s->awaiting_echo;
+        /* An operator typing a paste may take minutes: neither limit runs meanwhile. A file or a
+         * pipe is no operator: --max-time runs, but the silence is ours, not the device's. */
+        human = waiting_input && s->in_is_tty;
+        if (human) {
+            cwctl_deadline_pause(&s->deadline);
+        } else {
+            cwctl_deadline_resume(&s->deadline);
+        }
         now = cwctl_now_ms();
-        if (!human) {
+        wait = -1;
+        if (!waiting_input) {
             wait = s->last_activity_ms + s->timeout_ms - now;
             if (wait <= 0) {
                 cwctl_warn("timeout: no reply from %s for %g s", s->opts->port, s->opts->timeout_s);
                 return cwctl_abandon(s, CWCTL_EXIT_TIMEOUT);
+            }
+        }
+        if (!human) {
+            /* checked on every pass, not only when poll() times out: a port that never stops
+             * sending never lets it time out */
+            long long left = cwctl_deadline_left_ms(&s->deadline);
+
+            if (left <= 0) {
+                return cwctl_give_up(s);
+            }
+            if (wait < 0 || left < wait) {
+                wait = left;
             }
         }
         if (!s->awaiting_echo && !s->awaiting_command_echo && cwctl_reply_is_prompt(&s->reply)) {
@@ -656,7 +729,7 @@ static int cwctl_session_loop(cwctl_session_ctx *s)
         fds[0].fd = s->port.fd;
         fds[0].events = POLLIN;
         fds[0].revents = 0;
-        if (human) {
+        if (waiting_input) {
             fds[1].fd = s->in.fd;
             fds[1].events = POLLIN;
             fds[1].revents = 0;
@@ -717,12 +790,17 @@ static int cwctl_session_run(cwctl_session_ctx *s)
         }
         return cwctl_port_failed(s);
     }
+    cwctl_deadline_start(&s->deadline, opts->max_time_s);
     if ((rc = cwctl_settle(s)) != CWCTL_CONTINUE) {
         return rc;
+    }
+    if (cwctl_deadline_left_ms(&s->deadline) <= 0) {
+        return cwctl_give_up(s); /* a --max-time shorter than the settling */
     }
     if (cwctl_send_line(s, s->command, s->command_len) != 0) {
         return cwctl_port_failed(s);
     }
+    s->command_sent = 1;
     s->awaiting_command_echo = 1;
     return cwctl_session_loop(s);
 }

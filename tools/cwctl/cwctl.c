@@ -40,6 +40,11 @@ static const char cwctl_usage_text[] =
     "  --port TTY         serial device of the console (required)\n"
     "  --speed N          bits per second (default 115200)\n"
     "  --timeout S        give up when the device sends nothing for S seconds (default 30)\n"
+    "  --max-time S       give up when the command has not ended S seconds after cwctl\n"
+    "                     opened the port, however much the device sends (default 3600,\n"
+    "                     and never less than --timeout unless given); time spent\n"
+    "                     waiting for you at this terminal (typing a secret or an\n"
+    "                     answer) does not count; shell obeys it without a terminal only\n"
     "  --pin-file F       answer a hidden prompt that mentions PIN with the first line of F\n"
     "  --challenge-file F answer a hidden prompt that mentions Challenge with the first\n"
     "                     line of F (the CA's one-time or shared enrolment password)\n"
@@ -65,7 +70,8 @@ static const char cwctl_usage_text[] =
     "(DER or PEM). They need `login` first (with --pin-file).\n"
     "\n"
     "shell: passes the terminal through to the device; Ctrl-] quits. Without a\n"
-    "terminal, standard input is sent and the output shown for 0.5 s after its end.\n"
+    "terminal, standard input is sent and the output shown for 0.5 s after its end,\n"
+    "or until --max-time.\n"
     "\n"
     "topology without --port works on topology files of this PC (topology must be the\n"
     "first word): compile SITE.json -o SITE.der, show SITE.der, derive SITE.der|SITE.json.\n"
@@ -77,7 +83,10 @@ static const char cwctl_usage_text[] =
     "  0  the device answered OK (shell: ended by Ctrl-], end of input or the device)\n"
     "  1  the device answered ERR; its name and sentence are on standard error\n"
     "  2  usage error, I/O error, a prompt cwctl could not answer, or a signal\n"
-    "  3  timeout: the device sent nothing for --timeout seconds\n";
+    "  3  timeout: the device sent nothing for --timeout seconds\n"
+    "  4  the command did not end within --max-time seconds: the device kept sending\n"
+    "     without a final line (shell: standard input did not end)\n"
+    "On 3 and 4 (and on a signal) cwctl sends Ctrl-C so the device abandons the command.\n";
 
 static void cwctl_on_signal(int signo)
 {
@@ -97,6 +106,36 @@ long long cwctl_now_ms(void)
         return 0; /* POSIX requires CLOCK_MONOTONIC; this does not happen */
     }
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cwctl_deadline_start(cwctl_deadline_ctx *d, double seconds)
+{
+    d->end_ms = cwctl_now_ms() + (long long)(seconds * 1000.0 + 0.5);
+    d->paused_at_ms = -1;
+    d->paused_ms = 0;
+}
+
+void cwctl_deadline_pause(cwctl_deadline_ctx *d)
+{
+    if (d->paused_at_ms < 0) {
+        d->paused_at_ms = cwctl_now_ms();
+    }
+}
+
+void cwctl_deadline_resume(cwctl_deadline_ctx *d)
+{
+    if (d->paused_at_ms >= 0) {
+        long long paused = cwctl_now_ms() - d->paused_at_ms;
+
+        d->end_ms += paused;
+        d->paused_ms += paused;
+        d->paused_at_ms = -1;
+    }
+}
+
+long long cwctl_deadline_left_ms(const cwctl_deadline_ctx *d)
+{
+    return d->end_ms - (d->paused_at_ms >= 0 ? d->paused_at_ms : cwctl_now_ms());
 }
 
 void cwctl_wipe(void *p, size_t len)
@@ -132,6 +171,7 @@ enum cwctl_opt_id {
     CWCTL_OPT_PORT,
     CWCTL_OPT_SPEED,
     CWCTL_OPT_TIMEOUT,
+    CWCTL_OPT_MAX_TIME,
     CWCTL_OPT_PIN_FILE,
     CWCTL_OPT_CHALLENGE_FILE,
     CWCTL_OPT_SECRET_FILE,
@@ -148,12 +188,29 @@ static const struct {
     enum cwctl_opt_id id;
 } cwctl_value_opts[] = {
     {"port", 0, CWCTL_OPT_PORT},           {"speed", 0, CWCTL_OPT_SPEED},
-    {"timeout", 0, CWCTL_OPT_TIMEOUT},     {"pin-file", 0, CWCTL_OPT_PIN_FILE},
+    {"timeout", 0, CWCTL_OPT_TIMEOUT},     {"max-time", 0, CWCTL_OPT_MAX_TIME},
+    {"pin-file", 0, CWCTL_OPT_PIN_FILE},
     {"challenge-file", 0, CWCTL_OPT_CHALLENGE_FILE},
     {"secret-file", 0, CWCTL_OPT_SECRET_FILE}, {"input", 0, CWCTL_OPT_INPUT},
     {"output", 'o', CWCTL_OPT_OUTPUT},     {"set", 0, CWCTL_OPT_SET},
     {"profile", 0, CWCTL_OPT_PROFILE},     {"paste", 0, CWCTL_OPT_PASTE},
 };
+
+/* A number of seconds, more than 0 and at most CWCTL_SECONDS_MAX (a day: enough for the slowest
+ * key generation, far from overflowing milliseconds). Returns 0, or -1 leaving *out alone. */
+static int cwctl_parse_seconds(const char *value, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(value, &end);
+    if (errno != 0 || *end != '\0' || !(v > 0.0) || v > CWCTL_SECONDS_MAX) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
 
 /* Stores one option's value. Returns 0 or a CWCTL_EXIT_USAGE after saying why. */
 static int cwctl_set_opt(cwctl_opts_t *opts, enum cwctl_opt_id id, const char *value)
@@ -176,11 +233,14 @@ static int cwctl_set_opt(cwctl_opts_t *opts, enum cwctl_opt_id id, const char *v
         }
         break;
     case CWCTL_OPT_TIMEOUT:
-        errno = 0;
-        opts->timeout_s = strtod(value, &end);
-        /* up to a day: enough for the slowest key generation, far from overflowing ms */
-        if (errno != 0 || *end != '\0' || !(opts->timeout_s > 0.0) || opts->timeout_s > 86400.0) {
+        if (cwctl_parse_seconds(value, &opts->timeout_s) != 0) {
             return cwctl_usage_error("--timeout wants seconds, more than 0 and at most 86400",
+                                     value);
+        }
+        break;
+    case CWCTL_OPT_MAX_TIME:
+        if (cwctl_parse_seconds(value, &opts->max_time_s) != 0) {
+            return cwctl_usage_error("--max-time wants seconds, more than 0 and at most 86400",
                                      value);
         }
         break;
@@ -306,6 +366,11 @@ static int cwctl_parse(int argc, char **argv, cwctl_opts_t *opts)
         }
     }
 
+    if (opts->max_time_s == 0.0) {
+        /* not given: a long --timeout (a slow token) is not cut short by the default limit */
+        opts->max_time_s = opts->timeout_s > CWCTL_DEFAULT_MAX_TIME_S ? opts->timeout_s
+                                                                      : CWCTL_DEFAULT_MAX_TIME_S;
+    }
     if (opts->port == NULL) {
         return cwctl_usage_error("--port is required", NULL);
     }

@@ -3,9 +3,12 @@
  *
  * With a terminal on standard input, the terminal goes raw (the device does the echo and the line
  * editing, as in picocom) until Ctrl-] is typed. Without one (a script piping commands), standard
- * input is copied to its end, and the device's answers are shown for CWCTL_SHELL_TAIL_MS more.
+ * input is copied to its end, and the device's answers are shown for CWCTL_SHELL_TAIL_MS more;
+ * a script whose input never ends is stopped at --max-time (exit 4, after Ctrl-C to the device).
+ * With a terminal there is no limit: the person at it ends the session.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <termios.h>
@@ -15,6 +18,7 @@
 #include "serial.h"
 
 #define CWCTL_SHELL_QUIT 0x1d      /* Ctrl-], as in telnet */
+#define CWCTL_SHELL_CTRL_C 0x03    /* sent to the device when --max-time runs out */
 #define CWCTL_SHELL_TAIL_MS 500
 
 /* Writes the device's bytes to stdout without NULs (line noise, see reply.c). */
@@ -34,11 +38,28 @@ static int cwctl_shell_show(const unsigned char *buf, size_t len)
     return 0;
 }
 
+/* --max-time has run out on a shell without a terminal. */
+static int cwctl_shell_give_up(const cwctl_opts_t *opts, int port_fd,
+                               unsigned long long bytes_received)
+{
+    static const unsigned char ctrl_c = CWCTL_SHELL_CTRL_C;
+
+    if (cwctl_write_all(port_fd, &ctrl_c, 1) != 0 || cwctl_drain(port_fd) != 0) {
+        /* giving up already; the message below says why */
+    }
+    cwctl_warn("shell: standard input had not ended after %g s (--max-time); the device sent "
+               "%llu bytes", opts->max_time_s, bytes_received);
+    return CWCTL_EXIT_MAX_TIME;
+}
+
 /* The copy loop; the caller owns the terminal state. */
 static int cwctl_shell_loop(const cwctl_opts_t *opts, int port_fd, int tty)
 {
     long long tail_end = -1; /* set once standard input has ended */
+    cwctl_deadline_ctx deadline;
+    unsigned long long bytes_received = 0;
 
+    cwctl_deadline_start(&deadline, opts->max_time_s);
     for (;;) {
         struct pollfd fds[2];
         nfds_t nfds = 1;
@@ -57,6 +78,18 @@ static int cwctl_shell_loop(const cwctl_opts_t *opts, int port_fd, int tty)
                 return CWCTL_EXIT_OK;
             }
             wait = (int)left;
+        }
+        if (!tty && tail_end < 0) {
+            /* every pass: a device that never stops sending never lets poll() time out (the
+             * tail after the end of input is short and bounded by itself) */
+            long long left = cwctl_deadline_left_ms(&deadline);
+
+            if (left <= 0) {
+                return cwctl_shell_give_up(opts, port_fd, bytes_received);
+            }
+            if (wait < 0 || left < wait) {
+                wait = left > INT_MAX ? INT_MAX : (int)left;
+            }
         }
         fds[0].fd = port_fd;
         fds[0].events = POLLIN;
@@ -84,6 +117,9 @@ static int cwctl_shell_loop(const cwctl_opts_t *opts, int port_fd, int tty)
             if (n < 0 && errno != EAGAIN && errno != EINTR) {
                 cwctl_warn("%s: %s", opts->port, strerror(errno));
                 return CWCTL_EXIT_USAGE;
+            }
+            if (n > 0) {
+                bytes_received += (unsigned long long)n;
             }
             if (n > 0 && cwctl_shell_show(buf, (size_t)n) != 0) {
                 cwctl_warn("standard output: %s", strerror(errno));

@@ -7,6 +7,8 @@
  *
  * Messages name the file, and for JSON input the line and column of the field and its path:
  *   site.json:12:9: sets[1].san[0].dns: TOPO_PLACEHOLDER: <sentence> (value "sip.{domian}")
+ * on one line, whatever the value: it is shown escaped and, when long, shortened
+ * (cwctl_topo_shown()), so the reason is never cut off.
  * Syntax errors come from jansson with its own line and column. For every other error the path
  * comes from the conversion (topology_json.c) or from cw_topology_error_path(), and
  * topology_pos.c finds where that path's value starts in the text; a path whose value is absent
@@ -140,6 +142,76 @@ static int write_file(const char *path, const void *data, size_t len)
     return 0;
 }
 
+/* Appends n bytes of s to out at *o, escaped as a JSON string would have them. */
+static void shown_escape(const char *s, size_t n, char *out, size_t *o)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char e;
+
+        switch (c) {
+        case '"':
+        case '\\':
+            e = (char)c;
+            break;
+        case '\n':
+            e = 'n';
+            break;
+        case '\r':
+            e = 'r';
+            break;
+        case '\t':
+            e = 't';
+            break;
+        default:
+            e = 0;
+            break;
+        }
+        if (e != 0) {
+            out[(*o)++] = '\\';
+            out[(*o)++] = e;
+        } else if (c < 0x20u || c == 0x7Fu) {
+            memcpy(out + *o, "\\u00", 4);
+            out[*o + 4] = hex[c >> 4];
+            out[*o + 5] = hex[c & 0x0Fu];
+            *o += 6;
+        } else {
+            out[(*o)++] = (char)c;
+        }
+    }
+}
+
+const char *cwctl_topo_shown(const char *s, size_t len, int with_tail, char *out)
+{
+    size_t head = len; /* bytes shown from the start */
+    size_t tail = len; /* where the bytes shown at the end start */
+    size_t o = 0;
+
+    if (len > CWCTL_SHOWN_MAX) {
+        /* back to the start of the character that does not fit, and on past a cut one */
+        head = CWCTL_SHOWN_HEAD;
+        while (head > 0 && ((unsigned char)s[head] & 0xC0u) == 0x80u) {
+            head--;
+        }
+        if (with_tail) {
+            tail = len - CWCTL_SHOWN_TAIL;
+            while (tail < len && ((unsigned char)s[tail] & 0xC0u) == 0x80u) {
+                tail++;
+            }
+        }
+    }
+    shown_escape(s, head, out, &o);
+    if (head < len) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+        shown_escape(s + tail, len - tail, out, &o);
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* The JSON value at a path of the error spelling ("sets[1].san[0].dns"), or NULL. */
 static const json_t *json_at(const json_t *v, const char *path)
 {
@@ -180,13 +252,22 @@ static void report_at(const char *file, const char *text, size_t len, const char
             message);
 }
 
-/* Decoder error text: "NAME: sentence", and the offending string value when there is one. */
+/* Decoder error text: "NAME: sentence", and the offending string value when there is one (its
+ * length too when it is shown shortened: the reason may be that it is too long). */
 static void decoder_message(cw_err e, const json_t *value, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "%s: %s", cw_err_name(e), cw_err_text(e));
 
     if (n > 0 && (size_t)n < cap && value != NULL && json_is_string(value)) {
-        snprintf(out + n, cap - (size_t)n, " (value \"%s\")", json_string_value(value));
+        char shown[CWCTL_SHOWN_CAP];
+        size_t len = json_string_length(value);
+
+        cwctl_topo_shown(json_string_value(value), len, 1, shown);
+        if (len > CWCTL_SHOWN_MAX) {
+            snprintf(out + n, cap - (size_t)n, " (value \"%s\", %zu bytes)", shown, len);
+        } else {
+            snprintf(out + n, cap - (size_t)n, " (value \"%s\")", shown);
+        }
     }
 }
 
@@ -206,7 +287,7 @@ static int compile_text(const char *file, const char *text, size_t len, cwctl_bu
     }
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     cwctl_topo_error_t cerr;
-    char message[768];
+    char message[768]; /* name, a sentence of at most 200 bytes and a shown value */
     cw_err e;
 
     if (root == NULL) {

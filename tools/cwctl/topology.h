@@ -37,11 +37,34 @@ typedef struct cwctl_buf_t {
 
 void cwctl_buf_free(cwctl_buf_t *b);
 
+/* How an error message shows a string from the JSON (a value, or a key in a field path), so that
+ * what follows it (the reason) is never cut off and the message stays on one line: '"', '\\' and
+ * control characters as JSON escapes; a value longer than CWCTL_SHOWN_MAX bytes as its first
+ * CWCTL_SHOWN_HEAD bytes, "..." and its last CWCTL_SHOWN_TAIL bytes (a DNS name's domain is worth
+ * seeing); a longer key as its first CWCTL_SHOWN_HEAD bytes and "...". Cuts fall between UTF-8
+ * characters. Every key the format knows is far shorter. */
+#define CWCTL_SHOWN_MAX 64u
+#define CWCTL_SHOWN_HEAD 40u
+#define CWCTL_SHOWN_TAIL 20u
+/* Room for the shown text: at most CWCTL_SHOWN_MAX bytes escaped, each as "\u00XX" at worst, "..."
+ * and the NUL. */
+#define CWCTL_SHOWN_CAP (6u * CWCTL_SHOWN_MAX + 4u)
+
+/* Writes s (len bytes, UTF-8) as shown in an error message into out (CWCTL_SHOWN_CAP bytes,
+ * NUL-terminated), without quotes; with_tail for a value, 0 for a key. Returns out. */
+const char *cwctl_topo_shown(const char *s, size_t len, int with_tail, char *out);
+
+/* Longest field path and message of a conversion error: "sets[255].san[255]." and one shown key
+ * fit the path; a sentence of cwctl's own and one shown value fit the message. */
+#define CWCTL_TOPO_PATH_MAX 512u
+#define CWCTL_TOPO_MESSAGE_MAX 512u
+
 /* Where JSON -> DER conversion stopped: the field path in the spelling the device decoder uses
- * ("sets[1].san[0].dns"), and a message. */
+ * ("sets[1].san[0].dns", a key the format does not know as cwctl_topo_shown() writes it), and a
+ * message. */
 typedef struct cwctl_topo_error_t {
-    char path[256];
-    char message[512];
+    char path[CWCTL_TOPO_PATH_MAX];
+    char message[CWCTL_TOPO_MESSAGE_MAX];
 } cwctl_topo_error_t;
 
 /* Encodes the JSON document root as topology DER into out (appended). Checks the JSON shape:

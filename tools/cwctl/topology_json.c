@@ -109,16 +109,19 @@ static void buf_int(cwctl_buf_t *b, uint8_t tag, json_int_t v)
 
 typedef struct conv {
     cwctl_topo_error_t *err;
-    char path[256];
+    char path[CWCTL_TOPO_PATH_MAX];
     size_t plen;
     int failed;
 } conv;
 
+/* A key goes into the path as an error shows it: a long unknown one shortened (topology_pos.c
+ * spells the keys it walks the same way, so the position is still found). */
 static size_t conv_push_key(conv *c, const char *key)
 {
     size_t old = c->plen;
+    char shown[CWCTL_SHOWN_CAP];
     int n = snprintf(c->path + c->plen, sizeof c->path - c->plen, "%s%s",
-                     c->plen > 0 ? "." : "", key);
+                     c->plen > 0 ? "." : "", cwctl_topo_shown(key, strlen(key), 0, shown));
     if (n > 0) {
         c->plen += (size_t)n < sizeof c->path - c->plen ? (size_t)n : sizeof c->path - c->plen - 1;
     }
@@ -202,7 +205,8 @@ static int check_object(conv *c, const json_t *obj, const field *fields, size_t 
         }
         if (i == n) {
             size_t old = conv_push_key(c, key);
-            conv_fail(c, "unknown field \"%s\"", key);
+            char shown[CWCTL_SHOWN_CAP];
+            conv_fail(c, "unknown field \"%s\"", cwctl_topo_shown(key, strlen(key), 0, shown));
             conv_pop(c, old);
             return -1;
         }
@@ -284,12 +288,14 @@ static void put_enum_field(conv *c, cwctl_buf_t *b, const json_t *obj, const cha
     old = conv_push_key(c, key);
     {
         char list[128] = "";
+        char shown[CWCTL_SHOWN_CAP];
         for (size_t i = 0; i < n; i++) {
             const char *sep = i == 0 ? "" : (i + 1 == n ? " or " : ", ");
             strncat(list, sep, sizeof list - strlen(list) - 1);
             strncat(list, names[i], sizeof list - strlen(list) - 1);
         }
-        conv_fail(c, "unknown value \"%s\" (expected %s)", s, list);
+        conv_fail(c, "unknown value \"%s\" (expected %s)", cwctl_topo_shown(s, len, 1, shown),
+                  list);
     }
     conv_pop(c, old);
 }
@@ -341,6 +347,7 @@ static void put_ip(conv *c, cwctl_buf_t *b, const json_t *v, uint8_t tag)
 {
     uint8_t ip[16];
     size_t n;
+    char shown[CWCTL_SHOWN_CAP];
 
     if (!json_is_string(v)) {
         conv_fail(c, "expected an IP address string, found %s", json_type_name(v));
@@ -348,7 +355,8 @@ static void put_ip(conv *c, cwctl_buf_t *b, const json_t *v, uint8_t tag)
     }
     n = parse_ip(json_string_value(v), ip);
     if (n == 0) {
-        conv_fail(c, "\"%s\" is not an IPv4 or IPv6 address", json_string_value(v));
+        conv_fail(c, "\"%s\" is not an IPv4 or IPv6 address",
+                  cwctl_topo_shown(json_string_value(v), json_string_length(v), 1, shown));
         return;
     }
     buf_tlv(b, tag, ip, n);
@@ -386,7 +394,9 @@ static void put_hex_field(conv *c, cwctl_buf_t *b, const json_t *obj, const char
         int hi = hex_digit(s[i]);
         int lo = i + 1 < len ? hex_digit(s[i + 1]) : -1;
         if (hi < 0 || lo < 0) {
-            conv_fail(c, "\"%s\" is not hex bytes (\"AB:CD:...\" or \"abcd...\")", s);
+            char shown[CWCTL_SHOWN_CAP];
+            conv_fail(c, "\"%s\" is not hex bytes (\"AB:CD:...\" or \"abcd...\")",
+                      cwctl_topo_shown(s, len, 1, shown));
             break;
         }
         if (n == sizeof bytes) {
@@ -540,7 +550,9 @@ static void put_san(conv *c, cwctl_buf_t *b, const json_t *arr)
             } else if (strcmp(key, "ip") == 0) {
                 put_ip(c, &list, value, 0x81);
             } else {
-                conv_fail(c, "unknown field \"%s\" (a SAN entry is \"dns\" or \"ip\")", key);
+                char shown[CWCTL_SHOWN_CAP];
+                conv_fail(c, "unknown field \"%s\" (a SAN entry is \"dns\" or \"ip\")",
+                          cwctl_topo_shown(key, strlen(key), 0, shown));
             }
             conv_pop(c, o2);
         }

@@ -30,6 +30,7 @@ typedef struct walker {
     int best_col;
     char path[POS_PATH_MAX];
     size_t plen;        /* > POS_PATH_MAX - 1 means "too long to match anything" */
+    char shown[CWCTL_SHOWN_CAP]; /* a key as an error path spells it; scratch, not per level */
 } walker;
 
 static void step(walker *w)
@@ -216,7 +217,10 @@ static void walk_object(walker *w, int depth)
         if (saved > 0) {
             path_append(w, ".", 1);
         }
-        path_append(w, key, key_len);
+        /* as topology_json.c puts a key into an error's path: a long one shortened (the first
+         * bytes of a key cut at sizeof key are the same) */
+        cwctl_topo_shown(key, key_len, 0, w->shown);
+        path_append(w, w->shown, strlen(w->shown));
         walk_value(w, depth + 1);
         w->plen = saved;
         w->path[saved < POS_PATH_MAX ? saved : POS_PATH_MAX - 1] = '\0';
@@ -300,7 +304,7 @@ static void walk_value(walker *w, int depth)
 
 void cwctl_json_locate(const char *text, size_t len, const char *path, int *line, int *column)
 {
-    static walker w; /* 1 KiB of path: not on the stack */
+    static walker w; /* 1.4 KiB of path and scratch: not on the stack */
 
     memset(&w, 0, sizeof w);
     w.s = text;
