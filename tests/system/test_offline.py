@@ -254,7 +254,35 @@ BAD = [
     ("1 MB paste", lambda ca, csr: "-----BEGIN CERTIFICATE-----\n" + ("QUFB" * 16 + "\n") * 16400 +
      "-----END CERTIFICATE-----\n", "TOO_LARGE"),
     ("PKCS#7 without a certificate", lambda ca, csr: _empty_p7(ca), "IMPORT_NO_CERT"),
+    # issue 15: a CA certificate for the pending key is no end entity's certificate
+    ("CA certificate as the leaf", lambda ca, csr: ca.bundle(_sign_ext(
+        ca, csr, "asca", "basicConstraints = critical, CA:true\n"
+        "keyUsage = critical, keyCertSign, cRLSign, digitalSignature\n" + EXT_NAMES), "int", "root"),
+     "IMPORT_NOT_END_ENTITY"),
+    ("keyCertSign without CA", lambda ca, csr: ca.bundle(_sign_ext(
+        ca, csr, "certsign", "basicConstraints = CA:false\nkeyUsage = critical, digitalSignature, keyCertSign\n"
+        + EXT_NAMES), "int", "root"), "IMPORT_NOT_END_ENTITY"),
+    ("keyUsage without digitalSignature", lambda ca, csr: ca.bundle(_sign_ext(
+        ca, csr, "enconly", "basicConstraints = CA:false\nkeyUsage = critical, keyEncipherment\n" + EXT_NAMES),
+        "int", "root"), "IMPORT_KEY_USAGE"),
+    ("unknown critical extension", lambda ca, csr: ca.bundle(_sign_ext(
+        ca, csr, "crit", "basicConstraints = CA:false\n1.3.6.1.4.1.55555.7 = critical, DER:05:00\n" + EXT_NAMES),
+        "int", "root"), "IMPORT_CRITICAL_EXTENSION"),
+    ("blank line inside a PEM block", lambda ca, csr: _blank_inside(ca.bundle(ca.sign(csr, "blank"), "int", "root")),
+     "PASTE_OPEN_BLOCK"),
 ]
+
+# every name the external set asks for, and the purposes it needs
+EXT_NAMES = ("extendedKeyUsage = serverAuth, clientAuth\n"
+             "subjectAltName = DNS:sip.contoso.com, DNS:sip.fabrikam.com, DNS:webconf.contoso.com, "
+             "DNS:webconf.fabrikam.com, DNS:lyncdiscover.contoso.com, DNS:lyncdiscover.fabrikam.com\n")
+
+
+def _blank_inside(pem):
+    """The bundle with a blank line in the middle of its first block (an operator who pressed
+    Enter twice, or a mail client's reflow)."""
+    lines = pem.splitlines(True)
+    return "".join(lines[:5] + ["\n"] + lines[5:])
 
 
 def _drop_san(ca, csr):
@@ -419,3 +447,127 @@ def test_power_cut_during_import_leaves_old_or_new_assignment(token, ca, tmp_pat
         assert set(certs) <= set(ids) and certs
     finally:
         assert after.stop()[0] == 0
+
+
+# ---- a root nobody pinned (issue 15) -------------------------------------------------------------
+
+def _unpinned(text):
+    return re.sub(r'\s*"caFingerprint": "[0-9A-F:]+",', "", text)
+
+
+@pytest.fixture
+def unpinned(token, ca, tmp_path):
+    """The example topology with public-offline not pinned."""
+    dev = boot(token)
+    pem, _ = topology_pem(tmp_path, ca.root_sha256, mutate=_unpinned)
+    assert "pinned" not in open(pem).read()
+    assert dev.cwctl("login", pin_file=token.pin_file).returncode == 0
+    assert dev.cwctl("topology", "load", extra=("--input", str(pem))).returncode == 0
+    assert "CA fingerprint pinned" not in dev.cwctl("topology", "show").stdout.split("CA profile public-offline")[1].splitlines()[0]
+    dev.tmp = tmp_path
+    yield dev
+    rc, err = dev.stop()
+    assert rc == 0, err
+
+
+def _import(dev, name, text, *extra, cmd=("import",), target="external"):
+    f = dev.tmp / f"{name}.pem"
+    f.write_text(text)
+    return dev.cwctl(*cmd, "--set" if cmd == ("import",) else "--profile", target, str(f), extra=extra,
+                     timeout=120)
+
+
+def test_an_unpinned_root_is_never_trusted_silently(unpinned, ca):
+    dev = unpinned
+    csr = csr_of(dev.cwctl("request", "external", "offline").stdout)
+    answer = ca.bundle(ca.sign(csr, "u1"), "int", "root")
+    before = sorted(objects(dev.token))
+    # no operator to ask, no --yes: nothing is trusted, nothing stored
+    r = _import(dev, "u1", answer)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Trust this root CA for profile public-offline? (yes/no)" in r.stderr
+    assert f"SHA-256: {ca.root_sha256}" in r.stdout
+    assert re.search(r"subject: .*CN=Test Root CA", r.stdout)
+    assert sorted(objects(dev.token)) == before
+    assert "role EdgeExternal: set external, pending" in dev.cwctl("roles").stdout
+    # the operator accepts it: stored, and the profile trusts it from now on
+    r = _import(dev, "u1", answer, "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "role EdgeExternal assigned to set external" in r.stdout
+    shown = dev.cwctl("ca", "show", "public-offline").stdout
+    assert f"SHA-256: {ca.root_sha256}" in shown and "Test Issuing CA" in shown
+    # a later answer under the same root asks nothing
+    csr = csr_of(dev.cwctl("request", "oauth", "offline").stdout)
+    r = _import(dev, "u2", ca.bundle(ca.sign(csr, "u2"), "int", "root"), target="oauth")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Trust this root" not in r.stderr
+
+
+def test_a_second_root_is_refused_until_the_operator_forgets_the_first(unpinned, ca):
+    dev = unpinned
+    csr = csr_of(dev.cwctl("request", "external", "offline").stdout)
+    assert _import(dev, "first", ca.bundle(ca.sign(csr, "first"), "int", "root"), "--yes").returncode == 0
+    roles_before = dev.cwctl("roles").stdout
+    # another CA answers the next request, its own root in the paste: refused even with --yes
+    csr = csr_of(dev.cwctl("request", "external", "offline").stdout)
+    foreign = ca.bundle(ca.sign(csr, "foreign", ca="other-int"), "other-int", "other-root")
+    before = sorted(objects(dev.token))
+    r = _import(dev, "foreign", foreign, "--yes")
+    assert r.returncode == 1 and "IMPORT_ROOT_CHANGED" in r.stderr, r.stdout + r.stderr
+    assert sorted(objects(dev.token)) == before
+    assert [l for l in objects(dev.token) if l[1] == "ca:public-offline"] and \
+        len([o for o in objects(dev.token) if o[1] == "ca:public-offline"]) == 2  # root + issuing CA
+    assert dev.cwctl("roles").stdout.replace("pending", "assigned") == roles_before.replace("pending", "assigned")
+    # ca import of the other root is refused the same way
+    r = _import(dev, "otherroot", (ca.dir / "other-root.pem").read_text(), "--yes", cmd=("ca", "import"),
+                target="public-offline")
+    assert r.returncode == 1 and "IMPORT_ROOT_CHANGED" in r.stderr, r.stdout + r.stderr
+    # the operator replaces the trust explicitly: forget (asks), then the new root (asks)
+    r = dev.cwctl("ca", "forget", "--profile", "public-offline")
+    assert r.returncode == 2 and "Forget these CA certificates? (yes/no)" in r.stderr
+    assert len([o for o in objects(dev.token) if o[1] == "ca:public-offline"]) == 2
+    r = dev.cwctl("ca", "forget", "--profile", "public-offline", "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert [o for o in objects(dev.token) if o[1] == "ca:public-offline"] == []
+    assert "role EdgeExternal: set external, assigned" in dev.cwctl("roles").stdout  # kept its certificate
+    r = _import(dev, "foreign2", foreign, "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"subject: .*CN=Other Root CA", r.stdout)
+    assert "  issuer: CN=Other Issuing CA, O=Test PKI" in dev.cwctl("roles").stdout
+
+
+def test_ca_import_of_an_unpinned_root_asks_and_an_unrelated_root_in_a_paste_is_not_stored(unpinned, ca):
+    dev = unpinned
+    r = _import(dev, "cas", ca.bundle(ca.dir / "int.pem", "root"), cmd=("ca", "import"), target="public-offline")
+    assert r.returncode == 2 and "Trust this root CA" in r.stderr
+    assert [o for o in objects(dev.token) if o[1] == "ca:public-offline"] == []
+    r = _import(dev, "cas", ca.bundle(ca.dir / "int.pem", "root"), "--yes", cmd=("ca", "import"),
+                target="public-offline")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("stored CA certificate for profile public-offline") == 2
+    # an answer carrying a stray root besides its chain: only the chain's certificates are kept
+    csr = csr_of(dev.cwctl("request", "oauth", "offline").stdout)
+    stray = ca.bundle(ca.sign(csr, "stray"), "other-root", "int", "root")
+    r = _import(dev, "stray", stray, target="oauth")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len([o for o in objects(dev.token) if o[1] == "ca:public-offline"]) == 2
+
+
+# ---- tokenUri (issue 15) ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("uri,ok", [("pkcs11:token=certwiz-oauth", False), ("pkcs11:token=edge1", True)])
+def test_a_set_in_another_token_is_refused_at_load(token, ca, tmp_path, uri, ok):
+    dev = boot(token)
+    try:
+        pem, _ = topology_pem(tmp_path, ca.root_sha256, mutate=lambda t: t.replace(
+            '"keyType": "ecP256",', f'"keyType": "ecP256",\n      "tokenUri": "{uri}",'))
+        assert dev.cwctl("login", pin_file=token.pin_file).returncode == 0
+        r = dev.cwctl("topology", "load", extra=("--input", str(pem)))
+        if ok:
+            assert r.returncode == 0, r.stderr
+        else:
+            assert r.returncode == 1 and "TOKEN_ELSEWHERE" in r.stderr, r.stdout + r.stderr
+            assert f"set oauth names the token {uri}, which is not this board's" in r.stdout
+            assert dev.cwctl("topology", "show").returncode == 1  # nothing stored
+    finally:
+        assert dev.stop()[0] == 0

@@ -458,8 +458,50 @@ static int cwctl_answer_secret(cwctl_session_ctx *s)
     return CWCTL_CONTINUE;
 }
 
+#define CWCTL_AS_TEXT_PROMPT (-2)
+
+/* A yes/no question (trust a CA, forget CA certificates): --yes answers it; without --yes an
+ * operator at the terminal does, after reading what the device showed; a script without --yes
+ * gets exit 2, since an answer taken from a pasted file or a pipe could say yes to anything. */
+static int cwctl_answer_yes_no(cwctl_session_ctx *s, const char *prompt)
+{
+    char answer[16];
+    size_t n = 0;
+
+    if (s->opts->yes) {
+        memcpy(answer, "yes", 3);
+        n = 3;
+        if (fputs("yes\n", stderr) == EOF) {
+            /* stderr is gone; the answer still goes out */
+        }
+    } else if (isatty(STDIN_FILENO) && !s->opts->paste_all) {
+        return CWCTL_AS_TEXT_PROMPT; /* the operator types the answer, as at any text prompt */
+    } else if (isatty(STDIN_FILENO)) {
+        /* the paste file holds no answer: ask the operator on the terminal */
+        cwctl_deadline_pause(&s->deadline);
+        if (fgets(answer, sizeof answer, stdin) == NULL) {
+            answer[0] = '\0';
+        }
+        cwctl_deadline_resume(&s->deadline);
+        n = strcspn(answer, "\r\n");
+    } else {
+        cwctl_warn("the device asks \"%s\" and cwctl has no operator to ask: check what it showed, then "
+                   "run again with --yes", prompt);
+        return cwctl_abandon(s, CWCTL_EXIT_USAGE);
+    }
+    memcpy(s->echo, answer, n);
+    s->echo_len = n;
+    if (cwctl_send_line(s, s->echo, s->echo_len) != 0) {
+        return cwctl_port_failed(s);
+    }
+    s->awaiting_echo = 1;
+    s->feeding = 0;
+    return CWCTL_CONTINUE;
+}
+
 static int cwctl_answer_prompt(cwctl_session_ctx *s)
 {
+    char prompt_text[CWCTL_LINE_MAX + 1];
     const char *prompt = s->reply.line;
 
     if (strstr(prompt, "(hidden)") != NULL) {
@@ -471,7 +513,14 @@ static int cwctl_answer_prompt(cwctl_session_ctx *s)
         (!s->in_is_tty && fputc('\n', stderr) == EOF) || fflush(stderr) != 0) {
         /* stderr is gone; the command can still succeed */
     }
+    memcpy(prompt_text, prompt, s->reply.len + 1);
     cwctl_reply_clear(&s->reply);
+    if (strstr(prompt_text, "(yes/no)") != NULL) {
+        int rc = cwctl_answer_yes_no(s, prompt_text);
+        if (rc != CWCTL_AS_TEXT_PROMPT) {
+            return rc;
+        }
+    }
     if (s->opts->paste_all && (s->quit_sent || s->lines_fed > 0)) {
         /* a paste in progress: the device's "another block" prompts need no answer of their own */
         s->feeding = !s->quit_sent;

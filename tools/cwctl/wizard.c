@@ -131,24 +131,6 @@ static int cwctl_paste_file(cwctl_opts_t *opts, const char *path, const char *la
     return -1;
 }
 
-/* --yes: the text prompt (a yes/no question) is answered from a file holding "yes". */
-static int cwctl_answer_yes(cwctl_opts_t *opts)
-{
-    int fd;
-    (void)snprintf(cwctl_tmp_path, sizeof cwctl_tmp_path, "/tmp/cwctl-yes-XXXXXX");
-    fd = mkstemp(cwctl_tmp_path);
-    if (fd < 0 || write(fd, "yes\n", 4) != 4) {
-        cwctl_warn("cannot write a temporary file: %s", strerror(errno));
-        if (fd >= 0) {
-            (void)close(fd);
-        }
-        return CWCTL_EXIT_USAGE;
-    }
-    (void)close(fd);
-    opts->input_file = cwctl_tmp_path;
-    return -1;
-}
-
 static int cwctl_need(const char *what, const char *value, const char *form)
 {
     if (value == NULL) {
@@ -182,15 +164,14 @@ int cwctl_wizard_prepare(cwctl_opts_t *opts)
         opts->word_count = 2;
         return -1;
     }
-    if (strcmp(cmd, "ca") == 0 && opts->profile_name != NULL && n == 2 && strcmp(opts->words[1], "auth") == 0) {
+    if (strcmp(cmd, "ca") == 0 && opts->profile_name != NULL && n == 2 &&
+        (strcmp(opts->words[1], "auth") == 0 || strcmp(opts->words[1], "show") == 0 ||
+         strcmp(opts->words[1], "forget") == 0)) {
         cwctl_words[0] = opts->words[0];
         cwctl_words[1] = opts->words[1];
         cwctl_words[2] = (char *)(uintptr_t)opts->profile_name;
         opts->words = cwctl_words;
         opts->word_count = 3;
-        if (opts->yes) {
-            return cwctl_answer_yes(opts);
-        }
         return -1;
     }
     if (strcmp(cmd, "request") == 0 && opts->set_name != NULL) {
@@ -228,7 +209,8 @@ int cwctl_wizard_prepare(cwctl_opts_t *opts)
     }
     if (strcmp(cmd, "ca") == 0 && opts->profile_name != NULL) {
         if (n != 3 || strcmp(opts->words[1], "import") != 0) {
-            cwctl_warn("usage: cwctl --port TTY ca import --profile PROFILE FILE | ca auth --profile PROFILE [--yes]");
+            cwctl_warn("usage: cwctl --port TTY ca import --profile PROFILE FILE [--yes] | "
+                       "ca auth|show|forget --profile PROFILE [--yes]");
             return CWCTL_EXIT_USAGE;
         }
         int rc = cwctl_paste_file(opts, opts->words[2], NULL);
