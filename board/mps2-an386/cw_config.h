@@ -17,7 +17,8 @@
  * on the host board; the on-target tests at 1.2 KiB. */
 #define CW_ARENA_SIZE (16u * 1024u)
 
-/* `http get` is a diagnostic: a few KiB of body prove the path to the CA. */
+/* `http post` is a diagnostic: a few KiB of request and answer prove the path to the CA (`http get`
+ * streams any size and needs no buffer). */
 #define CW_NET_DIAG_BODY_MAX (4u * 1024u)
 
 /* A CA answer of leaf + intermediate + root with RSA-2048 keys is about 4 KiB of DER. */

@@ -552,7 +552,7 @@ cw_err cw_http_request(cw_http_ctx *c, const cw_http_request_t *req, uint8_t *bo
     cw_err e;
 
     if (url == NULL || (req->method != CW_HTTP_GET && req->method != CW_HTTP_POST) ||
-        (req->body == NULL && req->body_len != 0)) {
+        (req->body == NULL && req->body_len != 0) || (req->body_sink != NULL && (body != NULL || body_cap != 0))) {
         return CW_ERR_INVALID_ARG;
     }
     if (c->state != ST_IDLE) {
@@ -587,7 +587,11 @@ cw_err cw_http_request(cw_http_ctx *c, const cw_http_request_t *req, uint8_t *bo
     if (e != CW_OK) {
         return e;
     }
-    cw_http_parser_init(&c->parser, body, body_cap, false);
+    if (req->body_sink != NULL) {
+        cw_http_parser_init_sink(&c->parser, req->body_sink, req->body_sink_arg, false);
+    } else {
+        cw_http_parser_init(&c->parser, body, body_cap, false);
+    }
     c->method = req->method;
     c->body = req->body;
     c->body_len = req->body_len;
@@ -647,7 +651,7 @@ cw_err cw_http_poll(cw_http_ctx *c)
     case ST_RETRY:
         c->retried = true;
         c->events |= CW_HTTP_EV_RETRY;
-        cw_http_parser_init(&c->parser, c->parser.body, c->parser.body_cap, false);
+        cw_http_parser_reset(&c->parser); /* no body byte has reached the buffer or sink */
         c->rx_bytes = 0;
         e = start_connect(c);
         if (e != CW_OK) {

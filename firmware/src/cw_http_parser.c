@@ -245,10 +245,11 @@ static void on_content_length(cw_http_parser_ctx *p, const char *v, size_t n)
             fail(p, CW_ERR_HTTP_MALFORMED); /* also a list "5, 5": refused, not merged */
             return;
         }
-        if (len > (SIZE_MAX - 9u) / 10u) {
-            huge = true;
+        size_t d = (size_t)(v[i] - '0');
+        if (len > (SIZE_MAX - d) / 10u) {
+            huge = true; /* len * 10 + d would not fit */
         } else {
-            len = len * 10u + (size_t)(v[i] - '0');
+            len = len * 10u + d;
         }
     }
     if (huge) {
@@ -291,6 +292,12 @@ static void on_header_field(cw_http_parser_ctx *p, const char *name, size_t nn, 
     }
 }
 
+/* How many more body bytes the buffer or the sink can take. */
+static size_t body_room(const cw_http_parser_ctx *p)
+{
+    return (p->to_sink ? CW_HTTP_SINK_MAX : p->out.buf.cap) - p->resp.body_len;
+}
+
 /* The empty line after the headers: decide how the body is framed (RFC 9112 6.3). */
 static void on_headers_end(cw_http_parser_ctx *p)
 {
@@ -325,7 +332,7 @@ static void on_headers_end(cw_http_parser_ctx *p)
         }
     } else if (p->have_length) {
         r->framing = CW_HTTP_FRAMING_LENGTH;
-        if (r->content_length > p->body_cap) {
+        if (r->content_length > body_room(p)) {
             fail(p, CW_ERR_HTTP_TOO_LARGE); /* known before a byte of it is read */
             return;
         }
@@ -399,7 +406,7 @@ static void on_chunk_size_line(cw_http_parser_ctx *p, const char *s, size_t n)
         p->state = P_TRAILER;
         return;
     }
-    if (huge || size > p->body_cap - p->resp.body_len) {
+    if (huge || size > body_room(p)) {
         fail(p, CW_ERR_HTTP_TOO_LARGE);
         return;
     }
@@ -507,18 +514,26 @@ static size_t take_line(cw_http_parser_ctx *p, const uint8_t *buf, size_t len)
     return len;
 }
 
-/* Takes body bytes into the caller's buffer. Returns bytes consumed. */
+/* Takes body bytes into the caller's buffer or hands them to its sink. Returns bytes consumed. */
 static size_t take_body(cw_http_parser_ctx *p, const uint8_t *buf, size_t len)
 {
     size_t n = len;
     if (p->state != P_BODY_CLOSE && n > p->remaining) {
         n = p->remaining;
     }
-    if (n > p->body_cap - p->resp.body_len) {
+    if (n > body_room(p)) {
         fail(p, CW_ERR_HTTP_TOO_LARGE); /* only a close-delimited body gets here */
         return 0;
     }
-    memcpy(p->body + p->resp.body_len, buf, n);
+    if (p->to_sink) {
+        cw_err e = p->out.sink.fn(buf, n, p->out.sink.arg);
+        if (e != CW_OK) {
+            fail(p, e);
+            return 0;
+        }
+    } else {
+        memcpy(p->out.buf.p + p->resp.body_len, buf, n);
+    }
     p->resp.body_len += n;
     if (p->state != P_BODY_CLOSE) {
         p->remaining -= n;
@@ -534,10 +549,27 @@ void cw_http_parser_init(cw_http_parser_ctx *p, uint8_t *body, size_t body_cap, 
     memset(p, 0, sizeof *p);
     p->state = P_STATUS;
     p->err = CW_OK;
-    p->body = body;
-    p->body_cap = body != NULL ? body_cap : 0;
+    p->out.buf.p = body;
+    p->out.buf.cap = body != NULL ? body_cap : 0;
     p->head_request = head_request;
     p->resp.framing = CW_HTTP_FRAMING_NONE;
+}
+
+void cw_http_parser_init_sink(cw_http_parser_ctx *p, cw_http_sink_fn sink, void *arg, bool head_request)
+{
+    cw_http_parser_init(p, NULL, 0, head_request);
+    p->to_sink = sink != NULL; /* without one, as a buffer of 0 bytes */
+    p->out.sink.fn = sink;
+    p->out.sink.arg = arg;
+}
+
+void cw_http_parser_reset(cw_http_parser_ctx *p)
+{
+    if (p->to_sink) {
+        cw_http_parser_init_sink(p, p->out.sink.fn, p->out.sink.arg, p->head_request);
+    } else {
+        cw_http_parser_init(p, p->out.buf.p, p->out.buf.cap, p->head_request);
+    }
 }
 
 size_t cw_http_parser_push(cw_http_parser_ctx *p, const uint8_t *buf, size_t len)

@@ -28,7 +28,7 @@
  *   part b: a paste, an offline request's CSR, SCEP's CA certificates, sequence buffer (the CSR
  *           and signer certificate, then a GET's query, then the opened reply) and HTTP
  *           transfer (live from the first exchange to the end of the job), or the diagnostic's
- *           HTTP client, body and URLs (its flags stay in cw_net.c).
+ *           HTTP client, body hash, POST buffer and URLs (its flags stay in cw_net.c).
  *
  * What must outlive a command stays outside: the topology, the role table, a background poll's
  * schedule, the pending record of the set an enrolment works on (cw_enrol.c).
@@ -46,6 +46,7 @@
 #include "cw/cw_scep.h"
 #include "cw/cw_store.h"
 #include "cw/cw_topology.h"
+#include "mbedtls/sha256.h"
 
 /* The wizard's workspace (cw_wizard.c). */
 typedef struct cw_wizard_ws_t {
@@ -106,7 +107,8 @@ typedef struct cw_scratch_t {
         } scep;
         struct {                              /* cw_net.c: http get|post */
             cw_http_ctx http;
-            uint8_t body[CW_NET_DIAG_BODY_MAX];
+            mbedtls_sha256_context sha;       /* get: the hash of the body streaming past */
+            uint8_t body[CW_NET_DIAG_BODY_MAX]; /* post: the request body, then the response */
             char urls[CW_CONSOLE_LINE_MAX + 1]; /* the URL words, each NUL-terminated */
             cw_url_t url;                     /* the one being fetched */
         } diag;

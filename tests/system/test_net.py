@@ -2,10 +2,14 @@
 `http post`, against real servers on this PC's loopback: Python's http.server with handlers written
 here, raw sockets for misbehaving servers, and nginx. Through slirp the device sees the PC's
 127.0.0.1 as 10.0.2.2 (docs/network.md).
+
+`http get` streams a body of any size through a sink that counts and hashes it (issue 15): its
+`body: N bytes, SHA-256 <hex>` line is checked against hashlib over what the server sent.
 """
 import hashlib
 import http.server
 import os
+import random
 import re
 import shutil
 import socket
@@ -18,8 +22,28 @@ import pytest
 from conftest import CERTWIZ, start_device
 
 HOST = "10.0.2.2"      # the PC's loopback, seen from the device through slirp
-DIAG_MAX = 16384       # CW_NET_DIAG_BODY_MAX on the host board: the diagnostic's body buffer
+DIAG_MAX = 16384       # CW_NET_DIAG_BODY_MAX on the host board: `http post`'s buffer
 POST_MAX = 8192        # half of it: `http post` keeps its request body in the first half
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def hashed(data):
+    """What `http get` prints for a complete body."""
+    return f"body: {len(data)} bytes, SHA-256 {sha(data)}"
+
+
+_stream_bodies = {}
+
+
+def stream_body(n):
+    """The body of /stream/<framing>/<n>: n bytes without a short period, so that a segment
+    dropped, doubled or swapped on the way changes the hash."""
+    if n not in _stream_bodies:
+        _stream_bodies[n] = random.Random(n).randbytes(n)
+    return _stream_bodies[n]
 
 
 def pattern(n):
@@ -40,6 +64,7 @@ def lines_of(r):
 # ---- servers ---------------------------------------------------------------------------------
 
 CHUNKS = [1, 100, 4096, 3, 2000]
+STREAM_CHUNKS = [1, 7000, 65536, 3, 1460, 20000, 300000]  # up to 300 KB: over any device buffer
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -76,14 +101,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
             self.wfile.write(b"d" * 3333)
             self.close_connection = True
+        elif self.path.startswith("/stream/"):
+            self._stream(*self.path.split("/")[2:4])
         else:
             self._body(404, b"no such thing\n")
+
+    def _stream(self, framing, n):
+        """stream_body(n) framed by Content-Length, chunks of STREAM_CHUNKS sizes, or the close."""
+        body = stream_body(int(n))
+        if framing == "len":
+            self._body(200, body, "application/octet-stream")
+        elif framing == "chunked":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            i = k = 0
+            while i < len(body):
+                part = body[i:i + STREAM_CHUNKS[k % len(STREAM_CHUNKS)]]
+                self.wfile.write(b"%x\r\n" % len(part) + part + b"\r\n")
+                i += len(part)
+                k += 1
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n")
+            self.wfile.write(body)
+            self.close_connection = True
 
     def do_POST(self):
         n = int(self.headers["Content-Length"])
         body = self.rfile.read(n)
         self.server.seen.append((self.client_address[1], "POST", self.path))
         self.server.posts.append((n, body == pattern(n), self.headers["Content-Type"]))
+        if self.path == "/big-answer":
+            self._body(200, b"a" * (DIAG_MAX + 1))
+            return
         self._body(200, f"{n} {hashlib.sha256(body).hexdigest()}\n".encode())
 
 
@@ -208,6 +260,10 @@ def nginx(tmp_path):
     (www / "big.bin").write_bytes(b"B" * 20000)
     (www / "chunked" / "page.txt").write_bytes(b"CW and more text\n" * 300)
     (www / "chunked" / "big.txt").write_bytes(b"CW" * 10000)
+    (www / "random.bin").write_bytes(os.urandom(1 << 20))
+    # what the device should receive of the larger files (sub_filter makes CW cw)
+    served = {"/big.bin": b"B" * 20000, "/chunked/big.txt": b"cw" * 10000,
+              "/random.bin": (www / "random.bin").read_bytes()}
     port = free_port()
     (d / "nginx.conf").write_text(NGINX_CONF.format(
         d=d, port=port, user="user root;" if os.geteuid() == 0 else ""))
@@ -226,6 +282,7 @@ def nginx(tmp_path):
             time.sleep(0.05)
     proc.url = lambda path: f"http://{HOST}:{port}{path}"
     proc.log = lambda: (d / "access.log").read_text().splitlines()
+    proc.served = served
     yield proc
     proc.terminate()
     proc.wait(5)
@@ -347,7 +404,7 @@ def test_get_content_length(device, pyserver):
     assert re.search(r"^sent request \(\d+ bytes\)$", r.stdout, re.M)
     i = out.index("status 200 OK")
     assert out[i + 1:i + 4] == ["content-type: text/plain", "content-length: 1234", "connection: keep-alive"]
-    assert "body: 1234 bytes" in out
+    assert hashed(b"x" * 1234) in out
     assert re.search(r"^time: connect \d+ ms, first byte \d+ ms, total \d+ ms$", r.stdout, re.M)
     assert out[-1] == "requests: 1 on 1 connection"
     assert pyserver.seen == [(pyserver.seen[0][0], "GET", "/len/1234")]
@@ -358,7 +415,7 @@ def test_get_chunked_with_extension_and_trailer(device, pyserver):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "content-type: application/x-x509-ca-cert" in r.stdout
     assert "transfer-encoding: chunked" in r.stdout
-    assert f"body: {sum(CHUNKS)} bytes" in r.stdout
+    assert hashed(b"c" * sum(CHUNKS)) in lines_of(r)
 
 
 def test_get_close_delimited(device, pyserver):
@@ -366,7 +423,7 @@ def test_get_close_delimited(device, pyserver):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "body delimited by: connection close" in r.stdout
     assert "connection: close" in r.stdout
-    assert "body: 3333 bytes" in r.stdout
+    assert hashed(b"d" * 3333) in lines_of(r)
 
 
 def test_keep_alive_reuses_one_connection(device, pyserver):
@@ -411,11 +468,50 @@ def test_404_prints_the_status_and_ends_with_a_named_error(device, pyserver):
     assert "body: 14 bytes" in r.stdout
 
 
-def test_chunked_body_over_the_limit_is_a_named_error(device, pyserver):
+def test_chunked_body_over_the_old_limit_is_counted_and_hashed(device, pyserver):
+    """20 000 bytes: `http get` refused bodies over its 16 KiB buffer (HTTP_TOO_LARGE) until it
+    streamed them."""
     r = device.cwctl("http", "get", pyserver.url("/chunked/big"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "transfer-encoding: chunked" in r.stdout
+    assert hashed(b"c" * 20000) in lines_of(r)
+
+
+@pytest.mark.parametrize("n", [200_000, 1_000_000])
+@pytest.mark.parametrize("framing, header", [("len", "content-length: {n}"),
+                                             ("chunked", "transfer-encoding: chunked"),
+                                             ("close", "body delimited by: connection close")])
+def test_get_streams_a_large_body_and_hashes_it(device, pyserver, framing, header, n):
+    """Bodies far over any device buffer (chunks up to 300 KB), in each framing: the device's
+    count and SHA-256 are those of the bytes the server sent."""
+    r = device.cwctl("http", "get", pyserver.url(f"/stream/{framing}/{n}"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = lines_of(r)
+    assert header.format(n=n) in out
+    assert hashed(stream_body(n)) in out
+    assert out[-1] == "requests: 1 on 1 connection"
+
+
+def test_large_bodies_one_after_another_on_a_kept_alive_connection(device, pyserver):
+    """Each response gets its own count and hash; the connection carries on after a large body."""
+    sizes = [1_000_000, 200_000, 1]
+    urls = [pyserver.url("/stream/len/1000000"), pyserver.url("/stream/chunked/200000"),
+            pyserver.url("/stream/len/1")]
+    r = device.cwctl("http", "get", *urls)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert [l for l in lines_of(r) if l.startswith("body: ")] == [hashed(stream_body(n)) for n in sizes]
+    assert "requests: 3 on 1 connection" in r.stdout
+
+
+def test_post_response_over_its_buffer_is_a_named_error(device, pyserver):
+    """`http post` keeps its response in the rest of its buffer, bounded as before: one byte over
+    is HTTP_TOO_LARGE, known from Content-Length before a byte of it is stored (DIAG_MAX + 1 is
+    over the whole buffer, whatever the POST took of it)."""
+    r = device.cwctl("http", "post", pyserver.url("/big-answer"), "0")
     assert r.returncode == 1
-    assert "HTTP_TOO_LARGE" in r.stderr
-    assert "transfer-encoding: chunked" in r.stdout  # the headers were fine; the body was not
+    assert "cwctl: HTTP_TOO_LARGE: The response body is larger than the buffer this request allows." in r.stderr
+    assert f"content-length: {DIAG_MAX + 1}" in r.stdout
+    assert "body: 0 bytes before the error" in r.stdout  # refused as the headers end
     # the console and the network stack carry on
     assert device.cwctl("http", "get", pyserver.url("/len/5")).returncode == 0
 
@@ -570,12 +666,13 @@ def test_nginx_404(device, nginx):
 
 
 @pytest.mark.parametrize("path, framing", [("/big.bin", "content-length: 20000"),
-                                           ("/chunked/big.txt", "transfer-encoding: chunked")])
-def test_nginx_body_over_the_limit(device, nginx, path, framing):
+                                           ("/chunked/big.txt", "transfer-encoding: chunked"),
+                                           ("/random.bin", "content-length: 1048576")])
+def test_nginx_bodies_over_any_buffer_are_counted_and_hashed(device, nginx, path, framing):
     r = device.cwctl("http", "get", nginx.url(path))
-    assert r.returncode == 1
-    assert "cwctl: HTTP_TOO_LARGE: The response body is larger than the buffer this request allows." in r.stderr
+    assert r.returncode == 0, r.stdout + r.stderr
     assert framing in r.stdout
+    assert hashed(nginx.served[path]) in lines_of(r)
 
 
 # ---- the wire format and the pools -------------------------------------------------------------
@@ -610,7 +707,8 @@ def test_progress_lines_all_end_in_crlf(device, pyserver):
 
 
 def test_mem_after_traffic_shows_high_water_marks_and_no_errors(device, pyserver, nginx):
-    urls = [pyserver.url("/len/1000"), pyserver.url("/chunked"), pyserver.url("/close-delimited")]
+    urls = [pyserver.url("/len/1000"), pyserver.url("/chunked"), pyserver.url("/close-delimited"),
+            pyserver.url("/stream/chunked/1000000")]
     assert device.cwctl("http", "get", *urls).returncode == 0
     assert device.cwctl("http", "post", pyserver.url("/scep"), str(POST_MAX)).returncode == 0
     assert device.cwctl("http", "get", nginx.url("/small.txt"), nginx.url("/chunked/page.txt")).returncode == 0

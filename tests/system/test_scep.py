@@ -334,6 +334,33 @@ def test_ca_auth_refuses_an_ra_outside_its_validity(tmp_path, token, valid_days,
         assert [o for o in token_objects(token) if o[1] == "ca:lab"] == []
 
 
+SCEP_REPLY_MAX = 12288  # CW_SCEP_REPLY_MAX on the host board: the buffer each SCEP answer goes to
+
+
+@pytest.mark.parametrize("size, error", [(SCEP_REPLY_MAX + 1, "HTTP_TOO_LARGE"), (SCEP_REPLY_MAX, "TOO_LARGE")])
+def test_ca_auth_refuses_a_getcacert_answer_over_its_buffers(tmp_path, token, size, error):
+    """SCEP keeps its bounded buffers (`http get` streams its bodies, SCEP does not): a GetCACert
+    answer one byte over the response buffer (CW_SCEP_REPLY_MAX) is refused by the HTTP client
+    with HTTP_TOO_LARGE; one that fills it is received and then refused by the next bound, the CA
+    certificates' buffer (CW_SCEP_CACERT_MAX, 8 KiB): TOO_LARGE. Nothing is stored either way.
+    The answer is the CA certificate padded with zeros."""
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca:
+        answer = tmp_path / "cacert-padded.der"
+        der = cx509.load_pem_x509_certificate(ca.ca_cert_path.read_bytes()).public_bytes(serialization.Encoding.DER)
+        answer.write_bytes(der + bytes(size - len(der)))
+        with ScepProxy(ca, cacert_file=answer) as proxy:
+            edge = Edge(ca, token, tmp_path)
+            try:
+                edge.load(site(tmp_path, proxy.device_url))
+                r = edge.cw("ca", "auth", "--profile", "lab", "--yes")
+                assert r.returncode == 1, r.stdout + r.stderr
+                assert f"cwctl: {error}: " in r.stderr, r.stdout + r.stderr
+                assert [o for o in token_objects(token) if o[1] == "ca:lab"] == []
+                assert [e["operation"] for e in proxy.requests()][-1] == "GetCACert"
+            finally:
+                edge.stop()
+
+
 def test_get_when_post_is_not_offered(tmp_path, token):
     with proxied_lab(tmp_path, token, no_post=True) as (ca, proxy, edge):
         r = edge.cw("request", "--set", "web", "--online")

@@ -4,7 +4,9 @@
  * choices in docs/network.md.
  *
  * Every case is fed whole, one byte at a time, and in 200 random splits (as TCP segments and pbuf
- * chains cut a response anywhere); the result must not depend on the split.
+ * chains cut a response anywhere); the result must not depend on the split. The cases whose outcome
+ * does not depend on the body buffer's size are fed into a body sink too, which must see exactly
+ * the body; bodies larger than any buffer stream through a sink in every framing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 
 #include "cw/cw_arena.h"
 #include "cw/cw_http.h"
+#include "mbedtls/sha256.h"
 #include "support/test_board.h"
 
 #define NONE CW_HTTP_FRAMING_NONE
@@ -276,21 +279,85 @@ static size_t feed(cw_http_parser_ctx *p, const uint8_t *in, size_t len, split_t
     return off;
 }
 
-static void run_case(const http_case *c, split_t split)
+/* ---- a body sink ---------------------------------------------------------------------------- */
+
+/* What the test sink was handed. */
+typedef struct sink_t {
+    size_t len;        /* bytes in all */
+    size_t calls;
+    bool pattern;      /* check each byte against pattern_byte(offset) instead of keeping it */
+    bool bad;          /* a byte was not the pattern's */
+    size_t refuse_at;  /* refuse a call that would take the total past this; SIZE_MAX: never */
+} sink_t;
+
+static uint8_t kept[64 * 1024]; /* the bytes, unless sink_t.pattern */
+
+/* The bodies larger than any buffer: no period that lines up with chunk or piece sizes. */
+static uint8_t pattern_byte(size_t i)
+{
+    return (uint8_t)((i * 2654435761u) >> 13);
+}
+
+static void sink_start(sink_t *s, bool pattern)
+{
+    memset(s, 0, sizeof *s);
+    s->pattern = pattern;
+    s->refuse_at = SIZE_MAX;
+}
+
+static cw_err test_sink(const uint8_t *bytes, size_t len, void *arg)
+{
+    sink_t *s = (sink_t *)arg;
+
+    if (len == 0) {
+        fail_msg("the sink was handed 0 bytes");
+    }
+    if (len > s->refuse_at - s->len) {
+        return CW_ERR_CANCELLED;
+    }
+    if (s->pattern) {
+        for (size_t i = 0; i < len; i++) {
+            s->bad = s->bad || bytes[i] != pattern_byte(s->len + i);
+        }
+    } else {
+        assert_true(len <= sizeof kept - s->len);
+        memcpy(kept + s->len, bytes, len);
+    }
+    s->len += len;
+    s->calls++;
+    return CW_OK;
+}
+
+static sink_t sink;
+
+/* ---- the table ------------------------------------------------------------------------------ */
+
+/* Runs one case; into the test sink when to_sink, else into `body`. */
+static void run_case(const http_case *c, split_t split, bool to_sink)
 {
     cw_http_parser_ctx p;
     size_t len = c->in_len != 0 ? c->in_len : strlen(c->in);
     size_t cap = c->cap == 0 ? 64 : (c->cap == SIZE_MAX ? 0 : c->cap);
+    const uint8_t *got = to_sink ? kept : body;
     cw_err e;
 
     memset(body, 0xEE, sizeof body);
-    cw_http_parser_init(&p, c->cap == SIZE_MAX ? NULL : body, cap, c->head);
+    if (to_sink) {
+        sink_start(&sink, false);
+        cw_http_parser_init_sink(&p, test_sink, &sink, c->head);
+    } else {
+        cw_http_parser_init(&p, c->cap == SIZE_MAX ? NULL : body, cap, c->head);
+    }
     size_t used = feed(&p, (const uint8_t *)c->in, len, split);
     e = c->eof ? cw_http_parser_eof(&p) : cw_http_parser_last_error(&p);
     if (e != c->err) {
         fail_msg("case \"%s\" (split %d): %s, expected %s", c->name, (int)split, cw_err_name(e), cw_err_name(c->err));
     }
     assert_int_equal(cw_http_parser_last_error(&p), c->err); /* the error stays */
+    if (to_sink) {
+        assert_int_equal(body[0], 0xEE); /* no buffer is written */
+        assert_int_equal(sink.len, p.resp.body_len); /* the sink saw what was counted, once */
+    }
     if (c->err != CW_OK) {
         assert_false(cw_http_parser_done(&p));
         return;
@@ -306,8 +373,12 @@ static void run_case(const http_case *c, split_t split)
         fail_msg("case \"%s\": keep_alive %d", c->name, r->keep_alive);
     }
     assert_int_equal(r->body_len, strlen(c->body));
-    assert_memory_equal(body, c->body, r->body_len);
-    assert_int_equal(body[r->body_len], 0xEE); /* nothing written past the body */
+    assert_memory_equal(got, c->body, r->body_len);
+    if (to_sink) {
+        assert_true(r->body_len > 0 || sink.calls == 0);
+    } else {
+        assert_int_equal(body[r->body_len], 0xEE); /* nothing written past the body */
+    }
     if (c->ctype != NULL) {
         assert_string_equal(r->content_type, c->ctype);
     }
@@ -322,7 +393,7 @@ static void test_cases_whole(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        run_case(&cases[i], WHOLE);
+        run_case(&cases[i], WHOLE, false);
     }
     test_assert_arena_empty();
 }
@@ -331,7 +402,7 @@ static void test_cases_byte_by_byte(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        run_case(&cases[i], BYTES);
+        run_case(&cases[i], BYTES, false);
     }
     test_assert_arena_empty();
 }
@@ -342,7 +413,26 @@ static void test_cases_in_random_pieces(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rng_state = 0x9E3779B9u ^ (uint32_t)(i * 7919u);
         for (int k = 0; k < 200; k++) {
-            run_case(&cases[i], RANDOM);
+            run_case(&cases[i], RANDOM, false);
+        }
+    }
+    test_assert_arena_empty();
+}
+
+/* Every case whose outcome does not depend on the size of the body buffer (all but those that end
+ * in CW_ERR_HTTP_TOO_LARGE) ends the same way in a sink, and the sink sees exactly the body. */
+static void test_cases_into_a_sink(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].err == CW_ERR_HTTP_TOO_LARGE) {
+            continue; /* test_sink_bounds has the sink's own */
+        }
+        run_case(&cases[i], WHOLE, true);
+        run_case(&cases[i], BYTES, true);
+        rng_state = 0x7F4A7C15u ^ (uint32_t)(i * 7919u);
+        for (int k = 0; k < 50; k++) {
+            run_case(&cases[i], RANDOM, true);
         }
     }
     test_assert_arena_empty();
@@ -543,6 +633,247 @@ static void test_large_body_across_pieces(void **state)
     test_assert_arena_empty();
 }
 
+/* ---- bodies through a sink ---------------------------------------------------------------------- */
+
+#define BIG_BODY_MAX 1000000u
+static char big[BIG_BODY_MAX + 64 * 1024]; /* a response: the body and its framing */
+
+/* A 200 response whose body is n bytes, each fill or (fill < 0) pattern_byte(offset), framed as
+ * framing: chunks of 1 byte to 300 000 (more than any buffer), some with an extension. Returns
+ * its length. */
+static size_t big_response(cw_http_framing_t framing, size_t n, int fill)
+{
+    static const size_t chunk_sizes[] = {1, 90000, 4096, 17, 65536, 1460, 300000};
+    size_t o;
+    size_t k = 0;
+
+    assert_true(n <= BIG_BODY_MAX);
+    if (framing == LEN) {
+        o = (size_t)snprintf(big, sizeof big, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+    } else if (framing == CHUNKED) {
+        o = put(big, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    } else {
+        o = put(big, 0, "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n");
+    }
+    for (size_t i = 0; i < n;) {
+        size_t take = n - i;
+        if (framing == CHUNKED) {
+            size_t c = chunk_sizes[k++ % (sizeof chunk_sizes / sizeof chunk_sizes[0])];
+            take = c < take ? c : take;
+            o += (size_t)snprintf(big + o, sizeof big - o, "%zx%s\r\n", take, k % 3 == 0 ? ";part=\"x\"" : "");
+        }
+        for (size_t j = 0; j < take; j++) {
+            big[o + j] = (char)(fill < 0 ? pattern_byte(i + j) : (uint8_t)fill);
+        }
+        o += take;
+        i += take;
+        if (framing == CHUNKED) {
+            o = put(big, o, "\r\n");
+        }
+    }
+    if (framing == CHUNKED) {
+        o = put(big, o, "0\r\n\r\n");
+    }
+    assert_true(o <= sizeof big);
+    return o;
+}
+
+/* 200 KB and 1 MB bodies, framed by length, chunks and the close, go through a sink whole, in
+ * random pieces and (200 KB) byte by byte; the bounded buffer still refuses them. */
+static void test_sink_streams_bodies_larger_than_any_buffer(void **state)
+{
+    static cw_http_parser_ctx p;
+    static const cw_http_framing_t framings[] = {LEN, CHUNKED, CLOSE};
+    static const size_t sizes[] = {200000, BIG_BODY_MAX};
+    static const split_t splits[] = {WHOLE, RANDOM, BYTES};
+    (void)state;
+
+    rng_state = 424242;
+    for (size_t f = 0; f < sizeof framings / sizeof framings[0]; f++) {
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            size_t n = sizes[z];
+            size_t len = big_response(framings[f], n, -1);
+            for (size_t k = 0; k < sizeof splits / sizeof splits[0]; k++) {
+                if (splits[k] == BYTES && n > 200000) {
+                    continue;
+                }
+                sink_start(&sink, true);
+                cw_http_parser_init_sink(&p, test_sink, &sink, false);
+                assert_int_equal(feed(&p, (const uint8_t *)big, len, splits[k]), len);
+                cw_err e = framings[f] == CLOSE ? cw_http_parser_eof(&p) : cw_http_parser_last_error(&p);
+                if (e != CW_OK || !cw_http_parser_done(&p)) {
+                    fail_msg("framing %d, %zu bytes, split %d: %s", (int)framings[f], n, (int)splits[k],
+                             cw_err_name(e));
+                }
+                assert_int_equal(p.resp.framing, framings[f]);
+                assert_int_equal(p.resp.body_len, n);
+                assert_int_equal(sink.len, n);
+                assert_false(sink.bad); /* every byte, in order, once */
+                if (framings[f] == LEN) {
+                    assert_int_equal(p.resp.content_length, n);
+                }
+            }
+            /* into a buffer, the same response is refused, as before */
+            cw_http_parser_init(&p, body, sizeof body, false);
+            (void)feed(&p, (const uint8_t *)big, len, RANDOM);
+            cw_err e = framings[f] == CLOSE ? cw_http_parser_eof(&p) : cw_http_parser_last_error(&p);
+            assert_int_equal(e, CW_ERR_HTTP_TOO_LARGE);
+            if (framings[f] == LEN) {
+                assert_int_equal(p.resp.body_len, 0); /* refused before a byte of it */
+            }
+        }
+    }
+    test_assert_arena_empty();
+}
+
+/* Feeds text whole into a fresh sink parser; returns the parser's error. */
+static cw_err sink_parse(cw_http_parser_ctx *p, const char *text)
+{
+    sink_start(&sink, false);
+    cw_http_parser_init_sink(p, test_sink, &sink, false);
+    (void)cw_http_parser_push(p, (const uint8_t *)text, strlen(text));
+    return cw_http_parser_last_error(p);
+}
+
+/* A sink takes lengths up to CW_HTTP_SINK_MAX, from Content-Length or chunk sizes; more is
+ * CW_ERR_HTTP_TOO_LARGE before the sink sees a byte of it. */
+static void test_sink_bounds(void **state)
+{
+    static cw_http_parser_ctx p;
+    char in[256];
+    (void)state;
+
+    (void)snprintf(in, sizeof in, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\nabc", (size_t)CW_HTTP_SINK_MAX);
+    assert_int_equal(sink_parse(&p, in), CW_OK);
+    assert_true(cw_http_parser_headers_done(&p) && !cw_http_parser_done(&p));
+    assert_true(p.resp.content_length == CW_HTTP_SINK_MAX && sink.len == 3 && p.resp.body_len == 3);
+    (void)snprintf(in, sizeof in, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\nabc", (size_t)SIZE_MAX);
+    assert_int_equal(sink_parse(&p, in), CW_ERR_HTTP_TOO_LARGE);
+    assert_int_equal(sink.calls, 0);
+    assert_int_equal(sink_parse(&p, "HTTP/1.1 200 OK\r\nContent-Length: 123456789012345678901234567890\r\n\r\nabc"),
+                     CW_ERR_HTTP_TOO_LARGE);
+    assert_int_equal(sink.calls, 0);
+
+    (void)snprintf(in, sizeof in, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\nabc",
+                   (size_t)CW_HTTP_SINK_MAX);
+    assert_int_equal(sink_parse(&p, in), CW_OK);
+    assert_true(!cw_http_parser_done(&p) && sink.len == 3);
+    /* the running total counts: one byte, then a chunk of the most a sink can take */
+    (void)snprintf(in, sizeof in, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n%zx\r\nabc",
+                   (size_t)CW_HTTP_SINK_MAX);
+    assert_int_equal(sink_parse(&p, in), CW_ERR_HTTP_TOO_LARGE);
+    assert_int_equal(sink.len, 1);
+    assert_int_equal(sink_parse(&p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\n"),
+                     CW_ERR_HTTP_TOO_LARGE);
+
+    /* no sink function: a buffer of 0 bytes */
+    cw_http_parser_init_sink(&p, NULL, NULL, false);
+    (void)cw_http_parser_push(&p, (const uint8_t *)"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", 39);
+    assert_int_equal(cw_http_parser_last_error(&p), CW_ERR_HTTP_TOO_LARGE);
+    cw_http_parser_init_sink(&p, NULL, NULL, false);
+    (void)cw_http_parser_push(&p, (const uint8_t *)"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38);
+    assert_true(cw_http_parser_done(&p));
+    test_assert_arena_empty();
+}
+
+/* A sink that refuses ends the response with its error, which stays; it is not called again. */
+static void test_sink_error_ends_the_response(void **state)
+{
+    static cw_http_parser_ctx p;
+    static const char in[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n"
+                             "2\r\n!!\r\n0\r\n\r\n";
+    static const split_t splits[] = {WHOLE, BYTES, RANDOM};
+    (void)state;
+
+    rng_state = 99;
+    for (size_t k = 0; k < sizeof splits / sizeof splits[0]; k++) {
+        sink_start(&sink, false);
+        sink.refuse_at = 8;
+        cw_http_parser_init_sink(&p, test_sink, &sink, false);
+        assert_true(feed(&p, (const uint8_t *)in, sizeof in - 1, splits[k]) < sizeof in - 1);
+        assert_int_equal(cw_http_parser_last_error(&p), CW_ERR_CANCELLED);
+        assert_false(cw_http_parser_done(&p));
+        assert_true(sink.len >= 5 && sink.len <= 8 && sink.len == p.resp.body_len);
+        assert_memory_equal(kept, "hello wo", sink.len);
+        size_t calls = sink.calls;
+        assert_int_equal(cw_http_parser_push(&p, (const uint8_t *)"rld\r\n", 5), 0);
+        assert_int_equal(cw_http_parser_eof(&p), CW_ERR_CANCELLED);
+        assert_int_equal(sink.calls, calls);
+    }
+    test_assert_arena_empty();
+}
+
+/* Reset (a request sent again) keeps the body's destination and the HEAD flag, and clears the
+ * rest, an error included. */
+static void test_reset_keeps_the_destination(void **state)
+{
+    static cw_http_parser_ctx p;
+    static const char one[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none";
+    static const char two[] = "HTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\ntwo";
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+    (void)state;
+
+    sink_start(&sink, false);
+    cw_http_parser_init_sink(&p, test_sink, &sink, false);
+    assert_int_equal(cw_http_parser_push(&p, (const uint8_t *)one, sizeof one - 1), sizeof one - 1);
+    assert_true(cw_http_parser_done(&p));
+    cw_http_parser_reset(&p);
+    assert_false(cw_http_parser_done(&p) || cw_http_parser_headers_done(&p));
+    assert_true(p.resp.status == 0 && p.resp.body_len == 0);
+    assert_int_equal(cw_http_parser_push(&p, (const uint8_t *)two, sizeof two - 1), sizeof two - 1);
+    assert_true(cw_http_parser_done(&p) && p.resp.status == 201 && p.resp.body_len == 3);
+    assert_int_equal(sink.len, 6);
+    assert_memory_equal(kept, "onetwo", 6);
+
+    memset(body, 0xEE, sizeof body);
+    cw_http_parser_init(&p, body, 3, false);
+    (void)cw_http_parser_push(&p, (const uint8_t *)one, sizeof one - 1);
+    cw_http_parser_reset(&p);
+    (void)cw_http_parser_push(&p, (const uint8_t *)two, sizeof two - 1);
+    assert_true(cw_http_parser_done(&p) && p.resp.body_len == 3);
+    assert_memory_equal(body, "two", 3);
+    assert_int_equal(body[3], 0xEE);
+
+    cw_http_parser_init(&p, body, 3, true);
+    (void)cw_http_parser_push(&p, (const uint8_t *)"XTTP/1.1 200 OK\r\n", 17);
+    assert_int_equal(cw_http_parser_last_error(&p), CW_ERR_HTTP_MALFORMED);
+    cw_http_parser_reset(&p);
+    assert_int_equal(cw_http_parser_last_error(&p), CW_OK);
+    assert_int_equal(cw_http_parser_push(&p, (const uint8_t *)head, sizeof head - 1), sizeof head - 1);
+    assert_true(cw_http_parser_done(&p) && p.resp.framing == NONE); /* still a HEAD response */
+    test_assert_arena_empty();
+}
+
+static cw_err sha256_sink(const uint8_t *bytes, size_t len, void *arg)
+{
+    return mbedtls_sha256_update((mbedtls_sha256_context *)arg, bytes, len) == 0 ? CW_OK : CW_ERR_INTERNAL;
+}
+
+/* What `http get` does with a body: one million 'a' (FIPS 180-2 appendix B.3), chunked and cut
+ * at random, hashed as it streams past, gives the known SHA-256. */
+static void test_sink_hashes_a_streamed_body(void **state)
+{
+    static cw_http_parser_ctx p;
+    static const uint8_t expected[32] = {
+        0xcd, 0xc7, 0x6e, 0x5c, 0x99, 0x14, 0xfb, 0x92, 0x81, 0xa1, 0xc7, 0xe2, 0x84, 0xd7, 0x3e, 0x67,
+        0xf1, 0x80, 0x9a, 0x48, 0xa4, 0x97, 0x20, 0x0e, 0x04, 0x6d, 0x39, 0xcc, 0xc7, 0x11, 0x2c, 0xd0};
+    mbedtls_sha256_context sha;
+    uint8_t digest[32];
+    (void)state;
+
+    size_t len = big_response(CHUNKED, 1000000, 'a');
+    mbedtls_sha256_init(&sha);
+    assert_int_equal(mbedtls_sha256_starts(&sha, 0), 0);
+    cw_http_parser_init_sink(&p, sha256_sink, &sha, false);
+    rng_state = 180;
+    assert_int_equal(feed(&p, (const uint8_t *)big, len, RANDOM), len);
+    assert_true(cw_http_parser_done(&p) && p.resp.body_len == 1000000);
+    assert_int_equal(mbedtls_sha256_finish(&sha, digest), 0);
+    mbedtls_sha256_free(&sha);
+    assert_memory_equal(digest, expected, sizeof expected);
+    test_assert_arena_empty();
+}
+
 static void test_headers_done_and_progress(void **state)
 {
     static cw_http_parser_ctx p;
@@ -585,6 +916,12 @@ int main(void)
         cmocka_unit_test(test_long_reason_is_kept_shortened),
         cmocka_unit_test(test_large_body_across_pieces),
         cmocka_unit_test(test_headers_done_and_progress),
+        cmocka_unit_test(test_cases_into_a_sink),
+        cmocka_unit_test(test_sink_streams_bodies_larger_than_any_buffer),
+        cmocka_unit_test(test_sink_bounds),
+        cmocka_unit_test(test_sink_error_ends_the_response),
+        cmocka_unit_test(test_reset_keeps_the_destination),
+        cmocka_unit_test(test_sink_hashes_a_streamed_body),
     };
     cw_arena_init();
     return cmocka_run_group_tests_name("http parser", tests, NULL, NULL);

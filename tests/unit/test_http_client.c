@@ -31,6 +31,16 @@ static cw_url_t url_of(const char *text)
     return u;
 }
 
+static size_t sunk;
+
+static cw_err count_sink(const uint8_t *bytes, size_t len, void *arg)
+{
+    (void)bytes;
+    (void)arg;
+    sunk += len;
+    return CW_OK;
+}
+
 /* Polls until the request ends; lwIP's timers run meanwhile (DNS retries). */
 static cw_err finish(cw_http_ctx *c)
 {
@@ -80,6 +90,14 @@ static void test_refusals_before_traffic(void **state)
     req.url = NULL;
     assert_int_equal(cw_http_request(&http, &req, body, sizeof body), CW_ERR_INVALID_ARG);
     assert_int_equal(cw_http_poll(&http), CW_ERR_INVALID_ARG); /* nothing runs */
+
+    /* a body sink and a buffer: one or the other */
+    req.url = &u;
+    req.body_sink = count_sink;
+    assert_int_equal(cw_http_request(&http, &req, body, sizeof body), CW_ERR_INVALID_ARG);
+    assert_int_equal(cw_http_request(&http, &req, NULL, 1), CW_ERR_INVALID_ARG);
+    assert_int_equal(cw_http_request(&http, &req, body, 0), CW_ERR_INVALID_ARG);
+    assert_int_equal(cw_http_poll(&http), CW_ERR_INVALID_ARG); /* nothing runs */
     test_assert_arena_empty();
 }
 
@@ -105,6 +123,13 @@ static void test_no_route_without_a_netif(void **state)
     assert_int_equal(cw_http_request(&http, &req, body, sizeof body), CW_ERR_IN_PROGRESS);
     cw_http_abort(&http);
     assert_int_equal(cw_http_poll(&http), CW_ERR_INVALID_ARG);
+    /* a request whose body goes to a sink runs the same way, and the sink sees nothing */
+    req.body_sink = count_sink;
+    sunk = 0;
+    assert_int_equal(cw_http_request(&http, &req, NULL, 0), CW_ERR_IN_PROGRESS);
+    assert_string_equal(cw_err_name(finish(&http)), "LWIP_ERR_RTE");
+    assert_int_equal(sunk, 0);
+    assert_int_equal(cw_http_response(&http)->body_len, 0);
     test_assert_arena_empty();
 }
 

@@ -8,9 +8,12 @@
  *    last_error(). It knows nothing of lwIP, so unit tests and the fuzz target drive it directly.
  *    It reads the status line, the headers certwiz needs (Content-Length, Transfer-Encoding,
  *    Connection, Content-Type) and a body framed by Content-Length, chunked transfer coding or
- *    the end of the connection (RFC 9112 section 6), writing the body into a caller buffer. Every
- *    input is bounded (cw_opts.h: CW_HTTP_LINE_MAX, CW_HTTP_HEADER_MAX); a body larger than the
- *    buffer is an error (CW_ERR_HTTP_TOO_LARGE), never cut.
+ *    the end of the connection (RFC 9112 section 6). The body goes to one of two places, chosen
+ *    at init: a caller buffer, where a body larger than the buffer is an error
+ *    (CW_ERR_HTTP_TOO_LARGE), never cut; or a caller's sink, a function that is handed every body
+ *    byte once, in order, as it arrives, and nothing is kept (a body of any size, streamed: to
+ *    count and hash it, or later to write it elsewhere). Every other input is bounded (cw_opts.h:
+ *    CW_HTTP_LINE_MAX, CW_HTTP_HEADER_MAX).
  *
  * 2. The client (cw_http_*): a non-blocking state machine for one request at a time on one
  *    connection: name resolution (lwIP's dns_gethostbyname), connect, send the request, receive
@@ -56,14 +59,25 @@ typedef struct cw_http_response_t {
     char content_type[CW_HTTP_CTYPE_MAX + 1];    /* Content-Type value, "" when absent */
     cw_http_framing_t framing;                   /* known once the headers are complete */
     size_t content_length;                       /* with CW_HTTP_FRAMING_LENGTH */
-    size_t body_len;                             /* body bytes written to the caller buffer */
+    size_t body_len;                             /* body bytes written to the caller buffer,
+                                                    or handed to the sink */
     bool keep_alive;                             /* the connection may carry another request */
 } cw_http_response_t;
+
+/* A body sink: takes body[0..len) (len > 0), the next bytes of the body, which stay valid only
+ * during the call. CW_OK to go on; any other code ends the response with that error. */
+typedef cw_err (*cw_http_sink_fn)(const uint8_t *body, size_t len, void *arg);
+
+/* The most body bytes a sink can be handed, and counted in resp.body_len (SIZE_MAX stands for a
+ * Content-Length too large for a size_t): about 4 GiB on a 32-bit board. More is
+ * CW_ERR_HTTP_TOO_LARGE. */
+#define CW_HTTP_SINK_MAX (SIZE_MAX - 1u)
 
 typedef struct cw_http_parser_ctx {
     cw_http_response_t resp; /* public, read-only for the caller */
     /* private */
     uint8_t state;
+    bool to_sink;            /* the body goes to out.sink, else to out.buf */
     cw_err err;
     bool head_request;
     bool pending_cr;
@@ -73,8 +87,16 @@ typedef struct cw_http_parser_ctx {
     bool conn_keep_alive;
     bool headers_done;
     bool skip_field;         /* in a long field line the client does not read: its rest is dropped */
-    uint8_t *body;
-    size_t body_cap;
+    union {                  /* where the body goes (to_sink says which) */
+        struct {
+            uint8_t *p;
+            size_t cap;
+        } buf;
+        struct {
+            cw_http_sink_fn fn;
+            void *arg;
+        } sink;
+    } out;
     size_t remaining;
     size_t header_bytes;
     size_t line_len;
@@ -85,6 +107,15 @@ typedef struct cw_http_parser_ctx {
  * be NULL when body_cap is 0). head_request: the request was HEAD, so the response has no body. */
 void cw_http_parser_init(cw_http_parser_ctx *p, uint8_t *body, size_t body_cap, bool head_request);
 
+/* The same, with the body handed to sink(bytes, len, arg) as it arrives, from inside
+ * cw_http_parser_push, whatever its length (up to CW_HTTP_SINK_MAX); p keeps none of it. The sink
+ * sees only the body: no header, chunk-size or trailer bytes, and nothing after an error. */
+void cw_http_parser_init_sink(cw_http_parser_ctx *p, cw_http_sink_fn sink, void *arg, bool head_request);
+
+/* Prepares p for another response with the body destination and HEAD flag of its last init
+ * (a request sent again). A buffer is written again from its start. */
+void cw_http_parser_reset(cw_http_parser_ctx *p);
+
 /* Feeds buf[0..len). Returns how many bytes were consumed: all of them, unless the response ended
  * (the rest belongs to whatever follows it) or an error was found. Never reads past len. */
 size_t cw_http_parser_push(cw_http_parser_ctx *p, const uint8_t *buf, size_t len);
@@ -93,8 +124,9 @@ size_t cw_http_parser_push(cw_http_parser_ctx *p, const uint8_t *buf, size_t len
  * the end of the response it is CW_ERR_HTTP_CLOSED. Returns the parser's final error state. */
 cw_err cw_http_parser_eof(cw_http_parser_ctx *p);
 
-/* CW_OK, or the first error found; it stays until cw_http_parser_init(). Errors:
- * CW_ERR_HTTP_MALFORMED, _HEADER_TOO_LONG, _TOO_LARGE, _BAD_CHUNK, _TRANSFER_CODING, _CLOSED. */
+/* CW_OK, or the first error found; it stays until the next init or reset. Errors:
+ * CW_ERR_HTTP_MALFORMED, _HEADER_TOO_LONG, _TOO_LARGE, _BAD_CHUNK, _TRANSFER_CODING, _CLOSED,
+ * or the sink's own. */
 cw_err cw_http_parser_last_error(const cw_http_parser_ctx *p);
 
 /* The status line and headers of the final response have been read (resp.status, content_type,
@@ -133,6 +165,13 @@ typedef struct cw_http_request_t {
                                      copied (same lifetime as body): a SCEP GET's
                                      percent-encoded message; visible ASCII only */
     size_t target_tail_len;       /* at most CW_HTTP_TARGET_TAIL_MAX; 0: none */
+    cw_http_sink_fn body_sink;    /* NULL: the response body goes to the buffer passed to
+                                     cw_http_request(), bounded by it. Else the body is streamed
+                                     to body_sink(bytes, len, body_sink_arg), any length, nothing
+                                     kept (pass NULL, 0 as the buffer). It is called from lwIP's
+                                     receive callback, never after cw_http_poll() has returned the
+                                     result or after cw_http_abort(), and must not call the client */
+    void *body_sink_arg;
 } cw_http_request_t;
 
 /* Progress events, collected as bitmask until cw_http_take_events() (docs/network.md). */
@@ -185,7 +224,8 @@ typedef struct cw_http_ctx {
 /* Prepares an idle client; cfg is copied (NULL: defaults, no TLS). */
 void cw_http_init(cw_http_ctx *c, const cw_http_config_t *cfg);
 
-/* Starts a request; the response body will go to body[0..body_cap). Returns CW_ERR_IN_PROGRESS
+/* Starts a request; the response body will go to body[0..body_cap), or to req->body_sink (then
+ * body must be NULL and body_cap 0). Returns CW_ERR_IN_PROGRESS
  * (then call cw_http_poll() until it returns something else), or an error at once:
  * CW_ERR_BUSY (a request runs), CW_ERR_HTTP_NO_TLS, CW_ERR_HTTP_REQUEST_TOO_LARGE,
  * CW_ERR_INVALID_ARG, CW_ERR_DNS_FAILED (no DNS server set, lookup table full). Reuses the open
@@ -194,8 +234,9 @@ cw_err cw_http_request(cw_http_ctx *c, const cw_http_request_t *req, uint8_t *bo
 
 /* Advances the request (timeouts, connecting after a name lookup). Returns CW_ERR_IN_PROGRESS,
  * or once the request's result: CW_OK with a complete response of any status (cw_http_response),
- * or an error (CW_ERR_DNS_FAILED, CW_ERR_HTTP_*, a wrapped lwIP error). After the result,
- * lwIP holds no reference to the request body or the response buffer. */
+ * or an error (CW_ERR_DNS_FAILED, CW_ERR_HTTP_*, a wrapped lwIP error, the body sink's). After the
+ * result, lwIP holds no reference to the request body or the response buffer, and the body sink
+ * is not called again. */
 cw_err cw_http_poll(cw_http_ctx *c);
 
 /* The response of the current or last request. */

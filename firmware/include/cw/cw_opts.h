@@ -319,9 +319,11 @@
 #define CW_HTTP_DNS_SLOTS 2u
 #endif
 
-/* The `http get`/`http post` diagnostic's one buffer: the response body (and for `http post` the
- * request body before it). A GetCACert reply with an RA pair is under 4 KiB; 16 KiB shows that a
- * CA answers with the sizes certwiz expects. Bodies over it end with CW_ERR_HTTP_TOO_LARGE. */
+/* The `http post` diagnostic's one buffer: the request body (at most half of it), then the
+ * response, kept bounded as SCEP keeps its answers: a GetCACert reply with an RA pair is under
+ * 4 KiB; 16 KiB shows that a CA answers with the sizes certwiz expects. Responses over the rest end
+ * with CW_ERR_HTTP_TOO_LARGE. `http get` needs none: it streams a body of any size through a
+ * SHA-256 sink (cw_http.h, docs/network.md). */
 #ifndef CW_NET_DIAG_BODY_MAX
 #define CW_NET_DIAG_BODY_MAX (16u * 1024u)
 #endif
