@@ -19,7 +19,7 @@ BOARD_RUN  ?= $(BUILD)/certwiz
 
 # Unit tests (ASan), fuzzing, the system tests and the demo run the host board's programs; the
 # host board's system tests also boot BOARD=mps2-an386 in QEMU (tests/system/test_mps2.py).
-HOST_GOALS := check unit system fuzz fuzz-smoke demo
+HOST_GOALS := check unit system fuzz fuzz-smoke demo powercut
 ifeq ($(BOARD_IS_HOST),)
 ifneq ($(filter $(HOST_GOALS),$(MAKECMDGOALS)),)
 $(error make $(filter $(HOST_GOALS),$(MAKECMDGOALS)) runs host programs: use BOARD=host)
@@ -92,7 +92,7 @@ FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno
 
 # ---- top-level targets ---------------------------------------------------------------------
 
-.PHONY: all deps build check unit system system-san fuzz fuzz-smoke demo clean help run size target-check bench
+.PHONY: all deps build check unit system system-san fuzz fuzz-smoke demo clean help run size target-check bench powercut
 .DEFAULT_GOAL := all
 
 help:
@@ -104,6 +104,7 @@ help:
 	@echo "  make system     only the system tests"
 	@echo "  make system-san the SCEP, offline and network system tests on an ASan+UBSan firmware"
 	@echo "  make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each"
+	@echo "  make powercut   a power-cut campaign: CUTS (default 1000) random SIGKILLs, SEED to replay"
 	@echo "  make demo       boot the firmware and drive it with cwctl (see README)"
 	@echo "  make run        build and start the firmware with its console on this terminal"
 	@echo "  make size       flash and RAM per component from the linker map (cross boards)"
@@ -308,6 +309,12 @@ fuzz: deps
 
 system: build
 	@CW_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/system
+
+# A longer run of the random power-cut test (make check runs 100 cuts): CUTS cuts, SEED replays.
+CUTS ?= 1000
+powercut: build
+	@CW_BUILD=$(BUILD) CW_CUTS=$(CUTS) $(if $(SEED),CW_CUT_SEED=$(SEED)) $(PYTHON) -m pytest -q -s \
+		tests/system/test_powercut.py -k random
 
 # The protocol-heavy system tests once more, against a firmware (and cwctl) built with ASan+UBSan
 # (docs/decisions.md 6): the parsers and the SCEP job meet real servers' bytes there, not only in

@@ -230,7 +230,6 @@ typedef struct cw_p11_match_t {
     const uint8_t *id;       /* NULL: any */
     size_t id_len;
     const char *application; /* NULL: any (CKO_DATA only) */
-    bool unfinished;         /* only objects whose CKA_TOKEN reads false (see cw_p11_sweep_unfinished) */
 } cw_p11_match_t;
 
 /* Handles of the matching objects (private objects only when logged in). Two-pass: when out
@@ -250,13 +249,14 @@ cw_err cw_p11_read_attr(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE t
 cw_err cw_p11_destroy(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h);
 
 /* Removes the objects a power cut left half-made in the token, and returns how many in *removed.
- * A token that writes an object in steps (SoftHSM2 stores the class's defaults first, then the
- * caller's template, then the key material) shows such an object after a cut with only its
- * defaults: among them CKA_TOKEN false, although it lives in the token. No finished token object
- * says that, and certwiz makes no session objects, so a search for CKA_TOKEN false in certwiz's
- * session finds exactly those. Another program creating an object at this very moment would have
- * one too: call this once, at the first login after the device starts, not while other writers
- * may be mid-creation (docs/store.md). Private ones are seen only when logged in. */
+ * A token that writes an object in steps (SoftHSM2 rewrites the object's file for each: nothing
+ * but a generation, then its class, then the class's defaults, then the caller's template, then
+ * the key material) shows such an object after a cut without CKA_TOKEN, or with CKA_TOKEN false
+ * although it lives in the token. No finished token object says that, and certwiz makes no
+ * session objects, so every object the session sees whose CKA_TOKEN is not true is one. It costs
+ * one attribute read per object. Another program creating an object at this very moment would
+ * show the same: call this once, at the first login after the device starts, not while other
+ * writers may be mid-creation (docs/store.md). Private ones are seen only when logged in. */
 cw_err cw_p11_sweep_unfinished(cw_p11_ctx *ctx, size_t *removed);
 
 #endif /* CW_P11_H */

@@ -189,10 +189,9 @@ cw_err cw_p11_find(cw_p11_ctx *ctx, const cw_p11_match_t *m, CK_OBJECT_HANDLE *o
     if (out == NULL) {
         cap = 0;
     }
-    CK_ATTRIBUTE t[5];
+    CK_ATTRIBUTE t[4];
     CK_ULONG tn = 0;
     CK_OBJECT_CLASS cls = m->cls;
-    CK_BBOOL no = CK_FALSE;
     if (m->has_class) {
         t[tn++] = (CK_ATTRIBUTE)CW_P11_ATTR(CKA_CLASS, &cls, sizeof cls);
     }
@@ -204,9 +203,6 @@ cw_err cw_p11_find(cw_p11_ctx *ctx, const cw_p11_match_t *m, CK_OBJECT_HANDLE *o
     }
     if (m->application != NULL) {
         t[tn++] = (CK_ATTRIBUTE)CW_P11_ATTR(CKA_APPLICATION, m->application, strlen(m->application));
-    }
-    if (m->unfinished) {
-        t[tn++] = (CK_ATTRIBUTE)CW_P11_ATTR(CKA_TOKEN, &no, sizeof no);
     }
     CK_RV rv = ctx->fl->C_FindObjectsInit(ctx->session, tn > 0u ? t : NULL_PTR, tn);
     if (rv != CKR_OK) {
@@ -289,32 +285,91 @@ cw_err cw_p11_destroy(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h)
 
 /* ---- what a power cut left half-made ------------------------------------------------------------- */
 
+/* An object this token shows as finished: CKA_TOKEN reads true. An object whose creation was cut
+ * reads false (its class's defaults are stored, the template is not), or has no CKA_TOKEN at all:
+ * nothing but its class, or not even that, was stored. SoftHSM2 2.6.1 answers a read of any
+ * attribute of an object without a class with CKR_ATTRIBUTE_VALUE_INVALID (measured), other tokens
+ * may say CKR_ATTRIBUTE_TYPE_INVALID; either means the object cannot say it is a token object.
+ * Other errors are the token's and end the sweep. */
+static cw_err is_unfinished(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h, bool *unfinished)
+{
+    CK_BBOOL token = CK_FALSE;
+    CK_ATTRIBUTE a = CW_P11_ATTR(CKA_TOKEN, &token, sizeof token);
+    CK_RV rv = ctx->fl->C_GetAttributeValue(ctx->session, h, &a, 1);
+
+    if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+        (rv == CKR_OK && a.ulValueLen != sizeof token)) {
+        *unfinished = true;
+        return CW_OK;
+    }
+    if (rv != CKR_OK) {
+        return cw_p11__rv(ctx, "C_GetAttributeValue", rv);
+    }
+    *unfinished = token != CK_TRUE;
+    return CW_OK;
+}
+
+/* One pass over every object the session sees: up to cap unfinished ones into out (*n). */
+static cw_err find_unfinished(cw_p11_ctx *ctx, CK_OBJECT_HANDLE *out, size_t cap, size_t *n)
+{
+    cw_err e = CW_OK;
+    CK_RV rv = ctx->fl->C_FindObjectsInit(ctx->session, NULL_PTR, 0);
+
+    *n = 0;
+    if (rv != CKR_OK) {
+        return cw_p11__rv(ctx, "C_FindObjectsInit", rv);
+    }
+    while (e == CW_OK && *n < cap) {
+        CK_OBJECT_HANDLE h[FIND_CHUNK];
+        CK_ULONG got = 0;
+        rv = ctx->fl->C_FindObjects(ctx->session, h, FIND_CHUNK, &got);
+        if (rv != CKR_OK) {
+            e = cw_p11__rv(ctx, "C_FindObjects", rv);
+        }
+        if (e != CW_OK || got == 0u) {
+            break;
+        }
+        for (CK_ULONG i = 0; e == CW_OK && i < got && *n < cap; i++) {
+            bool unfinished = false;
+            e = is_unfinished(ctx, h[i], &unfinished);
+            if (e == CW_OK && unfinished) {
+                out[(*n)++] = h[i];
+            }
+        }
+    }
+    rv = ctx->fl->C_FindObjectsFinal(ctx->session);
+    if (e == CW_OK && rv != CKR_OK) {
+        e = cw_p11__rv(ctx, "C_FindObjectsFinal", rv);
+    }
+    return e;
+}
+
 cw_err cw_p11_sweep_unfinished(cw_p11_ctx *ctx, size_t *removed)
 {
-    cw_p11_match_t m;
     CK_OBJECT_HANDLE h[FIND_CHUNK];
     size_t n = 0;
-    cw_err e;
 
     if (removed == NULL) {
         return CW_ERR_INVALID_ARG;
     }
     *removed = 0;
-    memset(&m, 0, sizeof m);
-    m.unfinished = true;
-    /* a chunk at a time: each pass removes what it found, the next finds the rest */
+    if (!cw_p11__ready(ctx)) {
+        return CW_ERR_NO_TOKEN;
+    }
+    /* Found during a search, removed after it (the standard leaves a search's view of objects
+     * destroyed meanwhile undefined); a pass that finds a full chunk is followed by another. */
     do {
-        e = cw_p11_find(ctx, &m, h, FIND_CHUNK, &n);
-        if (e != CW_OK && e != CW_ERR_BUFFER_SMALL) {
+        cw_err e = find_unfinished(ctx, h, FIND_CHUNK, &n);
+        if (e != CW_OK) {
             return e;
         }
-        for (size_t i = 0; i < n && i < FIND_CHUNK; i++) {
-            cw_err d = cw_p11_destroy(ctx, h[i]);
-            if (d != CW_OK) {
-                return d;
+        for (size_t i = 0; i < n; i++) {
+            e = cw_p11_destroy(ctx, h[i]);
+            if (e != CW_OK) {
+                return e;
             }
             (*removed)++;
         }
-    } while (e == CW_ERR_BUFFER_SMALL);
+    } while (n == FIND_CHUNK);
     return CW_OK;
 }

@@ -701,13 +701,11 @@ static void report_set(cw_err e)
         cw_console_printf(job.con, "set %s: failed: %s", job.set, cw_err_name(e));
         if (reply_not_authentic(e)) {
             /* docs/decisions.md: a reply that is not the CA's proves nothing about the request */
-            cw_console_printf(job.con,
-                              "set %s: the reply failed authentication, so it is not the CA's answer to this request "
-                              "(forged, replayed or damaged on the way); nothing was taken from it",
-                              job.set);
+            cw_console_printf(job.con, "set %s: the reply failed authentication: not the CA's answer (forged, replayed "
+                                       "or damaged); nothing taken from it", job.set);
         }
         if (job.have_pend && job.pend.online && !refused) {
-            cw_console_printf(job.con, "set %s: the request stays pending with its key; %s %s%s sends it again (same transaction) or polls it",
+            cw_console_printf(job.con, "set %s: the request stays pending with its key; %s %s%s sends or polls it again",
                               job.set, again, job.set, job.kind == JOB_RENEW ? "" : " online");
         }
     }

@@ -517,8 +517,7 @@ cw_err cw_wizard_boot(void)
 void cw_wizard_status_line(cw_console_ctx *con)
 {
     if (sweep.removed > 0) {
-        cw_console_printf(con, "recovery: %lu half-made objects a power cut left in the token were removed at login",
-                          (unsigned long)sweep.removed);
+        cw_console_printf(con, "recovery: %lu half-made object(s) removed at login", (unsigned long)sweep.removed);
     }
     if (!topo.loaded) {
         cw_console_printf(con, "topology: none loaded");
@@ -637,8 +636,8 @@ static cw_err check_token_uris(cw_console_ctx *con, const cw_topology *t)
             size_t sn = t->sets[i].name.len < CW_TOPO_NAME_MAX ? t->sets[i].name.len : CW_TOPO_NAME_MAX;
             memcpy(set, cw_topo_chars(t, t->sets[i].name), sn);
             set[sn] = '\0';
-            cw_console_printf(con, "set %s names the token %.*s, which is not this board's; the stored topology is unchanged",
-                              set, (int)n, (const char *)cw_topo_chars(t, v));
+            cw_console_printf(con, "set %s names the token %.*s, not this board's", set, (int)n,
+                              (const char *)cw_topo_chars(t, v));
             e = CW_ERR_TOKEN_ELSEWHERE;
         }
         if (e != CW_OK) {
@@ -1177,7 +1176,7 @@ static cw_err ask_new_root(cw_console_ctx *con, const char *profile, const cw_de
     cw_console_printf(con, "  subject: %s", s.subject);
     cw_wizard_print_fingerprint(con, " ", s.sha256);
     cw_console_printf(con, "   SHA-1: %s", h);
-    cw_console_printf(con, "the topology pins no fingerprint for profile %s: compare it with the one the CA's operator gives you", profile);
+    cw_console_printf(con, "the topology pins no fingerprint: compare it with the one the CA's operator gives you");
     (void)snprintf(prompt, sizeof prompt, NEW_ROOT_PROMPT, profile);
     cw_console_expect(con, prompt, false, root_answered, NULL);
     return CW_ERR_IN_PROGRESS;
@@ -1393,7 +1392,7 @@ static cw_err forget_answered(cw_console_ctx *con, char *line, void *arg)
         e = cw_p11_destroy(cw_token_session(), h[i]);
     }
     if (e == CW_OK) {
-        cw_console_printf(con, "profile %s trusts no CA certificate now; the roles keep their certificates", forget.profile);
+        cw_console_printf(con, "profile %s trusts no CA certificate now; roles keep theirs", forget.profile);
     }
     return e;
 }
@@ -1427,8 +1426,7 @@ static cw_err ca_show_or_forget(cw_console_ctx *con, const char *what, const cha
         return CW_OK;
     }
     (void)snprintf(forget.profile, sizeof forget.profile, "%s", profile);
-    cw_console_printf(con, "imports and enrolments for profile %s will need a CA trusted again (pinned, ca auth, or confirmed)",
-                      profile);
+    cw_console_printf(con, "profile %s then needs a CA trusted again", profile);
     cw_console_expect(con, "Forget these CA certificates? (yes/no): ", false, forget_answered, NULL);
     return CW_ERR_IN_PROGRESS;
 }

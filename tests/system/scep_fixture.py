@@ -29,6 +29,14 @@ ScepProxy
     drop_after=K  PKIOperation number K (1-based) gets no answer: the connection is closed after the
                 request is read (not forwarded; with drop_forwarded=True it is forwarded first and
                 the answer thrown away). Later requests are served again.
+    hostile_leaf  The proxy stands in for a hostile (or broken) CA, which micromdm scepserver cannot
+                be made into: a PKCSReq gets a CertRep SUCCESS, signed with the CA key, carrying a
+                certificate the proxy issues with the CA key for the requester's key with
+                basicConstraints cA and keyCertSign: a CA certificate where an end entity's belongs.
+    replay_renewal  The proxy stands in for an attacker on the path who replays an old answer: the
+                first RenewalReq gets the last CertRep SUCCESS the real server sent before (the
+                original enrolment's: authentic, but for another transaction). Later requests are
+                forwarded.
     cacert_file=F  GetCACert is answered with the DER file F (a PKCS#7 of the CA and RA
                 certificates the test made), not forwarded: the proxy stands in for a CA that
                 works through a registration authority, which micromdm scepserver cannot.
@@ -317,7 +325,8 @@ class ProxyCore:
     """What the proxy does with one request; shared by the in-process and subprocess forms."""
 
     def __init__(self, upstream, ca_key_path, ca_cert_path, log_path, pending=0, no_post=False,
-                 drop_after=None, drop_forwarded=False, cacert_file=None):
+                 drop_after=None, drop_forwarded=False, cacert_file=None, hostile_leaf=False,
+                 replay_renewal=False):
         u = urllib.parse.urlsplit(upstream)
         self.upstream_host, self.upstream_port = u.hostname, u.port or 80
         self.ca_key = load_private_key(ca_key_path)
@@ -329,6 +338,9 @@ class ProxyCore:
         self.drop_after = drop_after
         self.drop_forwarded = drop_forwarded
         self.cacert_file = cacert_file
+        self.hostile_leaf = hostile_leaf
+        self.replay_renewal = replay_renewal
+        self.last_success = None  # the last CertRep SUCCESS of the real server (bytes)
         self.lock = threading.Lock()
         self.seq = 0
         self.pki_count = 0
@@ -341,6 +353,12 @@ class ProxyCore:
         if cacert_file:
             self.log({"note": "ScepProxy stands in for a CA with an RA: micromdm scepserver has none, "
                               f"so GetCACert is answered with {cacert_file}"})
+        if hostile_leaf:
+            self.log({"note": "ScepProxy stands in for a hostile CA: it answers a PKCSReq with a CA "
+                              "certificate for the requester's key, which micromdm scepserver never issues"})
+        if replay_renewal:
+            self.log({"note": "ScepProxy stands in for an attacker replaying an old CertRep: the first "
+                              "RenewalReq gets the real server's last SUCCESS answer again"})
 
     def log(self, entry):
         with open(self.log_path, "a") as f:
@@ -450,12 +468,67 @@ class ProxyCore:
             answer = self._pending(method, path, body, content_type, req, entry)
             if answer is not None:
                 return answer
+        if req and self.hostile_leaf and req["message_type"] == 19:
+            entry["action"] = "SUCCESS with a CA certificate for the requester's key (hostile CA stand-in)"
+            return self._rep(req, "0", envelope=self._hostile_envelope(req))
+        if req and self.replay_renewal and req["message_type"] == 17 and self.last_success is not None:
+            with self.lock:
+                old, self.last_success = self.last_success, None
+                self.replay_renewal = False
+            entry["action"] = "answered with the real server's last SUCCESS again (replay stand-in)"
+            return 200, "OK", "application/x-pki-message", old
         entry["action"] = "forwarded"
         try:
-            return self.forward(method, path, body, content_type)
+            answer = self.forward(method, path, body, content_type)
         except OSError as e:
             entry["action"] = f"upstream unreachable: {e}"
             return 502, "Bad Gateway", "text/plain", f"scep proxy: upstream: {e}\n".encode()
+        if answer[0] == 200 and answer[2] == "application/x-pki-message":
+            try:
+                if parse_pki_message(answer[3])["pki_status"] == "0":
+                    with self.lock:
+                        self.last_success = answer[3]
+            except Exception:
+                pass
+        return answer
+
+    def _hostile_envelope(self, req):
+        """A certs-only PKCS#7 with a CA certificate for the key of the request's signer
+        certificate (a PKCSReq's transient self-signed one: the request's own key), issued with the
+        CA key, enveloped to that signer."""
+        signer_der = req["certificates"][0]
+        signer = cx509.load_der_x509_certificate(signer_der)
+        ca_cert = cx509.load_der_x509_certificate(self.ca_cert)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (cx509.CertificateBuilder()
+                .subject_name(signer.subject)
+                .issuer_name(ca_cert.subject)
+                .public_key(signer.public_key())
+                .serial_number(cx509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5))
+                .not_valid_after(now + datetime.timedelta(days=30))
+                # the names the request asks for (its signer certificate carries its CN), so
+                # that only the certificate's kind is wrong
+                .add_extension(cx509.SubjectAlternativeName([cx509.DNSName(a.value) for a in
+                                                             signer.subject.get_attributes_for_oid(
+                                                                 cx509.oid.NameOID.COMMON_NAME)]),
+                               critical=False)
+                .add_extension(cx509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(cx509.KeyUsage(digital_signature=True, content_commitment=False,
+                                              key_encipherment=False, data_encipherment=False,
+                                              key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                              encipher_only=False, decipher_only=False), critical=True)
+                .sign(self.ca_key, hashes.SHA256()))
+        der = cert.public_bytes(serialization.Encoding.DER)
+        sd = cms.SignedData({
+            "version": "v1",
+            "digest_algorithms": [],
+            "encap_content_info": {"content_type": "data"},
+            "certificates": [x509.Certificate.load(der)],
+            "signer_infos": [],
+        })
+        certs_only = cms.ContentInfo({"content_type": "signed_data", "content": sd}).dump()
+        return envelop(certs_only, signer_der)
 
     def _pending(self, method, path, body, content_type, req, entry):
         """The manual-approval stand-in; None means: not ours, forward as usual."""
@@ -560,10 +633,12 @@ def _proxy_main(argv):
     ap.add_argument("--drop-after", type=int)
     ap.add_argument("--drop-forwarded", action="store_true")
     ap.add_argument("--cacert-file")
+    ap.add_argument("--hostile-leaf", action="store_true")
+    ap.add_argument("--replay-renewal", action="store_true")
     ap.add_argument("--log", required=True)
     a = ap.parse_args(argv)
     core_ = ProxyCore(a.upstream, a.ca_key, a.ca_cert, a.log, a.pending, a.no_post, a.drop_after,
-                      a.drop_forwarded, a.cacert_file)
+                      a.drop_forwarded, a.cacert_file, a.hostile_leaf, a.replay_renewal)
     srv = _make_http_server(core_, a.port)
     if a.pending:
         print("scep proxy: standing in for a CA with manual approval (micromdm scepserver never "
@@ -834,14 +909,14 @@ class ScepProxy:
     fail_info, reply_file (every pkiMessage answer is kept as DER next to the log)."""
 
     def __init__(self, server, pending=0, no_post=False, drop_after=None, drop_forwarded=False,
-                 cacert_file=None, name="proxy"):
+                 cacert_file=None, hostile_leaf=False, replay_renewal=False, name="proxy"):
         self.server = server
         self.log_path = server.dir / f"{name}.log"
         self.stderr_path = server.dir / f"{name}.stderr"
         self._proc = None
         self._http = None
         args = dict(pending=pending, no_post=no_post, drop_after=drop_after, drop_forwarded=drop_forwarded,
-                    cacert_file=cacert_file)
+                    cacert_file=cacert_file, hostile_leaf=hostile_leaf, replay_renewal=replay_renewal)
         if server.netns:
             argv = [sys.executable, HERE, "proxy", "--upstream", server.url, "--port", "0",
                     "--ca-key", server.ca_key_path, "--ca-cert", server.ca_cert_path, "--log", self.log_path,
@@ -850,6 +925,8 @@ class ScepProxy:
             argv += ["--drop-after", str(drop_after)] if drop_after is not None else []
             argv += ["--drop-forwarded"] if drop_forwarded else []
             argv += ["--cacert-file", str(cacert_file)] if cacert_file else []
+            argv += ["--hostile-leaf"] if hostile_leaf else []
+            argv += ["--replay-renewal"] if replay_renewal else []
             with open(self.stderr_path, "wb") as err:
                 self._proc = server.popen_in_ns(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                                 stderr=err, text=True)
@@ -923,5 +1000,6 @@ except ImportError:  # the proxy subprocess does not need pytest
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] != "proxy":
         sys.exit(f"usage: {sys.argv[0]} proxy --upstream URL --port P --ca-key K --ca-cert C "
-                 "[--pending N] [--no-post] [--drop-after K] [--drop-forwarded] --log FILE")
+                 "[--pending N] [--no-post] [--drop-after K] [--drop-forwarded] [--hostile-leaf] "
+                 "[--replay-renewal] --log FILE")
     _proxy_main(sys.argv[2:])

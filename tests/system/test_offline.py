@@ -567,7 +567,7 @@ def test_a_set_in_another_token_is_refused_at_load(token, ca, tmp_path, uri, ok)
             assert r.returncode == 0, r.stderr
         else:
             assert r.returncode == 1 and "TOKEN_ELSEWHERE" in r.stderr, r.stdout + r.stderr
-            assert f"set oauth names the token {uri}, which is not this board's" in r.stdout
+            assert f"set oauth names the token {uri}, not this board's" in r.stdout
             assert dev.cwctl("topology", "show").returncode == 1  # nothing stored
     finally:
         assert dev.stop()[0] == 0

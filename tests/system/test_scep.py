@@ -486,3 +486,40 @@ def test_pending_survives_a_reboot_and_is_polled_in_the_background(tmp_path, tok
         assert [e["message_type_name"] for e in proxy.pki_requests()] == ["PKCSReq", "CertPoll"]
         check_issued(ca, token, tmp_path, "web")
         assert "scep:" not in edge.cw("status").stdout
+
+
+# ---- hostile answers (issue 15) -----------------------------------------------------------------
+
+def test_a_ca_certificate_for_the_key_is_refused_over_scep_too(tmp_path, token):
+    """The proxy stands in for a hostile CA: its CertRep SUCCESS carries a CA certificate
+    (basicConstraints cA, keyCertSign) for the requester's key, signed by the authenticated CA.
+    The same checks as an offline import refuse it, by name; nothing is stored or assigned."""
+    with proxied_lab(tmp_path, token, hostile_leaf=True) as (ca, proxy, edge):
+        r = edge.cw("request", "--set", "web", "--online")
+        assert r.returncode == 1 and "IMPORT_NOT_END_ENTITY" in r.stderr, r.stdout + r.stderr
+        assert "reply verified: SUCCESS" in r.stdout
+        assert [k for k, _ in set_objects(token, "web") if k == "Certificate"] == []
+        assert "role Web: set web, pending" in edge.cw("roles").stdout
+
+
+def test_a_replayed_certrep_during_renew_is_no_answer_and_the_request_is_kept(tmp_path, token):
+    """The proxy stands in for an attacker who replays the CA's earlier answer to the RenewalReq:
+    authentic, but for another transaction. certwiz says the reply failed authentication, takes
+    nothing from it, keeps the new key and its RenewalReq, and sends the same transaction again."""
+    with proxied_lab(tmp_path, token, replay_renewal=True) as (ca, proxy, edge):
+        assert edge.cw("request", "--set", "web", "--online").returncode == 0
+        old = check_issued(ca, token, tmp_path, "web")
+        r = edge.cw("renew", "--set", "web")
+        assert r.returncode == 1 and "SCEP_TRANSACTION" in r.stderr, r.stdout + r.stderr
+        assert "the reply failed authentication: not the CA's answer" in r.stdout
+        assert "the request stays pending with its key; renew web sends or polls it again" in r.stdout
+        # the roles still use the old certificate; the new key waits with its RenewalReq
+        assert "role Web: set web, assigned" in edge.cw("roles").stdout
+        assert len([k for k, _ in set_objects(token, "web") if k == "Private Key"]) == 2
+        r = edge.cw("renew", "--set", "web")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "sending the unanswered request again" in r.stdout or "renewing" in r.stdout
+        renewals = [e for e in proxy.pki_requests() if e["message_type_name"] == "RenewalReq"]
+        assert len(renewals) == 2 and renewals[0]["transaction_id"] == renewals[1]["transaction_id"]
+        new = check_issued(ca, token, tmp_path, "web")
+        assert new != old

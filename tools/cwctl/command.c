@@ -460,9 +460,10 @@ static int cwctl_answer_secret(cwctl_session_ctx *s)
 
 #define CWCTL_AS_TEXT_PROMPT (-2)
 
-/* A yes/no question (trust a CA, forget CA certificates): --yes answers it; without --yes an
- * operator at the terminal does, after reading what the device showed; a script without --yes
- * gets exit 2, since an answer taken from a pasted file or a pipe could say yes to anything. */
+/* A yes/no question (trust a CA, forget CA certificates): --yes answers it. Without --yes it is a
+ * text prompt like any other (--input or standard input), except after a pasted file, whose
+ * lines must never answer it: then the operator at the terminal answers, and a script without a
+ * terminal gets exit 2. */
 static int cwctl_answer_yes_no(cwctl_session_ctx *s, const char *prompt)
 {
     char answer[16];
@@ -474,8 +475,8 @@ static int cwctl_answer_yes_no(cwctl_session_ctx *s, const char *prompt)
         if (fputs("yes\n", stderr) == EOF) {
             /* stderr is gone; the answer still goes out */
         }
-    } else if (isatty(STDIN_FILENO) && !s->opts->paste_all) {
-        return CWCTL_AS_TEXT_PROMPT; /* the operator types the answer, as at any text prompt */
+    } else if (!s->opts->paste_all) {
+        return CWCTL_AS_TEXT_PROMPT; /* answered like any text prompt */
     } else if (isatty(STDIN_FILENO)) {
         /* the paste file holds no answer: ask the operator on the terminal */
         cwctl_deadline_pause(&s->deadline);

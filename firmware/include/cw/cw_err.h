@@ -58,12 +58,12 @@
     X(UNKNOWN_PROFILE, 515, "The topology has no CA profile of that name.")                       \
     X(NO_CERTIFICATE, 516, "The set has no valid certificate to assign.")                         \
     X(PASTE_LABEL, 517, "The pasted PEM block has a label this command does not take.")          \
-    X(IMPORT_NOT_END_ENTITY, 518, "The certificate for the key is a CA certificate (basicConstraints cA, or keyCertSign/cRLSign), not an end entity's.") \
-    X(IMPORT_KEY_USAGE, 519, "The certificate's keyUsage does not allow digitalSignature, which every set's key needs.") \
-    X(IMPORT_CRITICAL_EXTENSION, 520, "A certificate has a critical extension certwiz does not process (RFC 5280 requires refusing it).") \
-    X(IMPORT_ROOT_UNCONFIRMED, 521, "The root CA is neither pinned nor trusted for the profile yet; the operator must accept its fingerprint.") \
-    X(IMPORT_ROOT_CHANGED, 522, "The root CA is not the one the profile trusts; use ca forget to replace that one first.") \
-    X(PASTE_OPEN_BLOCK, 523, "The paste ended (blank line or quit) inside a PEM block, before its END line.") \
+    X(IMPORT_NOT_END_ENTITY, 518, "The certificate for the key is a CA's (cA, keyCertSign or cRLSign), not an end entity's.") \
+    X(IMPORT_KEY_USAGE, 519, "The certificate's keyUsage does not allow digitalSignature.") \
+    X(IMPORT_CRITICAL_EXTENSION, 520, "A certificate has a critical extension certwiz does not process.") \
+    X(IMPORT_ROOT_UNCONFIRMED, 521, "The root CA is neither pinned nor trusted yet; the operator must accept it.") \
+    X(IMPORT_ROOT_CHANGED, 522, "The root CA is not the one the profile trusts; ca forget that one first.") \
+    X(PASTE_OPEN_BLOCK, 523, "The paste ended inside a PEM block, before its END line.") \
     /* CMS and SCEP: 600..699 */                                                                  \
     X(CMS_FORMAT, 600, "A CMS structure is malformed or uses a form certwiz does not read.")    \
     X(CMS_ALGORITHM, 601, "The CMS message uses an algorithm certwiz does not support.")         \
@@ -94,7 +94,7 @@
     X(MECHANISM, 203, "The token does not offer a mechanism this operation needs.")              \
     X(URI, 204, "The PKCS#11 URI is not valid.")                                                 \
     X(AMBIGUOUS, 205, "More than one object matches; name it by ID.")                            \
-    X(TOKEN_ELSEWHERE, 206, "A set's tokenUri names another token; certwiz keeps every set in the board's token.") \
+    X(TOKEN_ELSEWHERE, 206, "A set's tokenUri names another token than the board's.") \
     /* topology: 300..399 */                                                                     \
     X(TOPO_VERSION, 300, "The topology's version is not 1, the one this firmware reads.")        \
     X(TOPO_TAG, 301, "A topology element has a tag the format does not allow there.")            \
