@@ -14,8 +14,9 @@
  * then deleting the old. At boot (cw_store_seq_read) the highest record whose value decodes
  * wins and the others are removed: a cut between the two steps leaves two records, the newer
  * wins; a cut during the write leaves a record that does not decode (or none), the older wins.
- * A PKCS#11 token creates an object whole or not at all, so "half-made" can only mean a value
- * certwiz cannot decode, which is checked.
+ * A record is created from one template, so once its label is there its value is whole; a cut
+ * earlier leaves an object without label (docs/store.md), which the first login after boot
+ * removes (cw_p11_sweep_unfinished). A value certwiz cannot decode is checked all the same.
  *
  * Record values are small DER documents (docs/store.asn1).
  */
