@@ -35,7 +35,9 @@ CW_VERSION := $(VERSION)$(if $(GIT_DESC),+g$(GIT_DESC))
 WARN      := -std=c11 -Wall -Wextra -Wconversion -Wshadow -Wstrict-prototypes -Werror
 # The PKCS#11 header comes from Debian's p11-kit-dev (only the header: pkcs11/ links no p11-kit).
 P11_INC   := -I/usr/include/p11-kit-1
-INCLUDES  := -Ifirmware/include -Ihal -Ipkcs11 -Iboard/$(BOARD) -I$(BUILD)/gen \
+include firmware/certwiz.mk
+
+INCLUDES  := $(CERTWIZ_INCLUDES) -Iboard/$(BOARD) -I$(BUILD)/gen \
              -I$(MBEDTLS_DIR)/include -I$(LWIP_DIR)/src/include $(P11_INC)
 CPPFLAGS  := $(INCLUDES) -DMBEDTLS_CONFIG_FILE='<mbedtls_config.h>' $(BOARD_CPPFLAGS)
 CFLAGS    := $(BOARD_CFLAGS) -MMD -MP
@@ -46,7 +48,7 @@ TP_CFLAGS := -std=c11 $(BOARD_CFLAGS) -w
 
 # ---- sources -------------------------------------------------------------------------------
 
-CORE_SRCS  := $(wildcard firmware/src/*.c) $(wildcard pkcs11/*.c) $(CW_EXTRA_SRCS)
+CORE_SRCS  := $(CERTWIZ_SRCS) $(CW_EXTRA_SRCS)
 MBEDTLS_SRCS := $(wildcard $(MBEDTLS_DIR)/library/*.c)
 LWIP_SRCS  := $(addprefix $(LWIP_DIR)/src/core/, init.c def.c dns.c inet_chksum.c ip.c mem.c \
                 memp.c netif.c pbuf.c raw.c stats.c sys.c altcp.c altcp_alloc.c altcp_tcp.c \
@@ -70,7 +72,7 @@ NOMALLOC_OK  := $(BUILD)/no-malloc.ok
 # Host-only: the PC tool, the sanitizer build and the unit tests.
 CWCTL        := $(BUILD)/cwctl
 # cwctl validates topology blobs with the device's own decoder (and names its errors).
-CWCTL_SRCS   := $(wildcard tools/cwctl/*.c) firmware/src/cw_topology.c firmware/src/cw_err.c
+CWCTL_SRCS   := $(wildcard tools/cwctl/*.c) firmware/src/codec/cw_topology.c firmware/src/base/cw_err.c
 ASAN         := $(BUILD)/asan
 UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
 UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
@@ -178,7 +180,7 @@ FORCE:
 
 # ---- error table (cw_err.c's names and sentences, packed by tools/gen-err-table.py) --------
 
-ERR_TABLE_SRCS := firmware/include/cw/cw_err.h firmware/src/cw_err_foreign.def
+ERR_TABLE_SRCS := $(CERTWIZ_ERR_TABLE_SRCS)
 ERR_TABLE      := $(BUILD)/gen/cw_err_table.h
 
 $(ERR_TABLE): tools/gen-err-table.py $(ERR_TABLE_SRCS)
@@ -187,8 +189,8 @@ $(ERR_TABLE): tools/gen-err-table.py $(ERR_TABLE_SRCS)
 	@$(PYTHON) tools/gen-err-table.py $(ERR_TABLE_SRCS) > $@.tmp && mv $@.tmp $@
 
 # Every compile of cw_err.c includes it (cwctl's too: see $(CWCTL)).
-$(BUILD)/obj/firmware/src/cw_err.o $(ASAN)/obj/firmware/src/cw_err.o \
-$(FUZZ)/obj/firmware/src/cw_err.o: $(ERR_TABLE)
+$(BUILD)/obj/firmware/src/base/cw_err.o $(ASAN)/obj/firmware/src/base/cw_err.o \
+$(FUZZ)/obj/firmware/src/base/cw_err.o: $(ERR_TABLE)
 
 # ---- compile rules -------------------------------------------------------------------------
 
@@ -271,7 +273,7 @@ target-check: deps
 
 # ---- host tools and tests ------------------------------------------------------------------
 
-$(CWCTL): $(CWCTL_SRCS) $(wildcard tools/cwctl/*.h) $(wildcard firmware/include/cw/*.h) board/$(BOARD)/cw_config.h \
+$(CWCTL): $(CWCTL_SRCS) $(wildcard tools/cwctl/*.h) $(wildcard firmware/include/cw/*/*.h) board/$(BOARD)/cw_config.h \
           $(ERR_TABLE)
 	@mkdir -p $(@D)
 	@echo "CC+LD $@"

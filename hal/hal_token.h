@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "cw/cw_err.h"
+#include "cw/base/cw_err.h"
 #include "cw_p11_cryptoki.h"
 
 typedef struct hal_token_t {

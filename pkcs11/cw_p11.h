@@ -29,8 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cw/cw_err.h"
-#include "cw/cw_types.h"
+#include "cw/base/cw_err.h"
+#include "cw/base/cw_types.h"
 #include "cw_p11_cryptoki.h"
 #include "cw_p11_uri.h"
 

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "cw/cw_arena.h"
+#include "cw/base/cw_arena.h"
 #include "cw_p11_internal.h"
 #include "mbedtls/asn1.h"
 #include "mbedtls/asn1write.h"

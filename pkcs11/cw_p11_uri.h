@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cw/cw_err.h"
+#include "cw/base/cw_err.h"
 #include "cw_p11_cryptoki.h"
 
 /* Limits of the decoded values, in bytes. */

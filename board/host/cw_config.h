@@ -1,6 +1,6 @@
 /*
  * cw_config.h for the host board: certwiz as a Linux process.
- * Every knob and its default is documented in firmware/include/cw/cw_opts.h.
+ * Every knob and its default is documented in firmware/include/cw/base/cw_opts.h.
  */
 #ifndef CW_CONFIG_H
 #define CW_CONFIG_H

@@ -1,6 +1,6 @@
 /*
  * cw_config.h for the MPS2 AN386 board (Cortex-M4). Every knob and its default is documented in
- * firmware/include/cw/cw_opts.h.
+ * firmware/include/cw/base/cw_opts.h.
  */
 #ifndef CW_CONFIG_H
 #define CW_CONFIG_H

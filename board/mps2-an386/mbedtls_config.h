@@ -73,7 +73,7 @@ void board_mbedtls_exit(int status);
 #define MBEDTLS_AES_C
 #define MBEDTLS_DES_C
 /* AES's and DES's key schedules and block functions written from FIPS-197 and FIPS 46-3, a
- * byte or a bit at a time over the standards' own small tables (firmware/src/cw_aes_small.c,
+ * byte or a bit at a time over the standards' own small tables (firmware/src/mbedtls_alt/cw_aes_small.c,
  * cw_des_small.c), instead of mbedTLS's larger tables and unrolled code; the modes and contexts
  * stay mbedTLS's. AES 5 138 -> 1 200 bytes, DES 4 972 -> 1 664: image -7 356 bytes, for 7 to
  * 14 times the time a block (docs/decisions.md 21). */

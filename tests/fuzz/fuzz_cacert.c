@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_scep_msg.h"
+#include "cw/base/cw_arena.h"
+#include "cw/scep/cw_scep_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

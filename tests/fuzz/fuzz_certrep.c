@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_cms.h"
-#include "cw/cw_scep_msg.h"
+#include "cw/base/cw_arena.h"
+#include "cw/codec/cw_cms.h"
+#include "cw/scep/cw_scep_msg.h"
 
 #define CA_PATH "tests/fuzz/corpus/cacert/getcacert.der"
 

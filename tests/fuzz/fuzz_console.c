@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cw/cw.h"
-#include "cw/cw_arena.h"
+#include "cw/base/cw_arena.h"
 #include "lwip/init.h"
 #include "support/fuzz_board.h"
 

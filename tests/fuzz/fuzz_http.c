@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cw/cw_http.h"
+#include "cw/net/cw_http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

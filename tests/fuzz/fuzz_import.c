@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_import.h"
+#include "cw/base/cw_arena.h"
+#include "cw/pki/cw_import.h"
 #include "mbedtls/x509_crt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cw/cw_pem.h"
+#include "cw/codec/cw_pem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cw/cw_topology.h"
+#include "cw/codec/cw_topology.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

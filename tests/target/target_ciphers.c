@@ -1,7 +1,7 @@
 /*
  * target_ciphers.c: AES, DES and triple DES through mbedTLS's public API, the calls SCEP's
  * envelopes make (setkey, ECB, CBC). On this board the block functions behind them are certwiz's
- * own (firmware/src/cw_aes_small.c, cw_des_small.c, switched on in the board's
+ * own (firmware/src/mbedtls_alt/cw_aes_small.c, cw_des_small.c, switched on in the board's
  * mbedtls_config.h); on another they are mbedTLS's, and the same answers are due.
  *
  * Known answers from the standards and from OpenSSL, each run both ways: encrypted from a

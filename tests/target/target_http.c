@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cw/cw_http.h"
+#include "cw/net/cw_http.h"
 #include "mbedtls/sha256.h"
 #include "target_check.h"
 

@@ -18,11 +18,11 @@
 
 #include <stdio.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_cms.h"
-#include "cw/cw_http.h"
-#include "cw/cw_import.h"
-#include "cw/cw_scep_msg.h"
+#include "cw/base/cw_arena.h"
+#include "cw/codec/cw_cms.h"
+#include "cw/net/cw_http.h"
+#include "cw/pki/cw_import.h"
+#include "cw/scep/cw_scep_msg.h"
 #include "mbedtls/x509_crt.h"
 #include "target_board.h"
 #include "target_blobs.h"

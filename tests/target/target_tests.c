@@ -17,11 +17,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_err.h"
-#include "cw/cw_pem.h"
-#include "cw/cw_time.h"
-#include "cw/cw_url.h"
+#include "cw/base/cw_arena.h"
+#include "cw/base/cw_err.h"
+#include "cw/codec/cw_pem.h"
+#include "cw/base/cw_time.h"
+#include "cw/codec/cw_url.h"
 #include "target_board.h"
 #include "target_check.h"
 

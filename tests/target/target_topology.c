@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "cw/cw_topology.h"
+#include "cw/codec/cw_topology.h"
 #include "target_blobs.h"
 #include "target_check.h"
 

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_opts.h"
+#include "cw/base/cw_arena.h"
+#include "cw/base/cw_opts.h"
 #include "mbedtls/bignum.h"
 #include "mbedtls/md.h"
 #include "mbedtls/rsa.h"

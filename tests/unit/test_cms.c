@@ -19,9 +19,9 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_cms.h"
-#include "cw/cw_scep_msg.h"
+#include "cw/base/cw_arena.h"
+#include "cw/codec/cw_cms.h"
+#include "cw/scep/cw_scep_msg.h"
 #include "support/p11_softhsm.h"
 #include "support/test_board.h"
 

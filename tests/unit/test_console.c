@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "cw/cw.h"
-#include "cw/cw_arena.h"
-#include "cw/cw_console.h"
+#include "cw/base/cw_arena.h"
+#include "cw/console/cw_console.h"
 #include "lwip/init.h"
 #include "support/test_board.h"
 

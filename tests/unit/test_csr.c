@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_csr.h"
+#include "cw/base/cw_arena.h"
+#include "cw/codec/cw_csr.h"
 #include "mbedtls/x509_csr.h"
 #include "support/p11_softhsm.h"
 #include "support/test_board.h"

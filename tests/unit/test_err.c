@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_err.h"
+#include "cw/base/cw_arena.h"
+#include "cw/base/cw_err.h"
 #include "support/test_board.h"
 
 static const cw_err own[] = {
@@ -37,7 +37,7 @@ static const row_t rows[] = {
 #define P11(name, value, text) {CW_ERR_FROM_P11(value), #name, text},
 #define MBEDTLS(name, value, text) {CW_ERR_FROM_MBEDTLS(-(value)), #name, text},
 #define LWIP(name, value, text) {CW_ERR_FROM_LWIP(-(value)), #name, text},
-#include "../../firmware/src/cw_err_foreign.def"
+#include "../../firmware/src/base/cw_err_foreign.def"
 #undef P11
 #undef MBEDTLS
 #undef LWIP

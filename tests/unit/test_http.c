@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_http.h"
+#include "cw/base/cw_arena.h"
+#include "cw/net/cw_http.h"
 #include "mbedtls/sha256.h"
 #include "support/test_board.h"
 

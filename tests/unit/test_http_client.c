@@ -13,9 +13,9 @@
 #include <cmocka.h>
 
 #include "cw/cw.h"
-#include "cw/cw_arena.h"
-#include "cw/cw_http.h"
-#include "cw/cw_url.h"
+#include "cw/base/cw_arena.h"
+#include "cw/net/cw_http.h"
+#include "cw/codec/cw_url.h"
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
 #include "support/test_board.h"

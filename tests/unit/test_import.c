@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_import.h"
-#include "cw/cw_pem.h"
+#include "cw/base/cw_arena.h"
+#include "cw/pki/cw_import.h"
+#include "cw/codec/cw_pem.h"
 #include "support/test_board.h"
 
 static char dir[64];

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
+#include "cw/base/cw_arena.h"
 #include "cw_p11.h"
 #include "mbedtls/md.h"
 #include "mbedtls/pk.h"

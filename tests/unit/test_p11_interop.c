@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
+#include "cw/base/cw_arena.h"
 #include "cw_p11.h"
 #include "support/p11_softhsm.h"
 #include "support/test_board.h"

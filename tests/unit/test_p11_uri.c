@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <p11-kit/uri.h>
 
-#include "cw/cw_arena.h"
+#include "cw/base/cw_arena.h"
 #include "cw_p11_uri.h"
 #include "support/test_board.h"
 

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_pem.h"
+#include "cw/base/cw_arena.h"
+#include "cw/codec/cw_pem.h"
 #include "support/test_board.h"
 
 #define VECTORS "../shared/vectors/scep-micromdm-2.1.0/"

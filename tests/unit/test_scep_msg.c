@@ -21,9 +21,9 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_csr.h"
-#include "cw/cw_scep_msg.h"
+#include "cw/base/cw_arena.h"
+#include "cw/codec/cw_csr.h"
+#include "cw/scep/cw_scep_msg.h"
 #include "mbedtls/x509_crt.h"
 #include "support/p11_softhsm.h"
 #include "support/test_board.h"

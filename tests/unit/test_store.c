@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_store.h"
+#include "cw/base/cw_arena.h"
+#include "cw/pki/cw_store.h"
 #include "support/p11_softhsm.h"
 #include "support/test_board.h"
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_time.h"
+#include "cw/base/cw_time.h"
 
 static const struct {
     int64_t utc;

@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_topology.h"
+#include "cw/base/cw_arena.h"
+#include "cw/codec/cw_topology.h"
 #include "support/test_board.h"
 
 #define EXAMPLE_DER "docs/examples/edge-appliance.der"

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
-#include "cw/cw_url.h"
+#include "cw/base/cw_arena.h"
+#include "cw/codec/cw_url.h"
 #include "support/test_board.h"
 
 typedef struct url_case {

@@ -6,7 +6,7 @@
  *   topology_pos.c   finds the line and column of a field in the JSON text
  *
  * Validation is the device's own: the DER that topology_json.c writes is handed to
- * cw_topology_decode() (firmware/src/cw_topology.c, compiled into cwctl), and only a blob the
+ * cw_topology_decode() (firmware/src/codec/cw_topology.c, compiled into cwctl), and only a blob the
  * device decoder accepts is written out.
  */
 #ifndef CWCTL_TOPOLOGY_H
@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "cw/cw_topology.h"
+#include "cw/codec/cw_topology.h"
 
 /* Is this command line `cwctl topology ...` on local files: "topology" the first word and no
  * --port anywhere (with --port, `topology load|show` are console commands of the device)? */

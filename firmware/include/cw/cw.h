@@ -7,7 +7,7 @@
 #ifndef CW_H
 #define CW_H
 
-#include "cw/cw_err.h"
+#include "cw/base/cw_err.h"
 
 /* Brings up the arena, opens the board's token (a missing token is reported by `status`, not
  * fatal) and the console, and prints the banner and the first prompt. Call once, after the

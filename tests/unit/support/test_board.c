@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "cw/cw_arena.h"
+#include "cw/base/cw_arena.h"
 #include "hal_board.h"
 #include "hal_net.h"
 #include "hal_token.h"

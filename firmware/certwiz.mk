@@ -1,0 +1,53 @@
+# firmware/certwiz.mk: certwiz's sources, by layer, for any build that compiles them.
+#
+# An appliance's own Makefile includes this file (as lwIP's Filelists.mk is included) and
+# compiles $(CERTWIZ_SRCS) with $(CERTWIZ_INCLUDES), its board's cw_config.h, lwipopts.h and
+# mbedtls_config.h on the include path, and mbedTLS and lwIP beside them. It sets nothing else
+# and defines no rules. Before including it, set where things are when they are not where this
+# repository keeps them:
+#
+#   CERTWIZ_DIR     the firmware/ directory (default: firmware)
+#   CERTWIZ_P11_DIR the pkcs11/ directory, the token layer (default: $(CERTWIZ_DIR)/../pkcs11)
+#   CERTWIZ_HAL_DIR the hal/ directory, what a board implements (default: $(CERTWIZ_DIR)/../hal)
+#
+# The layers, each depending only on the ones below it (docs/architecture.md):
+#
+#   console     words, prompts, pastes, output: one client of the core
+#   core        role model, job slot and its scheduling, events, the token session
+#   scep        SCEP messages, transport, the SCEP job (one enrolment protocol, a job driver)
+#   pki         import checks, token records
+#   codec, net  PEM, URL, topology, CSR, CMS / HTTP
+#   base        errors, arena, wipe, time, DER helpers
+#   pkcs11      every Cryptoki call (includes only base headers)
+#
+# CERTWIZ_ALT_SRCS are certwiz's own block functions behind mbedTLS's _ALT switches: small and
+# slow, for a board short of flash. They compile to nothing unless the board's mbedtls_config.h
+# switches them on.
+
+CERTWIZ_DIR     ?= firmware
+CERTWIZ_P11_DIR ?= $(CERTWIZ_DIR)/../pkcs11
+CERTWIZ_HAL_DIR ?= $(CERTWIZ_DIR)/../hal
+
+cw_src = $(addprefix $(CERTWIZ_DIR)/src/$(1)/,$(2))
+
+CERTWIZ_BASE_SRCS    := $(call cw_src,base,cw_err.c cw_arena.c cw_wipe.c cw_time.c)
+CERTWIZ_CODEC_SRCS   := $(call cw_src,codec,cw_pem.c cw_url.c cw_topology.c cw_csr.c cw_cms.c)
+CERTWIZ_NET_SRCS     := $(call cw_src,net,cw_http.c cw_http_parser.c)
+CERTWIZ_PKI_SRCS     := $(call cw_src,pki,cw_import.c cw_store.c)
+CERTWIZ_SCEP_SRCS    := $(call cw_src,scep,cw_scep.c cw_scep_msg.c cw_enrol.c)
+CERTWIZ_CORE_SRCS    := $(call cw_src,core,cw_main.c cw_token.c cw_wizard.c cw_scratch.c)
+CERTWIZ_CONSOLE_SRCS := $(call cw_src,console,cw_console.c cw_net.c)
+CERTWIZ_ALT_SRCS     := $(call cw_src,mbedtls_alt,cw_aes_small.c cw_des_small.c cw_sha1_small.c)
+CERTWIZ_P11_SRCS     := $(addprefix $(CERTWIZ_P11_DIR)/,cw_p11_session.c cw_p11_key.c cw_p11_object.c \
+                          cw_p11_uri.c)
+
+CERTWIZ_SRCS := $(CERTWIZ_BASE_SRCS) $(CERTWIZ_CODEC_SRCS) $(CERTWIZ_NET_SRCS) $(CERTWIZ_PKI_SRCS) \
+                $(CERTWIZ_SCEP_SRCS) $(CERTWIZ_CORE_SRCS) $(CERTWIZ_CONSOLE_SRCS) $(CERTWIZ_ALT_SRCS) \
+                $(CERTWIZ_P11_SRCS)
+
+# firmware/src is on the path for the few headers private to certwiz's sources.
+CERTWIZ_INCLUDES := -I$(CERTWIZ_DIR)/include -I$(CERTWIZ_DIR)/src -I$(CERTWIZ_P11_DIR) -I$(CERTWIZ_HAL_DIR)
+
+# The error table (base/cw_err.c includes the generated cw_err_table.h; tools/gen-err-table.py
+# writes it from these two files).
+CERTWIZ_ERR_TABLE_SRCS := $(CERTWIZ_DIR)/include/cw/base/cw_err.h $(CERTWIZ_DIR)/src/base/cw_err_foreign.def

@@ -1,0 +1,94 @@
+/*
+ * cw_console.h: the line-oriented serial console (docs/console.md is the operator's reference).
+ *
+ * Bytes from the UART are pushed in; complete lines are split into words and dispatched to a
+ * command table. Every command ends with one final line, "OK" or "ERR <NAME>: <sentence>",
+ * followed by the prompt. A command that needs more input (a PIN, a PEM paste) hands the next
+ * lines to a continuation with cw_console_expect(); one that waits for the network returns
+ * CW_ERR_IN_PROGRESS and later calls cw_console_finish().
+ *
+ * Output goes to hal_uart_write(). The context is caller-owned; nothing is allocated.
+ */
+#ifndef CW_CONSOLE_H
+#define CW_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cw/base/cw_err.h"
+#include "cw/base/cw_opts.h"
+
+typedef struct cw_console_ctx cw_console_ctx;
+
+/* A command. argv[0] is the command word; the strings live in the console's line buffer and are
+ * valid until the function returns. Returns CW_OK, an error, or CW_ERR_IN_PROGRESS when it has
+ * registered a continuation or an operation that will call cw_console_finish(). */
+typedef cw_err (*cw_cmd_fn)(cw_console_ctx *con, int argc, char **argv);
+
+typedef struct cw_cmd_t {
+    const char *name;   /* the command word */
+    const char *args;   /* argument synopsis for help, "" when none */
+    const char *help;   /* one line */
+    cw_cmd_fn fn;
+} cw_cmd_t;
+
+/* A module's commands: each firmware module that adds commands exports one group. */
+typedef struct cw_cmd_group_t {
+    const cw_cmd_t *cmds;
+    size_t ncmds;
+} cw_cmd_group_t;
+
+/* A continuation: receives each following line (NUL-terminated, without its line end). Returns
+ * CW_ERR_IN_PROGRESS to get the next line too, or the command's final result. A NULL line means
+ * the operator pressed Ctrl-C: release what you hold; the console prints ERR CANCELLED. */
+typedef cw_err (*cw_line_fn)(cw_console_ctx *con, char *line, void *arg);
+
+struct cw_console_ctx {
+    char line[CW_CONSOLE_LINE_MAX + 1]; /* the line being typed, NUL-terminated */
+    size_t len;                         /* characters in line */
+    bool overflow;                      /* the current line passed CW_CONSOLE_LINE_MAX */
+    bool last_was_cr;                   /* swallow the LF of a CR LF pair */
+    bool busy;                          /* a command runs; input waits until it finishes */
+    const cw_cmd_group_t *const *groups;
+    size_t ngroups;
+    cw_line_fn cont;                    /* continuation receiving lines, or NULL */
+    void *cont_arg;
+    bool secret;                        /* do not echo the line being typed */
+    void (*on_command)(void);           /* called before each command starts, or NULL */
+};
+
+/* Prepares the console with the command groups (static, not copied) and prints the prompt. */
+void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *const *groups, size_t ngroups);
+
+/* The command named word, or NULL. */
+const cw_cmd_t *cw_console_find(const cw_console_ctx *con, const char *word);
+
+/* Feeds received bytes; runs the commands whose lines they complete. */
+void cw_console_push(cw_console_ctx *con, const uint8_t *buf, size_t len);
+
+/* Registers a continuation for the following lines and prints prompt (no line end) when not NULL.
+ * With secret, typed characters are not echoed. Call from a command, then return
+ * CW_ERR_IN_PROGRESS. */
+void cw_console_expect(cw_console_ctx *con, const char *prompt, bool secret, cw_line_fn fn, void *arg);
+
+/* Ends the running command with its final line and prints the prompt. */
+void cw_console_finish(cw_console_ctx *con, cw_err result);
+
+/* Output: one line (CR LF appended), formatted; text longer than CW_CONSOLE_OUT_MAX is cut with
+ * "..." at its end (callers print long data in pieces with cw_console_write). */
+void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Output: raw bytes, no line end added. With con NULL (a task no operator waits for, such as a
+ * background poll) nothing is printed, by either function. */
+void cw_console_write(cw_console_ctx *con, const char *s, size_t len);
+
+/* Splits line in place into at most max words separated by spaces or tabs; returns the count, or
+ * -1 when there are more words than max. */
+int cw_console_split(char *line, char **argv, int max);
+
+#endif /* CW_CONSOLE_H */

@@ -1,6 +1,0 @@
-/*
- * cw_scratch.c: the console commands' shared scratch (cw_scratch.h says who may use it when).
- */
-#include "cw_scratch.h"
-
-cw_scratch_t cw_scratch;
