@@ -12,6 +12,7 @@
 #
 # The layers, each depending only on the ones below it (docs/architecture.md):
 #
+#   (top)       cw_firmware.c: cw_init/cw_poll, the composition of the layers below
 #   console     words, prompts, pastes, output: one client of the core
 #   core        role model, job slot and its scheduling, events, the token session
 #   scep        SCEP messages, transport, the SCEP job (one enrolment protocol, a job driver)
@@ -30,20 +31,23 @@ CERTWIZ_HAL_DIR ?= $(CERTWIZ_DIR)/../hal
 
 cw_src = $(addprefix $(CERTWIZ_DIR)/src/$(1)/,$(2))
 
-CERTWIZ_BASE_SRCS    := $(call cw_src,base,cw_err.c cw_arena.c cw_wipe.c cw_time.c)
+CERTWIZ_BASE_SRCS    := $(call cw_src,base,cw_err.c cw_arena.c cw_wipe.c cw_time.c cw_hex.c)
 CERTWIZ_CODEC_SRCS   := $(call cw_src,codec,cw_pem.c cw_url.c cw_topology.c cw_csr.c cw_cms.c)
 CERTWIZ_NET_SRCS     := $(call cw_src,net,cw_http.c cw_http_parser.c)
-CERTWIZ_PKI_SRCS     := $(call cw_src,pki,cw_import.c cw_store.c)
-CERTWIZ_SCEP_SRCS    := $(call cw_src,scep,cw_scep.c cw_scep_msg.c cw_enrol.c)
-CERTWIZ_CORE_SRCS    := $(call cw_src,core,cw_main.c cw_token.c cw_wizard.c cw_scratch.c)
-CERTWIZ_CONSOLE_SRCS := $(call cw_src,console,cw_console.c cw_net.c)
+CERTWIZ_PKI_SRCS     := $(call cw_src,pki,cw_import.c cw_store.c cw_certs.c)
+CERTWIZ_SCEP_SRCS    := $(call cw_src,scep,cw_scep.c cw_scep_msg.c cw_scep_job.c)
+CERTWIZ_CORE_SRCS    := $(call cw_src,core,cw_token.c cw_model.c cw_job.c cw_events.c cw_roles.c cw_scratch.c)
+CERTWIZ_CONSOLE_SRCS := $(call cw_src,console,cw_console.c cw_cmd_sys.c cw_cmd_token.c cw_cmd_wizard.c \
+                          cw_cmd_enrol.c cw_cmd_net.c)
+# The composition: the entry points of cw.h, the console's words, the scratch's storage.
+CERTWIZ_TOP_SRCS     := $(CERTWIZ_DIR)/src/cw_firmware.c
 CERTWIZ_ALT_SRCS     := $(call cw_src,mbedtls_alt,cw_aes_small.c cw_des_small.c cw_sha1_small.c)
 CERTWIZ_P11_SRCS     := $(addprefix $(CERTWIZ_P11_DIR)/,cw_p11_session.c cw_p11_key.c cw_p11_object.c \
                           cw_p11_uri.c)
 
 CERTWIZ_SRCS := $(CERTWIZ_BASE_SRCS) $(CERTWIZ_CODEC_SRCS) $(CERTWIZ_NET_SRCS) $(CERTWIZ_PKI_SRCS) \
-                $(CERTWIZ_SCEP_SRCS) $(CERTWIZ_CORE_SRCS) $(CERTWIZ_CONSOLE_SRCS) $(CERTWIZ_ALT_SRCS) \
-                $(CERTWIZ_P11_SRCS)
+                $(CERTWIZ_SCEP_SRCS) $(CERTWIZ_CORE_SRCS) $(CERTWIZ_CONSOLE_SRCS) $(CERTWIZ_TOP_SRCS) \
+                $(CERTWIZ_ALT_SRCS) $(CERTWIZ_P11_SRCS)
 
 # firmware/src is on the path for the few headers private to certwiz's sources.
 CERTWIZ_INCLUDES := -I$(CERTWIZ_DIR)/include -I$(CERTWIZ_DIR)/src -I$(CERTWIZ_P11_DIR) -I$(CERTWIZ_HAL_DIR)

@@ -233,7 +233,7 @@ int main(int argc, char **argv)
         return 1;
     }
     (void)host_token_load(module, token, (uint32_t)(idle_s * 1000u));
-    if (cw_init() != CW_OK) {
+    if (cw_init(NULL) != CW_OK) {
         host_net_close();
         host_uart_close();
         return 1;

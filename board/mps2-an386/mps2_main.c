@@ -16,7 +16,7 @@ int main(void)
     (void)board_net_init(); /* the console works without a network; `net` says why */
     board_uart_puts("\r\nmps2-an386: no PKCS#11 provider on this board (no secure element attached); "
                     "token commands answer NO_TOKEN\r\n");
-    if (cw_init() != CW_OK) {
+    if (cw_init(NULL) != CW_OK) {
         board_semihost_exit(1);
     }
     for (;;) {

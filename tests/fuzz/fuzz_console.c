@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lwip_init();
         lwip_ready = 1;
     }
-    cw_init();
+    cw_init(NULL);
     fuzz_uart_feed(data, size);
     cw_poll();
 

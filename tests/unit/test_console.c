@@ -15,6 +15,7 @@
 #include "cw/base/cw_arena.h"
 #include "cw/console/cw_console.h"
 #include "lwip/init.h"
+#include "hal_uart.h"
 #include "support/test_board.h"
 
 static cw_console_ctx con;
@@ -98,7 +99,7 @@ static int setup(void **state)
 {
     (void)state;
     test_uart_reset();
-    cw_console_init(&con, groups, 1);
+    cw_console_init(&con, groups, 1, hal_uart_write);
     memset(last_secret, 0, sizeof last_secret);
     return 0;
 }
@@ -324,7 +325,7 @@ static void test_firmware_commands(void **state)
 {
     (void)state;
     test_uart_reset();
-    assert_int_equal(cw_init(), CW_OK);
+    assert_int_equal(cw_init(NULL), CW_OK);
     assert_non_null(strstr(test_uart_output(), " on host\r\ncertwiz> "));
 
     test_uart_reset();

@@ -155,7 +155,7 @@ static void test_console_without_network(void **state)
 {
     (void)state;
     test_uart_reset();
-    assert_int_equal(cw_init(), CW_OK);
+    assert_int_equal(cw_init(NULL), CW_OK);
     test_uart_reset();
     test_uart_feed("net\r");
     cw_poll();

@@ -578,3 +578,30 @@ cw_err cw_csr_next_san(const cw_csr_parts_t *parts, size_t *pos, uint8_t *tag, c
     *pos = (size_t)(p + n - parts->san);
     return CW_OK;
 }
+
+/* ---- from a topology set ------------------------------------------------------------------------- */
+
+void cw_csr_request_from(const cw_topology_derived *d, cw_csr_req_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->dn[CW_DN_C] = d->country;
+    r->dn[CW_DN_ST] = d->state;
+    r->dn[CW_DN_L] = d->locality;
+    r->dn[CW_DN_O] = d->organization;
+    r->dn[CW_DN_OU] = d->organizational_unit;
+    r->dn[CW_DN_CN] = d->cn;
+    for (size_t i = 0; i < d->san_count && i < CW_CSR_SAN_MAX; i++) {
+        const char *dns = cw_topology_san_dns(d, i);
+        if (dns != NULL) {
+            r->san[r->nsan].kind = CW_SAN_DNS;
+            r->san[r->nsan].dns = dns;
+        } else {
+            r->san[r->nsan].kind = CW_SAN_IP;
+            memcpy(r->san[r->nsan].ip, d->san[i].ip, d->san[i].len);
+            r->san[r->nsan].ip_len = d->san[i].len;
+        }
+        r->nsan++;
+    }
+    r->eku = ((d->eku & CW_TOPO_EKU_SERVER_AUTH) ? CW_EKU_SERVER_AUTH : 0u) |
+             ((d->eku & CW_TOPO_EKU_CLIENT_AUTH) ? CW_EKU_CLIENT_AUTH : 0u);
+}

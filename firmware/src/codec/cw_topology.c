@@ -1462,10 +1462,31 @@ static cw_err derive_template(const cw_topology *t, const uint8_t *tmpl, size_t 
     return CW_OK;
 }
 
-cw_err cw_topology_derive(const cw_topology *t, size_t set_index, cw_topology_derived *d)
+cw_err cw_topology_policy(const cw_topology *t, size_t set_index, cw_topo_policy_t *out)
 {
     const cw_topo_set_t *st;
     const cw_topo_profile_t *pr;
+
+    if (t == NULL || out == NULL || set_index >= t->set_count) {
+        return CW_ERR_INVALID_ARG;
+    }
+    st = &t->sets[set_index];
+    pr = &t->profiles[st->profile];
+    out->set = set_index;
+    out->profile = st->profile;
+    out->protocol = (cw_topo_protocol)pr->protocol;
+    out->key_type = (cw_key_type)(st->key_type != CW_KEY_NONE   ? st->key_type
+                                  : pr->key_type != CW_KEY_NONE ? pr->key_type
+                                                                : CW_TOPO_DEFAULT_KEY_TYPE);
+    out->eku = st->eku;
+    out->renew_percent = pr->renew_percent != 0u ? pr->renew_percent : CW_TOPO_DEFAULT_RENEW_PERCENT;
+    out->poll_seconds = pr->poll_seconds != 0u ? pr->poll_seconds : CW_TOPO_DEFAULT_POLL_SECONDS;
+    return CW_OK;
+}
+
+cw_err cw_topology_derive(const cw_topology *t, size_t set_index, cw_topology_derived *d)
+{
+    const cw_topo_set_t *st;
     const uint8_t *cn_tmpl = (const uint8_t *)CW_TOPO_DEFAULT_CN;
     size_t cn_len = sizeof CW_TOPO_DEFAULT_CN - 1u;
     bool uses_domain;
@@ -1477,16 +1498,17 @@ cw_err cw_topology_derive(const cw_topology *t, size_t set_index, cw_topology_de
     }
     memset(d, 0, sizeof *d);
     st = &t->sets[set_index];
-    pr = &t->profiles[st->profile];
-    d->set = set_index;
-    d->profile = st->profile;
-    d->protocol = (cw_topo_protocol)pr->protocol;
-    d->key_type = (cw_key_type)(st->key_type != CW_KEY_NONE   ? st->key_type
-                                : pr->key_type != CW_KEY_NONE ? pr->key_type
-                                                              : CW_TOPO_DEFAULT_KEY_TYPE);
-    d->eku = st->eku;
-    d->renew_percent = pr->renew_percent != 0u ? pr->renew_percent : CW_TOPO_DEFAULT_RENEW_PERCENT;
-    d->poll_seconds = pr->poll_seconds != 0u ? pr->poll_seconds : CW_TOPO_DEFAULT_POLL_SECONDS;
+    {
+        cw_topo_policy_t p;
+        (void)cw_topology_policy(t, set_index, &p);
+        d->set = p.set;
+        d->profile = p.profile;
+        d->protocol = p.protocol;
+        d->key_type = p.key_type;
+        d->eku = p.eku;
+        d->renew_percent = p.renew_percent;
+        d->poll_seconds = p.poll_seconds;
+    }
 
     copy_view(t, t->organization, d->organization, sizeof d->organization);
     copy_view(t, t->organizational_unit, d->organizational_unit, sizeof d->organizational_unit);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cw/base/cw_wipe.h"
-#include "hal_uart.h"
 
 #define CON_PROMPT "certwiz> "
 
@@ -19,17 +18,20 @@
 #define KEY_CTRL_U 0x15u
 #define KEY_DEL 0x7Fu
 
+/* The one console's output (cw_console_init). */
+static cw_console_out_fn write_out;
+
 static void con_puts(const char *s)
 {
-    hal_uart_write((const uint8_t *)s, strlen(s));
+    write_out((const uint8_t *)s, strlen(s));
 }
 
 void cw_console_write(cw_console_ctx *con, const char *s, size_t len)
 {
     if (con == NULL) {
-        return; /* a task without a console (a background poll) prints nothing */
+        return;
     }
-    hal_uart_write((const uint8_t *)s, len);
+    write_out((const uint8_t *)s, len);
 }
 
 void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
@@ -88,9 +90,10 @@ void cw_console_expect(cw_console_ctx *con, const char *prompt, bool secret, cw_
     }
 }
 
-void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *const *groups, size_t ngroups)
+void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *const *groups, size_t ngroups, cw_console_out_fn fn)
 {
     memset(con, 0, sizeof *con);
+    write_out = fn;
     con->groups = groups;
     con->ngroups = ngroups;
     con_puts(CON_PROMPT);
@@ -263,7 +266,7 @@ static void push_byte(cw_console_ctx *con, uint8_t c)
     }
     con->line[con->len++] = (char)c;
     if (!con->secret) {
-        hal_uart_write(&c, 1);
+        write_out(&c, 1);
     }
 }
 

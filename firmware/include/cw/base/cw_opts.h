@@ -41,6 +41,11 @@
 #endif
 
 /* Most words (command + arguments) the console splits a line into. */
+/* Command groups an appliance may add to the console's own (cw_config_t.extra). */
+#ifndef CW_CONSOLE_EXTRA_GROUPS_MAX
+#define CW_CONSOLE_EXTRA_GROUPS_MAX 4u
+#endif
+
 #ifndef CW_CONSOLE_ARGS_MAX
 #define CW_CONSOLE_ARGS_MAX 8u
 #endif
@@ -270,7 +275,7 @@
 #define CW_HTTP_REQUEST_BODY_MAX (16u * 1024u)
 #endif
 
-/* SCEP (cw_enrol.c). A pkiMessage certwiz builds: an RSA-4096 key's CSR with every SAN a set
+/* SCEP (scep/cw_scep_job.c). A pkiMessage certwiz builds: an RSA-4096 key's CSR with every SAN a set
  * derives, enveloped to an RSA-4096 CA, signed, with the signer certificate: about 6 KiB. */
 #ifndef CW_SCEP_MESSAGE_MAX
 #define CW_SCEP_MESSAGE_MAX (8u * 1024u)

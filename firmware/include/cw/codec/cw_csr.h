@@ -17,6 +17,7 @@
 
 #include "cw/base/cw_err.h"
 #include "cw/base/cw_opts.h"
+#include "cw/codec/cw_topology.h"
 #include "cw_p11.h"
 
 /* Subject attributes, in the order they appear in the Name (most significant first). */
@@ -62,6 +63,9 @@ typedef struct cw_csr_req_t {
  * extensions and attributes (2048 in all), and CW_CSR_NAMES_TEXT_MAX bytes of names in
  * CW_CSR_SAN_MAX GeneralNames of up to 8 bytes of tags and lengths each. */
 #define CW_CSR_DER_MAX (2048u + CW_CSR_NAMES_TEXT_MAX + CW_CSR_SAN_MAX * 8u)
+
+/* The request a topology set derives (names, SANs, EKU; no challenge). The strings stay d's. */
+void cw_csr_request_from(const cw_topology_derived *d, cw_csr_req_t *r);
 
 /* Builds and signs the request for key (a key pair in the token; signing needs the login).
  * Writes the DER into out[0..cap) and its length into *len. The whole of out is used as

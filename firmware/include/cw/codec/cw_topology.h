@@ -137,6 +137,17 @@ typedef struct cw_topo_name_t {
     uint8_t ip[16];               /* IP: the address */
 } cw_topo_name_t;
 
+/* A set's policy: what its requests are, without their names (cheap: no template is expanded). */
+typedef struct cw_topo_policy_t {
+    size_t set;                                   /* index of the set */
+    size_t profile;                               /* index of its CA profile */
+    cw_topo_protocol protocol;                    /* of that profile */
+    cw_key_type key_type;                         /* set override, else profile, else default */
+    unsigned eku;                                 /* CW_TOPO_EKU_* bits */
+    unsigned renew_percent;                       /* profile's, else the default */
+    uint32_t poll_seconds;                        /* profile's, else the default */
+} cw_topo_policy_t;
+
 /* Everything one certificate request of a set needs, with the defaults applied. All copied. */
 typedef struct cw_topology_derived {
     size_t set;                                   /* index of the set */
@@ -201,6 +212,10 @@ cw_err cw_topology_set_for_role(const cw_topology *t, const char *role, size_t l
                                 size_t *set_index);
 
 /* ---- derivation ---------------------------------------------------------------------------- */
+
+/* The policy of set set_index (cw_topo_policy_t): the same values cw_topology_derive gives, with
+ * the defaults applied. CW_ERR_INVALID_ARG for a set that does not exist. */
+cw_err cw_topology_policy(const cw_topology *t, size_t set_index, cw_topo_policy_t *out);
 
 /* Expands set set_index into d (overwritten): subject from the template and the set's CN, SAN
  * list, effective key type, EKU, CA profile and its effective renewal and poll values. Errors:

@@ -7,7 +7,8 @@
  * lines to a continuation with cw_console_expect(); one that waits for the network returns
  * CW_ERR_IN_PROGRESS and later calls cw_console_finish().
  *
- * Output goes to hal_uart_write(). The context is caller-owned; nothing is allocated.
+ * Output goes to the function given at init (the board's UART by default, cw.h). The context is
+ * caller-owned; nothing is allocated.
  */
 #ifndef CW_CONSOLE_H
 #define CW_CONSOLE_H
@@ -58,8 +59,12 @@ struct cw_console_ctx {
     void (*on_command)(void);           /* called before each command starts, or NULL */
 };
 
-/* Prepares the console with the command groups (static, not copied) and prints the prompt. */
-void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *const *groups, size_t ngroups);
+/* Writes console output. */
+typedef void (*cw_console_out_fn)(const uint8_t *buf, size_t len);
+
+/* Prepares the console with the command groups (static, not copied) and its output, and prints
+ * the prompt. */
+void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *const *groups, size_t ngroups, cw_console_out_fn out);
 
 /* The command named word, or NULL. */
 const cw_cmd_t *cw_console_find(const cw_console_ctx *con, const char *word);
@@ -83,8 +88,7 @@ void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
 #endif
     ;
 
-/* Output: raw bytes, no line end added. With con NULL (a task no operator waits for, such as a
- * background poll) nothing is printed, by either function. */
+/* Output: raw bytes, no line end added. With con NULL nothing is printed, by either function. */
 void cw_console_write(cw_console_ctx *con, const char *s, size_t len);
 
 /* Splits line in place into at most max words separated by spaces or tabs; returns the count, or

@@ -1,24 +1,30 @@
 /*
- * cw_token.h: the firmware's one token session, and the console commands around it
- * (login, logout, token, keys; docs/console.md).
+ * cw_token.h: certwiz's one token session (the core's).
  *
  * The session is opened at cw_init() from what the board provides (hal_token.h); if that fails,
- * the reason is kept and every token command answers with it. Other modules reach the token
- * through cw_token_session(), after cw_token_need_login() when they need the user login.
+ * the reason is kept and every token operation answers with it. Other modules reach the token
+ * through cw_token_session(), after cw_token_need_login() when they need the user login. Who
+ * logs in follows the integrator's policy (cw.h): the operator at the console, or the appliance
+ * through a PIN callback.
  */
 #ifndef CW_TOKEN_H
 #define CW_TOKEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "cw/console/cw_console.h"
 #include "cw/base/cw_err.h"
 #include "cw_p11.h"
 
-/* Opens the board's token. Returns the error and keeps it for `status` when there is none. */
-cw_err cw_token_init(void);
+/* Who supplies the PIN (cw.h's cw_login_policy, seen from the core). */
+typedef cw_err (*cw_token_pin_fn)(char *pin, size_t cap, size_t *len, void *arg);
 
-/* Idle logout: call from cw_poll with the board's ms clock. */
+/* Opens the board's token. get_pin NULL: the operator logs in (cw_token_login); else certwiz logs
+ * in through it now and whenever the token says the user is logged out, and never logs out by
+ * itself. Returns the error and keeps it for `status` when there is no session. */
+cw_err cw_token_init(cw_token_pin_fn get_pin, void *pin_arg);
+
+/* The idle logout (operator policy only): call from cw_poll with the board's ms clock. */
 void cw_token_poll(uint32_t now_ms);
 
 /* Closes the session (logs out, finalises the library if certwiz initialised it). */
@@ -30,20 +36,19 @@ cw_p11_ctx *cw_token_session(void);
 /* Why there is no session: CW_OK when there is one. */
 cw_err cw_token_error(void);
 
-/* CW_OK when the token user is logged in; else CW_ERR_NOT_LOGGED_IN, or the reason there is no
- * token. Counts as a use for the idle timer. */
+/* CW_OK when the token user is logged in (with the appliance policy, after logging in through
+ * the callback if needed); else CW_ERR_NOT_LOGGED_IN, the token's answer, or the reason there is
+ * no token. Counts as a use for the idle timer. */
 cw_err cw_token_need_login(void);
 
-/* Called after every successful `login` (the wizard removes keys of abandoned requests). */
-void cw_token_set_login_hook(void (*hook)(void));
+/* The operator's login with pin (used at once, not kept): the token's own answer on error. After a
+ * login the role model prunes what it no longer needs (cw_model_after_login). */
+cw_err cw_token_login(const char *pin, size_t len);
 
-/* One line for `status`: "token: <label> (serial ...), user logged in|out", or why none. */
-void cw_token_status_line(cw_console_ctx *con);
+/* Logs the user out (the operator's `logout`). */
+cw_err cw_token_logout(void);
 
-/* "RSA-2048", "EC P-256", ...: a key type as the console shows it ("other" for CW_KEY_NONE). */
-const char *cw_token_key_type_text(cw_key_type t);
-
-/* The commands login, logout, token, keys. */
-extern const cw_cmd_group_t cw_token_commands;
+/* Whether the user is logged in now (no token: false). */
+bool cw_token_logged_in(void);
 
 #endif /* CW_TOKEN_H */

@@ -1,21 +1,22 @@
 /*
- * cw_net.c: `net` and the `http get` / `http post` diagnostics (docs/console.md, docs/network.md).
+ * cw_cmd_net.c: `net` and the `http get` / `http post` diagnostics (docs/console.md, docs/network.md).
  *
  * `http get` keeps no body: the client streams it through a sink that counts it and hashes it
  * (SHA-256), so a body of any size proves the path. `http post` keeps its response in a bounded
  * buffer, as SCEP's transfers do.
  *
  * `http` is an asynchronous command: it starts the first request, registers a continuation (so
- * that Ctrl-C, or cwctl giving up, cancels it) and returns CW_ERR_IN_PROGRESS; cw_net_poll() then
+ * that Ctrl-C, or cwctl giving up, cancels it) and returns CW_ERR_IN_PROGRESS; cw_cmd_net_poll() then
  * prints a progress line for each step the client reports and ends the command with
  * cw_console_finish().
  */
-#include "cw/console/cw_net.h"
+#include "cw/console/cw_cmd.h"
 #include "cw/core/cw_scratch.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "cw/base/cw_hex.h"
 #include "cw/net/cw_http.h"
 #include "cw/codec/cw_url.h"
 #include "hal_clock.h"
@@ -167,14 +168,23 @@ typedef struct diag_t {
  * another command's. */
 static diag_t diag;
 /* The HTTP client, a GET's body hash, a POST's body and response, the URL words and the URL
- * being fetched are the command scratch's `diag` part (cw_scratch.h), valid while diag.running
- * (and while the command checks its words). */
-static cw_http_ctx *const diag_http = &cw_scratch.b.diag.http;
-static mbedtls_sha256_context *const diag_sha = &cw_scratch.b.diag.sha;
-static uint8_t *const diag_body = cw_scratch.b.diag.body;
-static char *const diag_urls = cw_scratch.b.diag.urls;
-static cw_url_t *const diag_url_now = &cw_scratch.b.diag.url;
-#define DIAG_BODY_CAP (sizeof cw_scratch.b.diag.body)
+ * being fetched are the command's part B of the scratch (cw_cmd_net_ctx), claimed when the command
+ * starts and released when it ends. */
+static cw_cmd_net_ctx *nx;
+#define diag_http (&nx->http)
+#define diag_sha (&nx->sha)
+#define diag_body (nx->body)
+#define diag_urls (nx->urls)
+#define diag_url_now (&nx->url)
+#define DIAG_BODY_CAP (sizeof nx->body)
+
+static void release_nx(void)
+{
+    if (nx != NULL) {
+        cw_scratch_release(CW_SCRATCH_B, CW_SCRATCH_CONSOLE);
+        nx = NULL;
+    }
+}
 
 static bool net_ready(void)
 {
@@ -253,6 +263,7 @@ static void end_diag(cw_err result)
     }
     cw_http_abort(diag_http);
     diag.running = false;
+    release_nx();
     cw_console_finish(diag.con, result);
 }
 
@@ -264,6 +275,7 @@ static cw_err diag_line(cw_console_ctx *con, char *line, void *arg)
     if (line == NULL) {
         cw_http_abort(diag_http);
         diag.running = false;
+        release_nx();
         return CW_ERR_CANCELLED;
     }
     return CW_ERR_IN_PROGRESS;
@@ -329,7 +341,6 @@ static void print_events(uint32_t ev)
 /* The body line of a complete response: its size, and for a GET the hash of what streamed past. */
 static void print_body(size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
     uint8_t digest[32];
     char hex[2 * sizeof digest + 1];
 
@@ -338,11 +349,7 @@ static void print_body(size_t len)
         return;
     }
     (void)mbedtls_sha256_finish(diag_sha, digest);
-    for (size_t i = 0; i < sizeof digest; i++) {
-        hex[2 * i] = digits[digest[i] >> 4];
-        hex[2 * i + 1] = digits[digest[i] & 15u];
-    }
-    hex[2 * sizeof digest] = '\0';
+    cw_hex_encode(digest, sizeof digest, hex, false);
     cw_console_printf(diag.con, "body: %lu bytes, SHA-256 %s", (unsigned long)len, hex);
 }
 
@@ -364,7 +371,7 @@ static void print_result(cw_err e)
     }
 }
 
-void cw_net_poll(void)
+void cw_cmd_net_poll(void)
 {
     cw_err e;
 
@@ -466,16 +473,22 @@ static cw_err cmd_http(cw_console_ctx *con, int argc, char **argv)
         }
         nurls = 1;
     }
+    nx = cw_scratch_claim(CW_SCRATCH_B, CW_SCRATCH_CONSOLE);
+    if (nx == NULL) {
+        return CW_ERR_BUSY;
+    }
     for (int i = first; i < first + nurls; i++) {
         e = cw_url_parse(argv[i], strlen(argv[i]), diag_url_now); /* every URL is checked up front */
-        if (e != CW_OK) {
-            return e;
+        if (e == CW_OK && diag_url_now->scheme == CW_URL_HTTPS) {
+            e = CW_ERR_HTTP_NO_TLS;
         }
-        if (diag_url_now->scheme == CW_URL_HTTPS) {
-            return CW_ERR_HTTP_NO_TLS;
+        if (e != CW_OK) {
+            release_nx();
+            return e;
         }
     }
     if (hal_net_netif() == NULL) {
+        release_nx();
         return CW_ERR_NET_NO_INTERFACE;
     }
 
@@ -499,6 +512,7 @@ static cw_err cmd_http(cw_console_ctx *con, int argc, char **argv)
     if (e != CW_ERR_IN_PROGRESS) {
         cw_http_abort(diag_http);
         diag.running = false;
+        release_nx();
         return e;
     }
     cw_console_expect(con, NULL, false, diag_line, NULL);
@@ -510,4 +524,4 @@ static const cw_cmd_t net_cmds[] = {
     {"http", "get|post [timeout=S] URL...", "fetch URLs (post: URL LENGTH); status, headers, timing", cmd_http},
 };
 
-const cw_cmd_group_t cw_net_commands = {net_cmds, sizeof net_cmds / sizeof net_cmds[0]};
+const cw_cmd_group_t cw_cmd_net = {net_cmds, sizeof net_cmds / sizeof net_cmds[0]};
