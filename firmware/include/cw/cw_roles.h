@@ -57,13 +57,34 @@ typedef struct cw_role_info_t {
 size_t cw_role_count(void);
 
 /* Role number i (0 .. cw_role_count() - 1), or the role named name. CW_ERR_NO_TOPOLOGY,
- * CW_ERR_UNKNOWN_ROLE, or the token's error. */
+ * CW_ERR_UNKNOWN_ROLE, the token's error, or CW_ERR_BUSY while a job exchanges with a CA (its
+ * buffers are the ones the role is read with): ask again after the next cw_poll. */
 cw_err cw_role_at(size_t i, cw_role_info_t *out);
 cw_err cw_role_get(const char *name, cw_role_info_t *out);
 
 /* The certificate the role uses, DER into buf: CW_ERR_NO_CERTIFICATE when it has none,
  * CW_ERR_BUFFER_SMALL (*len says how much) when buf is short. */
 cw_err cw_role_certificate(const char *name, uint8_t *buf, size_t cap, size_t *len);
+
+/* ---- enrolment without the console ------------------------------------------------------------ */
+
+/* The appliance's own way to do what an operator does at the console (docs/console.md): each needs
+ * the token user's login (cw.h's login policy) and runs to its end before it returns; none may be
+ * called while a job runs (CW_ERR_BUSY). */
+
+/* topology load: der is a whole topology blob (cwctl topology compile's output). */
+cw_err cw_roles_load_topology(const uint8_t *der, size_t len);
+
+/* request <set> offline: a new key pair in the token and its PKCS#10 request (DER) into csr;
+ * *csr_len its length. CW_ERR_EXISTS when the set has a pending request already. */
+cw_err cw_roles_request_offline(const char *set, uint8_t *csr, size_t cap, size_t *csr_len);
+
+/* import <set>: answer holds one or more DER blocks one after the other (certificates, PKCS#7
+ * certs-only bundles). A root the profile neither pins nor trusts yet is refused with
+ * CW_ERR_IMPORT_ROOT_UNCONFIRMED and its SHA-256 in root_sha256 (when not NULL): show it to
+ * whoever decides, and call again with confirmed_root set to it to trust it. */
+cw_err cw_roles_import(const char *set, const uint8_t *answer, size_t len, const uint8_t *confirmed_root,
+                       uint8_t root_sha256[32]);
 
 /* ---- events ------------------------------------------------------------------------------------ */
 

@@ -61,9 +61,11 @@ static struct {
 
 /* ---- the workspace ------------------------------------------------------------------------------ */
 
+/* NULL (the caller answers CW_ERR_BUSY) while a job exchanges with a CA in part A: the model is
+ * also called from the integrator's API, between two steps of a background job. */
 static cw_model_ws_t *claim(void)
 {
-    return cw_scratch_claim(CW_SCRATCH_A, CW_SCRATCH_MODEL);
+    return cw_scratch_try_claim(CW_SCRATCH_A, CW_SCRATCH_MODEL);
 }
 
 static void release(void)

@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cw/core/cw_job.h"
 #include "cw/core/cw_model.h"
+#include "cw/core/cw_scratch.h"
 #include "cw/core/cw_token.h"
+#include "mbedtls/asn1.h"
 
 size_t cw_role_count(void)
 {
@@ -111,4 +114,74 @@ cw_err cw_role_certificate(const char *name, uint8_t *buf, size_t cap, size_t *l
     size_t i;
     cw_err e = find_role(name, &i);
     return e != CW_OK ? e : cw_model_role_cert(i, buf, cap, len);
+}
+
+/* ---- enrolment without the console ------------------------------------------------------------ */
+
+cw_err cw_roles_load_topology(const uint8_t *der, size_t len)
+{
+    cw_model_load_t why;
+    cw_err e = cw_token_need_login();
+    return e != CW_OK ? e : cw_model_load_topology(der, len, &why);
+}
+
+cw_err cw_roles_request_offline(const char *set, uint8_t *csr, size_t cap, size_t *csr_len)
+{
+    cw_topology_derived *d;
+    cw_model_request_t out;
+    size_t i;
+    cw_err e = cw_token_need_login();
+
+    *csr_len = 0;
+    if (e == CW_OK) {
+        e = cw_model_find_set(set, &i);
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    d = cw_scratch_try_claim(CW_SCRATCH_B, CW_SCRATCH_API);
+    if (d == NULL) {
+        return CW_ERR_BUSY;
+    }
+    e = cw_model_derive(i, d);
+    if (e == CW_OK) {
+        e = cw_model_request(d, NULL, 0, csr, cap, &out);
+    }
+    cw_scratch_release(CW_SCRATCH_B, CW_SCRATCH_API);
+    if (e == CW_OK) {
+        *csr_len = out.csr_len;
+    }
+    return e;
+}
+
+cw_err cw_roles_import(const char *set, const uint8_t *answer, size_t len, const uint8_t *confirmed_root,
+                       uint8_t root_sha256[32])
+{
+    cw_cert_list_t certs;
+    cw_model_accepted_t acc;
+    size_t pos = 0;
+    cw_err e = cw_token_need_login();
+
+    memset(&certs, 0, sizeof certs);
+    /* one DER block after the other: each a whole TLV */
+    while (e == CW_OK && pos < len) {
+        unsigned char *p = (unsigned char *)(uintptr_t)(answer + pos); /* read only */
+        size_t body = 0;
+        if (mbedtls_asn1_get_tag(&p, answer + len, &body,
+                                 MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0) {
+            e = CW_ERR_IMPORT_FORMAT;
+            break;
+        }
+        size_t block = (size_t)(p - (answer + pos)) + body;
+        e = cw_import_collect(answer + pos, block, &certs);
+        pos += block;
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    e = cw_model_accept(set, &certs, confirmed_root, &acc);
+    if (root_sha256 != NULL) {
+        memcpy(root_sha256, acc.root_sha256, 32);
+    }
+    return e;
 }

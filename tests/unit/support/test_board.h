@@ -20,6 +20,11 @@ void test_uart_reset(void);
 struct hal_token_t;
 void test_board_set_token(const struct hal_token_t *t);
 
+/* The next hal_board_fault_point(name) longjmps to env instead of returning: a power cut at that
+ * step, as far as the code under test can tell (nothing after it runs). NULL: none. */
+#include <setjmp.h>
+void test_board_cut_at(const char *name, jmp_buf *env);
+
 /* Fails the test (cmocka) unless the arena holds no live block: every test ends with this. */
 void test_assert_arena_empty(void);
 

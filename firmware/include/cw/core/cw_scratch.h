@@ -34,7 +34,8 @@ typedef enum cw_scratch_owner {
     CW_SCRATCH_FREE = 0,
     CW_SCRATCH_MODEL,   /* A: the role model's workspace */
     CW_SCRATCH_JOB,     /* A: the job's exchange buffers; B: the job slot's context */
-    CW_SCRATCH_CONSOLE  /* B: a console command's buffers */
+    CW_SCRATCH_CONSOLE, /* A, B: a console word's buffers */
+    CW_SCRATCH_API      /* B: an integrator API call's (cw_roles.h) */
 } cw_scratch_owner;
 
 /* The part for who, or NULL (after the board's assertion hook) when someone else holds it. A part
