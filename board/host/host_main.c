@@ -17,6 +17,7 @@
 #include "hal_board.h"
 #include "hal_net.h"
 #include "host_board.h"
+#include "host_hook.h"
 
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
@@ -85,6 +86,12 @@ static void usage(FILE *f)
             "  --hostfwd RULE        with slirp: forward a host port to the device, QEMU's syntax\n"
             "                        tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT (HOSTADDR\n"
             "                        defaults to 127.0.0.1, GUESTADDR to the device); repeatable\n"
+            "  --on-change CMD       run CMD (through /bin/sh -c) after each role event: assigned,\n"
+            "                        renewed, pending, failed, expiring; the role, set, event,\n"
+            "                        generation and the key's and certificate's pkcs11: URIs are in\n"
+            "                        its environment (CW_ROLE, CW_SET, CW_EVENT, CW_GENERATION,\n"
+            "                        CW_KEY_URI, CW_CERT_URI, ...: docs/integration.md). One at a\n"
+            "                        time, never waited for\n"
             "  --crash-at POINT      tests only: die by SIGKILL at the named step of a token update,\n"
             "                        as a power cut would (points: firmware/include/cw/base/cw_fault.h)\n"
             "  -h, --help            this text\n"
@@ -107,6 +114,7 @@ int main(int argc, char **argv)
         {"dns", required_argument, NULL, 'd'},
         {"hostfwd", required_argument, NULL, 'f'},
         {"crash-at", required_argument, NULL, 'k'},
+        {"on-change", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -115,6 +123,7 @@ int main(int argc, char **argv)
     const char *link = NULL;
     const char *module = NULL;
     const char *token = NULL;
+    const char *on_change = NULL;
     unsigned long idle_s = CW_TOKEN_IDLE_LOGOUT_MS / 1000u;
     host_net_opts_t net = {.kind = HOST_NET_SLIRP};
     bool have_gw = false;
@@ -153,6 +162,9 @@ int main(int argc, char **argv)
             break;
         case 'k':
             crash_at = optarg;
+            break;
+        case 'o':
+            on_change = optarg;
             break;
         case 'n':
             if (host_net_parse_net(optarg, &net) < 0) {
@@ -233,6 +245,9 @@ int main(int argc, char **argv)
         return 1;
     }
     (void)host_token_load(module, token, (uint32_t)(idle_s * 1000u));
+    if (on_change != NULL) {
+        host_hook_init(on_change, module); /* before cw_init: the boot's roll-forward is told too */
+    }
     if (cw_init(NULL) != CW_OK) {
         host_net_close();
         host_uart_close();
@@ -251,8 +266,10 @@ int main(int argc, char **argv)
         hal_net_poll();
         sys_check_timeouts();
         cw_poll();
+        host_hook_poll();
     }
 
+    host_hook_close();
     cw_shutdown();
     host_net_close();
     host_token_release();
