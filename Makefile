@@ -68,6 +68,7 @@ LIBLWIP      := $(BUILD)/liblwip.a
 
 FIRMWARE     := $(BUILD)/certwiz
 NOMALLOC_OK  := $(BUILD)/no-malloc.ok
+LAYERS_OK    := $(BUILD)/layers.ok
 
 # Host-only: the PC tool, the sanitizer build and the unit tests.
 CWCTL        := $(BUILD)/cwctl
@@ -224,7 +225,12 @@ $(NOMALLOC_OK): $(CORE_OBJS) $(MBEDTLS_OBJS) $(LWIP_OBJS) tools/check-no-malloc.
 	@tools/check-no-malloc.sh $(CORE_OBJS) $(MBEDTLS_OBJS) $(LWIP_OBJS)
 	@touch $@
 
-$(FIRMWARE): $(NOMALLOC_OK) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
+# The layers' include rules (docs/architecture.md): runs before the firmware links, naming the file.
+$(LAYERS_OK): $(shell find firmware pkcs11 -name '*.[ch]') tools/check-layers.py
+	@python3 tools/check-layers.py
+	@mkdir -p $(@D) && touch $@
+
+$(FIRMWARE): $(NOMALLOC_OK) $(LAYERS_OK) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
 	@echo "LD $@"
 	@$(BOARD_CC) $(CFLAGS) -o $@ $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP) $(BOARD_LDLIBS)
 
@@ -260,7 +266,7 @@ $(BUILD)/gen/target_blobs.h: tests/target/bin2c.sh $(TARGET_TEST_BLOBS) Makefile
 
 $(TARGET_TEST_OBJS): $(BUILD)/gen/target_blobs.h
 
-$(TARGET_TESTS): $(NOMALLOC_OK) $(TARGET_TEST_OBJS) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
+$(TARGET_TESTS): $(NOMALLOC_OK) $(LAYERS_OK) $(TARGET_TEST_OBJS) $(CORE_OBJS) $(BOARD_OBJS) $(LIBMBEDTLS) $(LIBLWIP)
 	@echo "LD $@"
 	@$(BOARD_CC) $(CFLAGS) -o $@ $(TARGET_TEST_OBJS) $(CORE_OBJS) \
 		$(filter-out $(call obj,$(BUILD)/obj,$(BOARD_MAIN_SRC)),$(BOARD_OBJS)) $(LIBMBEDTLS) $(LIBLWIP) $(BOARD_LDLIBS)

@@ -10,16 +10,17 @@
 #   CERTWIZ_P11_DIR the pkcs11/ directory, the token layer (default: $(CERTWIZ_DIR)/../pkcs11)
 #   CERTWIZ_HAL_DIR the hal/ directory, what a board implements (default: $(CERTWIZ_DIR)/../hal)
 #
-# The layers, each depending only on the ones below it (docs/architecture.md):
+# The layers, each depending only on the ones below it (docs/architecture.md; the build checks
+# it with tools/check-layers.py):
 #
 #   (top)       cw_firmware.c: cw_init/cw_poll, the composition of the layers below
 #   console     words, prompts, pastes, output: one client of the core
 #   core        role model, job slot and its scheduling, events, the token session
 #   scep        SCEP messages, transport, the SCEP job (one enrolment protocol, a job driver)
-#   pki         import checks, token records
-#   codec, net  PEM, URL, topology, CSR, CMS / HTTP
-#   base        errors, arena, wipe, time, DER helpers
+#   pki, net    import checks, token records, the driver interface / HTTP
+#   codec       PEM, URL, topology, CSR, CMS
 #   pkcs11      every Cryptoki call (includes only base headers)
+#   base        errors, arena, wipe, time, hex, DER tags and writer macros
 #
 # CERTWIZ_ALT_SRCS are certwiz's own block functions behind mbedTLS's _ALT switches: small and
 # slow, for a board short of flash. They compile to nothing unless the board's mbedtls_config.h

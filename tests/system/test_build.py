@@ -1,5 +1,6 @@
 """The build's own guarantees: the no-malloc link check and the pinned third-party sources."""
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -81,3 +82,38 @@ def test_deps_unpack_from_cache_applies_debian_patches_and_is_then_a_noop(tmp_pa
                        text=True, env=env)
     assert r.returncode == 0
     assert r.stdout == "" and r.stderr == ""
+
+
+def _layers(root):
+    return subprocess.run(["python3", str(ROOT / "tools/check-layers.py"), str(root)],
+                          capture_output=True, text=True)
+
+
+def test_the_real_tree_keeps_its_layers():
+    r = _layers(ROOT)
+    assert r.returncode == 0, r.stderr
+    assert "includes run one way, no cycle" in r.stdout
+
+
+def test_an_include_against_the_layers_is_named(tmp_path):
+    """A codec that reaches up into the core, a codec that touches the board, a pkcs11 file that
+    includes a codec, and a cycle between two base headers are each named by file."""
+    tree = tmp_path / "tree"
+    for d in ("firmware", "pkcs11"):
+        shutil.copytree(ROOT / d, tree / d)
+    (tree / "firmware/src/codec/cw_pem.c").write_text(
+        (ROOT / "firmware/src/codec/cw_pem.c").read_text() + '#include "cw/core/cw_model.h"\n'
+        '#include "hal_clock.h"\n')
+    p11 = next((tree / "pkcs11").rglob("*.c"))
+    p11.write_text(p11.read_text() + '#include "cw/codec/cw_pem.h"\n')
+    for a, b in (("cw_hex.h", "cw_wipe.h"), ("cw_wipe.h", "cw_hex.h")):
+        f = tree / "firmware/include/cw/base" / a
+        f.write_text(f.read_text() + f'#include "cw/base/{b}"\n')
+    r = _layers(tree)
+    assert r.returncode == 1
+    assert ("firmware/src/codec/cw_pem.c includes cw/core/cw_model.h: the codec layer may include "
+            "base, pkcs11") in r.stderr
+    assert "firmware/src/codec/cw_pem.c includes hal_clock.h: the codec layer never touches the board" in r.stderr
+    assert f"{p11.relative_to(tree)} includes cw/codec/cw_pem.h: the pkcs11 layer may include base" in r.stderr
+    assert re.search(r"include cycle: firmware/include/cw/base/cw_(hex|wipe)\.h -> "
+                     r"firmware/include/cw/base/cw_(hex|wipe)\.h -> ", r.stderr)

@@ -4,6 +4,11 @@
 #ifndef CW_TYPES_H
 #define CW_TYPES_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cw/base/cw_opts.h"
+
 /* Key types certwiz generates (RSA keys with public exponent 65537). The values are stable: the
  * topology blob stores them (docs/topology.asn1, KeyType). */
 typedef enum cw_key_type {
@@ -21,5 +26,17 @@ typedef enum cw_hash_alg {
     CW_HASH_SHA256,
     CW_HASH_SHA384
 } cw_hash_alg;
+
+/* A view of DER bytes that belong to someone else (an input, a scratch buffer). */
+typedef struct cw_der_t {
+    const uint8_t *p;
+    size_t len;
+} cw_der_t;
+
+/* Certificates as they came (a CA's answer, a paste): views, in their order. */
+typedef struct cw_cert_list_t {
+    cw_der_t cert[CW_IMPORT_CERTS_MAX];
+    size_t n;
+} cw_cert_list_t;
 
 #endif /* CW_TYPES_H */

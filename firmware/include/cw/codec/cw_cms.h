@@ -31,9 +31,8 @@
 #include <stdint.h>
 
 #include "cw/base/cw_err.h"
-#include "cw/pki/cw_import.h"
-#include "cw/base/cw_opts.h"
 #include "cw/base/cw_types.h"
+#include "cw/base/cw_opts.h"
 #include "cw_p11.h"
 
 /* Content-encryption algorithms (all CBC with PKCS#7 padding). The values are stable. */

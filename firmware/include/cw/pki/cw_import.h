@@ -36,16 +36,7 @@
 #include "cw/codec/cw_csr.h"
 #include "cw/base/cw_err.h"
 #include "cw/base/cw_opts.h"
-
-typedef struct cw_der_t {
-    const uint8_t *p;
-    size_t len;
-} cw_der_t;
-
-typedef struct cw_cert_list_t {
-    cw_der_t cert[CW_IMPORT_CERTS_MAX];
-    size_t n;
-} cw_cert_list_t;
+#include "cw/base/cw_types.h"
 
 /* Appends the certificates of one DER blob: a Certificate, or a ContentInfo holding a
  * SignedData (RFC 5652 5.1, definite lengths) whose certificates field lists them. Errors:
