@@ -7,7 +7,7 @@
  * cw_csr.c does).
  */
 #include "cw/codec/cw_cms.h"
-#include "cw/base/cw_der_write.h"
+#include "cw/base/cw_der.h"
 
 #include <string.h>
 
@@ -25,15 +25,6 @@
 
 #define OID_LEN(o) (sizeof(o) - 1u)
 
-#define TAG_INTEGER 0x02u
-#define TAG_OCTETS 0x04u
-#define TAG_OID 0x06u
-#define TAG_SEQ 0x30u
-#define TAG_SET 0x31u
-#define TAG_CONSTRUCTED 0x20u
-#define TAG_CTX0 0x80u  /* [0] primitive */
-#define TAG_CTX0C 0xA0u /* [0] constructed */
-#define TAG_CTX1C 0xA1u
 
 /* ==== BER reader ============================================================================== */
 
@@ -63,7 +54,7 @@ static cw_err ber_header(const uint8_t *p, const uint8_t *end, uint8_t *tag, siz
         l = p[1];
         p += 2;
     } else if (p[1] == 0x80u) {
-        if ((p[0] & TAG_CONSTRUCTED) == 0) {
+        if ((p[0] & CW_DER_CONSTRUCTED) == 0) {
             return CW_ERR_CMS_FORMAT; /* X.690 8.1.3.2: only constructed may be indefinite */
         }
         *indef = true;
@@ -157,7 +148,7 @@ static cw_err ber_octets(const ber_t *e, uint8_t *buf, size_t cap, cw_der_t *out
     const uint8_t *end = e->v + e->len;
     size_t n = 0;
 
-    if ((e->tag & TAG_CONSTRUCTED) == 0) {
+    if ((e->tag & CW_DER_CONSTRUCTED) == 0) {
         out->p = e->v;
         out->len = e->len;
         return CW_OK;
@@ -172,11 +163,11 @@ static cw_err ber_octets(const ber_t *e, uint8_t *buf, size_t cap, cw_der_t *out
             continue;
         }
         CW_TRY(ber_header(q, end, &t, &l, &indef, &c));
-        if (t == (TAG_OCTETS | TAG_CONSTRUCTED)) {
+        if (t == (CW_DER_OCTETS | CW_DER_CONSTRUCTED)) {
             q = c;
             continue;
         }
-        if (t != TAG_OCTETS) {
+        if (t != CW_DER_OCTETS) {
             return CW_ERR_CMS_FORMAT;
         }
         if (l > cap - n) {
@@ -337,29 +328,29 @@ static cw_err parse_signer(const ber_t *si, cw_cms_signed_t *out)
     const uint8_t *q;
     const digest_alg *d = NULL;
 
-    CW_TRY(ber_expect(&p, end, TAG_INTEGER, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_INTEGER, &e));
     CW_TRY(ber_read(p, end, &e));
     p = e.next;
-    if (e.tag == TAG_SEQ) {
+    if (e.tag == CW_DER_SEQ) {
         ber_t name;
         ber_t serial;
         q = e.v;
-        CW_TRY(ber_expect(&q, e.v + e.len, TAG_SEQ, &name));
-        CW_TRY(ber_expect(&q, e.v + e.len, TAG_INTEGER, &serial));
+        CW_TRY(ber_expect(&q, e.v + e.len, CW_DER_SEQ, &name));
+        CW_TRY(ber_expect(&q, e.v + e.len, CW_DER_INTEGER, &serial));
         out->sid_issuer.p = name.start;
         out->sid_issuer.len = (size_t)(name.next - name.start);
         out->sid_serial.p = serial.v;
         out->sid_serial.len = serial.len;
-    } else if (e.tag == TAG_CTX0) {
+    } else if (e.tag == CW_DER_CTX(0)) {
         out->sid_ski.p = e.v;
         out->sid_ski.len = e.len;
     } else {
         return CW_ERR_CMS_FORMAT;
     }
 
-    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_SEQ, &e));
     q = e.v;
-    CW_TRY(ber_expect(&q, e.v + e.len, TAG_OID, &oid));
+    CW_TRY(ber_expect(&q, e.v + e.len, CW_DER_OID, &oid));
     for (size_t i = 0; i < sizeof digests / sizeof digests[0]; i++) {
         if (ber_is_oid(&oid, digests[i].oid, digests[i].oid_len)) {
             d = &digests[i];
@@ -370,22 +361,22 @@ static cw_err parse_signer(const ber_t *si, cw_cms_signed_t *out)
     }
     out->digest_md = (int)d->md;
 
-    if (p < end && *p == TAG_CTX0C) {
+    if (p < end && *p == CW_DER_CTX_CONS(0)) {
         /* RFC 5652 5.3: signedAttrs are DER, so definite; hashed exactly as they came. */
         if (end - p < 2 || p[1] == 0x80u) {
             return CW_ERR_CMS_FORMAT;
         }
-        CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e));
+        CW_TRY(ber_expect(&p, end, CW_DER_CTX_CONS(0), &e));
         out->signed_attrs.p = e.start;
         out->signed_attrs.len = (size_t)(e.next - e.start);
     }
-    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_SEQ, &e));
     q = e.v;
-    CW_TRY(ber_expect(&q, e.v + e.len, TAG_OID, &oid));
+    CW_TRY(ber_expect(&q, e.v + e.len, CW_DER_OID, &oid));
     if (!rsa_signature_oid(&oid)) {
         return CW_ERR_CMS_ALGORITHM;
     }
-    CW_TRY(ber_expect(&p, end, TAG_OCTETS, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_OCTETS, &e));
     out->signature.p = e.v;
     out->signature.len = e.len;
     return CW_OK;
@@ -412,15 +403,15 @@ static cw_err parse_encap(const ber_t *encap, uint8_t *scratch, size_t scap, cw_
     ber_t e;
     ber_t os;
 
-    CW_TRY(ber_expect(&p, end, TAG_OID, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_OID, &e));
     out->content_type.p = e.v;
     out->content_type.len = e.len;
     if (p == end) {
         return CW_OK;
     }
-    CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_CTX_CONS(0), &e));
     CW_TRY(ber_read(e.v, e.v + e.len, &os));
-    if ((os.tag & (uint8_t)~TAG_CONSTRUCTED) != TAG_OCTETS || os.next != e.v + e.len || p != end) {
+    if ((os.tag & (uint8_t)~CW_DER_CONSTRUCTED) != CW_DER_OCTETS || os.next != e.v + e.len || p != end) {
         return CW_ERR_CMS_FORMAT;
     }
     CW_TRY(ber_octets(&os, scratch, scap, &out->content));
@@ -440,41 +431,41 @@ cw_err cw_cms_signed_parse(const uint8_t *der, size_t len, uint8_t *scratch, siz
     if (der == NULL) {
         return CW_ERR_CMS_FORMAT;
     }
-    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_SEQ, &e));
     if (p != end) {
         return CW_ERR_CMS_FORMAT; /* bytes after the ContentInfo */
     }
     p = e.v;
     end = e.v + e.len;
-    CW_TRY(ber_expect(&p, end, TAG_OID, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_OID, &e));
     if (!ber_is_oid(&e, oid_signed, OID_LEN(oid_signed))) {
         return CW_ERR_CMS_FORMAT;
     }
-    CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_CTX_CONS(0), &e));
     p = e.v;
-    CW_TRY(ber_expect(&p, e.v + e.len, TAG_SEQ, &sd));
+    CW_TRY(ber_expect(&p, e.v + e.len, CW_DER_SEQ, &sd));
     p = sd.v;
     end = sd.v + sd.len;
 
-    CW_TRY(ber_expect(&p, end, TAG_INTEGER, &e));
-    CW_TRY(ber_expect(&p, end, TAG_SET, &e));
-    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_INTEGER, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_SET, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_SEQ, &e));
     CW_TRY(parse_encap(&e, scratch, scap, out));
-    if (p < end && *p == TAG_CTX0C) {
-        CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e));
+    if (p < end && *p == CW_DER_CTX_CONS(0)) {
+        CW_TRY(ber_expect(&p, end, CW_DER_CTX_CONS(0), &e));
         out->certs.p = e.v;
         out->certs.len = e.len;
     }
-    if (p < end && *p == TAG_CTX1C) {
-        CW_TRY(ber_expect(&p, end, TAG_CTX1C, &e));
+    if (p < end && *p == CW_DER_CTX_CONS(1)) {
+        CW_TRY(ber_expect(&p, end, CW_DER_CTX_CONS(1), &e));
     }
-    CW_TRY(ber_expect(&p, end, TAG_SET, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_SET, &e));
     {
         const uint8_t *q = e.v;
         const uint8_t *qe = e.v + e.len;
         while (q < qe) {
             ber_t si;
-            CW_TRY(ber_expect(&q, qe, TAG_SEQ, &si));
+            CW_TRY(ber_expect(&q, qe, CW_DER_SEQ, &si));
             if (out->nsigners++ == 0) {
                 CW_TRY(parse_signer(&si, out));
             }
@@ -503,9 +494,9 @@ cw_err cw_cms_attr_get(const cw_cms_signed_t *sd, const char *oid, size_t oid_le
         ber_t vals;
         ber_t v;
         const uint8_t *q;
-        CW_TRY(ber_expect(&p, end, TAG_SEQ, &a));
+        CW_TRY(ber_expect(&p, end, CW_DER_SEQ, &a));
         q = a.v;
-        CW_TRY(ber_expect(&q, a.v + a.len, TAG_OID, &t));
+        CW_TRY(ber_expect(&q, a.v + a.len, CW_DER_OID, &t));
         if (!ber_is_oid(&t, oid, oid_len)) {
             continue;
         }
@@ -513,7 +504,7 @@ cw_err cw_cms_attr_get(const cw_cms_signed_t *sd, const char *oid, size_t oid_le
         if (found) {
             return CW_ERR_CMS_FORMAT;
         }
-        CW_TRY(ber_expect(&q, a.v + a.len, TAG_SET, &vals));
+        CW_TRY(ber_expect(&q, a.v + a.len, CW_DER_SET, &vals));
         CW_TRY(ber_read(vals.v, vals.v + vals.len, &v));
         if (v.tag != tag || v.next != vals.v + vals.len) {
             return CW_ERR_CMS_FORMAT;
@@ -538,7 +529,7 @@ cw_err cw_cms_signed_certs(const cw_cms_signed_t *sd, cw_cert_list_t *out)
         ber_t c;
         CW_TRY(ber_read(p, end, &c));
         p = c.next;
-        if (c.tag != TAG_SEQ) {
+        if (c.tag != CW_DER_SEQ) {
             continue; /* other CertificateChoices (attribute certificates, other formats) */
         }
         if (out->n == CW_IMPORT_CERTS_MAX) {
@@ -596,12 +587,12 @@ static cw_err check_attrs(const cw_cms_signed_t *sd, mbedtls_md_type_t md)
     cw_der_t v;
     cw_err e;
 
-    e = cw_cms_attr_get(sd, oid_ct, OID_LEN(oid_ct), TAG_OID, &v);
+    e = cw_cms_attr_get(sd, oid_ct, OID_LEN(oid_ct), CW_DER_OID, &v);
     if (e != CW_OK || !view_equal(&v, sd->content_type.p, sd->content_type.len)) {
         return e == CW_ERR_CMS_FORMAT ? e : CW_ERR_CMS_SIGNATURE;
     }
     CW_TRY(hash_two(md, sd->content.p, sd->content.len, NULL, 0, h));
-    e = cw_cms_attr_get(sd, oid_md, OID_LEN(oid_md), TAG_OCTETS, &v);
+    e = cw_cms_attr_get(sd, oid_md, OID_LEN(oid_md), CW_DER_OCTETS, &v);
     if (e != CW_OK || !view_equal(&v, h, mbedtls_md_get_size(mbedtls_md_info_from_type(md)))) {
         return e == CW_ERR_CMS_FORMAT ? e : CW_ERR_CMS_SIGNATURE;
     }
@@ -622,7 +613,7 @@ cw_err cw_cms_signed_verify(const cw_cms_signed_t *sd, const cw_der_t *cert)
 {
     mbedtls_md_type_t md = (mbedtls_md_type_t)sd->digest_md;
     uint8_t h[MBEDTLS_MD_MAX_SIZE];
-    static const uint8_t set_tag = TAG_SET;
+    static const uint8_t set_tag = CW_DER_SET;
     mbedtls_x509_crt c;
     cw_err e;
     int r;
@@ -691,53 +682,29 @@ size_t cw_cms_time(int64_t utc, uint8_t *tag, char text[16])
     return n;
 }
 
-/* DER tag and length at b (room for 6 bytes); returns their size. */
-static size_t der_header(uint8_t *b, uint8_t tag, size_t len)
+/* Attribute ::= SEQUENCE { attrType OID, attrValues SET { value } }, written before *p. */
+static int write_attr(unsigned char **p, unsigned char *start, const cw_cms_attr_t *a, size_t *total)
 {
-    size_t n = 0;
-    b[n++] = tag;
-    if (len < 0x80u) {
-        b[n++] = (uint8_t)len;
-    } else if (len < 0x100u) {
-        b[n++] = 0x81u;
-        b[n++] = (uint8_t)len;
-    } else {
-        b[n++] = 0x82u;
-        b[n++] = (uint8_t)(len >> 8);
-        b[n++] = (uint8_t)len;
-    }
-    return n;
-}
-
-static size_t der_header_len(size_t len)
-{
-    return len < 0x80u ? 2u : len < 0x100u ? 3u : 4u;
-}
-
-/* Attribute ::= SEQUENCE { attrType OID, attrValues SET { value } } at buf[*n..cap). */
-static cw_err put_attr(uint8_t *buf, size_t cap, size_t *n, const cw_cms_attr_t *a)
-{
-    size_t v = der_header_len(a->len) + a->len;
-    size_t set = der_header_len(v) + v;
-    size_t body = 2u + a->oid_len + set;
-    size_t all = der_header_len(body) + body;
-    uint8_t *p;
-
-    if (a->oid_len >= 0x80u || a->len > 0xFFFFu || all > cap - *n) {
-        return CW_ERR_TOO_LARGE;
-    }
-    p = buf + *n;
-    p += der_header(p, TAG_SEQ, body);
-    p += der_header(p, TAG_OID, a->oid_len);
-    memcpy(p, a->oid, a->oid_len);
-    p += a->oid_len;
-    p += der_header(p, TAG_SET, v);
-    p += der_header(p, a->tag, a->len);
+    size_t before = *total;
     if (a->len > 0) {
-        memcpy(p, a->value, a->len);
+        CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, a->value, a->len));
     }
-    *n += all;
-    return CW_OK;
+    CW_DER_W(mbedtls_asn1_write_len(p, start, a->len));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, a->tag));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SET));
+    CW_DER_W(mbedtls_asn1_write_oid(p, start, a->oid, a->oid_len));
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ));
+    return 0;
+}
+
+/* The SET's tag and length before its *total bytes of elements. */
+static int write_set_header(unsigned char **p, unsigned char *start, size_t *total)
+{
+    CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SET));
+    return 0;
 }
 
 /* X.690 11.6: DER orders SET OF elements by their encodings, the shorter padded with zeros. */
@@ -758,6 +725,8 @@ static cw_err build_attrs(const cw_cms_signer_t *s, const uint8_t *digest, size_
     static const char oid_data[] = MBEDTLS_OID_PKCS7_DATA;
     enum { N_MAX = CW_CMS_ATTRS_MAX + 3u };
     uint8_t pieces[CW_CMS_SIGNED_ATTRS_MAX];
+    unsigned char *p = pieces + sizeof pieces;
+    unsigned char *q = set + CW_CMS_SIGNED_ATTRS_MAX;
     size_t off[N_MAX];
     size_t len[N_MAX];
     bool used[N_MAX];
@@ -765,44 +734,45 @@ static cw_err build_attrs(const cw_cms_signer_t *s, const uint8_t *digest, size_
     char when[16];
     uint8_t when_tag = 0;
     size_t nfixed = 0;
-    size_t n = 0;
     size_t count = 0;
-    size_t body;
-    size_t w;
+    size_t total = 0;
 
     if (s->nattrs > CW_CMS_ATTRS_MAX) {
         return CW_ERR_TOO_LARGE;
     }
-    fixed[nfixed++] = (cw_cms_attr_t){oid_ct, OID_LEN(oid_ct), TAG_OID, (const uint8_t *)oid_data, OID_LEN(oid_data)};
-    fixed[nfixed++] = (cw_cms_attr_t){oid_md, OID_LEN(oid_md), TAG_OCTETS, digest, dlen};
+    fixed[nfixed++] = (cw_cms_attr_t){oid_ct, OID_LEN(oid_ct), CW_DER_OID, (const uint8_t *)oid_data, OID_LEN(oid_data)};
+    fixed[nfixed++] = (cw_cms_attr_t){oid_md, OID_LEN(oid_md), CW_DER_OCTETS, digest, dlen};
     if (s->signing_time != 0) {
         size_t tl = cw_cms_time(s->signing_time, &when_tag, when);
         fixed[nfixed++] = (cw_cms_attr_t){oid_st, OID_LEN(oid_st), when_tag, (const uint8_t *)when, tl};
     }
     for (size_t i = 0; i < nfixed + s->nattrs; i++) {
-        off[count] = n;
-        CW_TRY(put_attr(pieces, sizeof pieces, &n, i < nfixed ? &fixed[i] : &s->attrs[i - nfixed]));
-        len[count] = n - off[count];
+        len[count] = 0;
+        if (write_attr(&p, pieces, i < nfixed ? &fixed[i] : &s->attrs[i - nfixed], &len[count]) < 0) {
+            return CW_ERR_TOO_LARGE;
+        }
+        off[count] = (size_t)(p - pieces);
         used[count++] = false;
     }
-    body = n;
-    if (der_header_len(body) + body > CW_CMS_SIGNED_ATTRS_MAX) {
-        return CW_ERR_TOO_LARGE;
-    }
-    w = der_header(set, TAG_SET, body);
-    /* selection sort: a handful of elements */
+    /* written backwards, so the greatest first: a selection sort over a handful of elements */
     for (size_t k = 0; k < count; k++) {
         size_t best = N_MAX;
         for (size_t i = 0; i < count; i++) {
-            if (!used[i] && (best == N_MAX || der_less(pieces + off[i], len[i], pieces + off[best], len[best]))) {
+            if (!used[i] && (best == N_MAX || der_less(pieces + off[best], len[best], pieces + off[i], len[i]))) {
                 best = i;
             }
         }
         used[best] = true;
-        memcpy(set + w, pieces + off[best], len[best]);
-        w += len[best];
+        if (mbedtls_asn1_write_raw_buffer(&q, set, pieces + off[best], len[best]) < 0) {
+            return CW_ERR_TOO_LARGE;
+        }
+        total += len[best];
     }
-    *set_len = w;
+    if (write_set_header(&q, set, &total) < 0) {
+        return CW_ERR_TOO_LARGE;
+    }
+    memmove(set, q, total);
+    *set_len = total;
     return CW_OK;
 }
 
@@ -812,10 +782,10 @@ static int write_issuer_serial(unsigned char **p, unsigned char *start, const mb
     size_t before = *total;
     CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, c->serial.p, c->serial.len));
     CW_DER_W(mbedtls_asn1_write_len(p, start, c->serial.len));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_INTEGER));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_INTEGER));
     CW_DER_W(mbedtls_asn1_write_raw_buffer(p, start, c->issuer_raw.p, c->issuer_raw.len));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ));
     return 0;
 }
 
@@ -842,9 +812,9 @@ static int write_signer_infos(unsigned char **p, unsigned char *start, const mbe
     }
     CW_DER_W(mbedtls_asn1_write_int(p, start, 1));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SET));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SET));
     return 0;
 }
 
@@ -862,27 +832,27 @@ static int write_signed_head(unsigned char **p, unsigned char *start, const dige
     {
         size_t before = *total - content_len;
         CW_DER_W(mbedtls_asn1_write_len(p, start, content_len));
-        CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_OCTETS));
+        CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_OCTETS));
         CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
-        CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_CTX0C));
+        CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_CTX_CONS(0)));
         CW_DER_W(mbedtls_asn1_write_oid(p, start, oid_data, OID_LEN(oid_data)));
         CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
-        CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+        CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ));
     }
     algs = *total;
     if ((r = write_digest_alg(p, start, d, total)) < 0) {
         return r;
     }
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total - algs));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SET));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SET));
     CW_DER_W(mbedtls_asn1_write_int(p, start, 1));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_CTX0C));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_CTX_CONS(0)));
     CW_DER_W(mbedtls_asn1_write_oid(p, start, oid_signed, OID_LEN(oid_signed)));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ));
     return 0;
 }
 
@@ -926,7 +896,7 @@ static cw_err write_signed(const cw_cms_signer_t *s, const mbedtls_x509_crt *c, 
         }
         if (r >= 0) {
             total += (size_t)r;
-            r = mbedtls_asn1_write_tag(&p, floor, TAG_CTX0C);
+            r = mbedtls_asn1_write_tag(&p, floor, CW_DER_CTX_CONS(0));
         }
         if (r >= 0) {
             total += (size_t)r;
@@ -973,7 +943,7 @@ cw_err cw_cms_signed_encode(cw_p11_ctx *p11, const cw_cms_signer_t *s, const uin
     CW_TRY(hash_two(d->md, content, content_len, NULL, 0, digest));
     CW_TRY(build_attrs(s, digest, mbedtls_md_get_size(mbedtls_md_info_from_type(d->md)), attrs, &attrs_len));
     CW_TRY(cw_p11_sign(p11, s->key, s->digest, attrs, attrs_len, sig, sizeof sig, &sig_len));
-    attrs[0] = TAG_CTX0C; /* signed as SET OF, sent as [0] IMPLICIT */
+    attrs[0] = CW_DER_CTX_CONS(0); /* signed as SET OF, sent as [0] IMPLICIT */
     CW_TRY(parse_cert(&c, s->cert, s->cert_len));
     e = write_signed(s, &c, d, attrs, attrs_len, sig, sig_len, content, content_len, out, cap, len);
     mbedtls_x509_crt_free(&c);
@@ -1038,7 +1008,7 @@ static cw_err write_encrypted(unsigned char **p, unsigned char *start, const cip
         return from_writer(r);
     }
     *total += (size_t)r;
-    if ((r = mbedtls_asn1_write_tag(p, start, TAG_CTX0)) < 0) {
+    if ((r = mbedtls_asn1_write_tag(p, start, CW_DER_CTX(0))) < 0) {
         return from_writer(r);
     }
     *total += (size_t)r;
@@ -1054,7 +1024,7 @@ static int write_content_info_head(unsigned char **p, unsigned char *start, cons
     CW_DER_W(mbedtls_asn1_write_octet_string(p, start, iv, a->block));
     CW_DER_W(mbedtls_asn1_write_oid(p, start, a->oid, a->oid_len));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total - before));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ));
     CW_DER_W(mbedtls_asn1_write_oid(p, start, oid_data, OID_LEN(oid_data)));
     return 0;
 }
@@ -1076,7 +1046,7 @@ static int write_enveloped_head(unsigned char **p, unsigned char *start, const m
     int r;
 
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ)); /* EncryptedContentInfo */
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ)); /* EncryptedContentInfo */
     ri = *total;
     CW_DER_W(mbedtls_asn1_write_octet_string(p, start, ek, ek_len));
     CW_DER_W(mbedtls_asn1_write_algorithm_identifier(p, start, MBEDTLS_OID_PKCS1_RSA, OID_LEN(MBEDTLS_OID_PKCS1_RSA), 0));
@@ -1085,17 +1055,17 @@ static int write_enveloped_head(unsigned char **p, unsigned char *start, const m
     }
     CW_DER_W(mbedtls_asn1_write_int(p, start, 0));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total - ri));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total - ri));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SET));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SET));
     CW_DER_W(mbedtls_asn1_write_int(p, start, 0));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_CTX0C));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_CTX_CONS(0)));
     CW_DER_W(mbedtls_asn1_write_oid(p, start, oid_env, OID_LEN(oid_env)));
     CW_DER_W(mbedtls_asn1_write_len(p, start, *total));
-    CW_DER_W(mbedtls_asn1_write_tag(p, start, TAG_SEQ));
+    CW_DER_W(mbedtls_asn1_write_tag(p, start, CW_DER_SEQ));
     return 0;
 }
 
@@ -1180,22 +1150,22 @@ static cw_err parse_encrypted_info(const ber_t *eci, env_view *v)
     ber_t e;
     ber_t alg;
 
-    CW_TRY(ber_expect(&p, end, TAG_OID, &e));
-    CW_TRY(ber_expect(&p, end, TAG_SEQ, &alg));
+    CW_TRY(ber_expect(&p, end, CW_DER_OID, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_SEQ, &alg));
     q = alg.v;
-    CW_TRY(ber_expect(&q, alg.v + alg.len, TAG_OID, &e));
+    CW_TRY(ber_expect(&q, alg.v + alg.len, CW_DER_OID, &e));
     v->alg = cipher_by_oid(&e);
     if (v->alg == NULL) {
         return CW_ERR_CMS_ALGORITHM;
     }
     /* CBCParameter ::= IV (RFC 3370 5.1, RFC 3565 4.1): one block */
-    CW_TRY(ber_expect(&q, alg.v + alg.len, TAG_OCTETS, &e));
+    CW_TRY(ber_expect(&q, alg.v + alg.len, CW_DER_OCTETS, &e));
     if (e.len != v->alg->block) {
         return CW_ERR_CMS_FORMAT;
     }
     memcpy(v->iv, e.v, e.len);
     CW_TRY(ber_read(p, end, &v->encrypted));
-    if ((v->encrypted.tag & (uint8_t)~TAG_CONSTRUCTED) != TAG_CTX0) {
+    if ((v->encrypted.tag & (uint8_t)~CW_DER_CONSTRUCTED) != CW_DER_CTX(0)) {
         return CW_ERR_CMS_FORMAT;
     }
     return CW_OK;
@@ -1208,27 +1178,27 @@ static cw_err parse_enveloped(const uint8_t *der, size_t len, env_view *v)
     const uint8_t *end = der + len;
     ber_t e;
 
-    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_SEQ, &e));
     if (p != end) {
         return CW_ERR_CMS_FORMAT;
     }
     p = e.v;
     end = e.v + e.len;
-    CW_TRY(ber_expect(&p, end, TAG_OID, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_OID, &e));
     if (!ber_is_oid(&e, oid_env, OID_LEN(oid_env))) {
         return CW_ERR_CMS_FORMAT;
     }
-    CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_CTX_CONS(0), &e));
     p = e.v;
-    CW_TRY(ber_expect(&p, e.v + e.len, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, e.v + e.len, CW_DER_SEQ, &e));
     p = e.v;
     end = e.v + e.len;
-    CW_TRY(ber_expect(&p, end, TAG_INTEGER, &e));
-    if (p < end && *p == TAG_CTX0C) {
-        CW_TRY(ber_expect(&p, end, TAG_CTX0C, &e)); /* originatorInfo: not needed */
+    CW_TRY(ber_expect(&p, end, CW_DER_INTEGER, &e));
+    if (p < end && *p == CW_DER_CTX_CONS(0)) {
+        CW_TRY(ber_expect(&p, end, CW_DER_CTX_CONS(0), &e)); /* originatorInfo: not needed */
     }
-    CW_TRY(ber_expect(&p, end, TAG_SET, &v->recipients));
-    CW_TRY(ber_expect(&p, end, TAG_SEQ, &e));
+    CW_TRY(ber_expect(&p, end, CW_DER_SET, &v->recipients));
+    CW_TRY(ber_expect(&p, end, CW_DER_SEQ, &e));
     return parse_encrypted_info(&e, v);
 }
 
@@ -1250,23 +1220,23 @@ static cw_err recover_key(cw_p11_ctx *p11, const cw_p11_key *key, const env_view
         cw_err err;
         CW_TRY(ber_read(p, end, &ri));
         p = ri.next;
-        if (ri.tag != TAG_SEQ) {
+        if (ri.tag != CW_DER_SEQ) {
             continue; /* kari [1], kekri [2], pwri [3], ori [4]: not for an RSA key */
         }
         q = ri.v;
-        CW_TRY(ber_expect(&q, ri.v + ri.len, TAG_INTEGER, &e));
+        CW_TRY(ber_expect(&q, ri.v + ri.len, CW_DER_INTEGER, &e));
         CW_TRY(ber_read(q, ri.v + ri.len, &e)); /* rid: issuerAndSerialNumber or [0] ski */
         q = e.next;
-        CW_TRY(ber_expect(&q, ri.v + ri.len, TAG_SEQ, &e));
+        CW_TRY(ber_expect(&q, ri.v + ri.len, CW_DER_SEQ, &e));
         {
             const uint8_t *a = e.v;
             ber_t oid;
-            CW_TRY(ber_expect(&a, e.v + e.len, TAG_OID, &oid));
+            CW_TRY(ber_expect(&a, e.v + e.len, CW_DER_OID, &oid));
             if (!ber_is_oid(&oid, MBEDTLS_OID_PKCS1_RSA, OID_LEN(MBEDTLS_OID_PKCS1_RSA))) {
                 continue;
             }
         }
-        CW_TRY(ber_expect(&q, ri.v + ri.len, TAG_OCTETS, &e));
+        CW_TRY(ber_expect(&q, ri.v + ri.len, CW_DER_OCTETS, &e));
         tried++;
         err = cw_p11_decrypt(p11, key, e.v, e.len, plain, sizeof plain, &n);
         if (err == CW_OK && n == v->alg->key_len) {

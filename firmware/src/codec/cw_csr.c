@@ -19,7 +19,7 @@
  * and followed by the algorithm and the signature.
  */
 #include "cw/codec/cw_csr.h"
-#include "cw/base/cw_der_write.h"
+#include "cw/base/cw_der.h"
 
 #include <string.h>
 
@@ -409,8 +409,6 @@ cw_err cw_csr_encode(cw_p11_ctx *p11, const cw_p11_key *key, const cw_csr_req_t 
 
 /* ---- reading a request back ------------------------------------------------------------------ */
 
-#define TAG_SEQ (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)
-#define TAG_SET (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET)
 
 /* An OID at *p (then skipped) equal to oid[0..oid_len)? false also when there is none. */
 static bool oid_is(unsigned char **p, const unsigned char *end, const char *oid, size_t oid_len, bool *ok)
@@ -430,7 +428,7 @@ static bool oid_is(unsigned char **p, const unsigned char *end, const char *oid,
 static bool read_extension_request(unsigned char *p, const unsigned char *end, cw_csr_parts_t *parts)
 {
     size_t n;
-    if (mbedtls_asn1_get_tag(&p, end, &n, TAG_SET) != 0 || mbedtls_asn1_get_tag(&p, end, &n, TAG_SEQ) != 0) {
+    if (mbedtls_asn1_get_tag(&p, end, &n, CW_DER_SET) != 0 || mbedtls_asn1_get_tag(&p, end, &n, CW_DER_SEQ) != 0) {
         return false;
     }
     const unsigned char *exts_end = p + n;
@@ -438,7 +436,7 @@ static bool read_extension_request(unsigned char *p, const unsigned char *end, c
         /* Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
         bool ok;
         int critical;
-        if (mbedtls_asn1_get_tag(&p, exts_end, &n, TAG_SEQ) != 0) {
+        if (mbedtls_asn1_get_tag(&p, exts_end, &n, CW_DER_SEQ) != 0) {
             return false;
         }
         const unsigned char *ext_end = p + n;
@@ -454,7 +452,7 @@ static bool read_extension_request(unsigned char *p, const unsigned char *end, c
             return false;
         }
         if (is_san) {
-            if (mbedtls_asn1_get_tag(&p, ext_end, &n, TAG_SEQ) != 0 || p + n != ext_end) {
+            if (mbedtls_asn1_get_tag(&p, ext_end, &n, CW_DER_SEQ) != 0 || p + n != ext_end) {
                 return false;
             }
             parts->san = p;
@@ -476,8 +474,8 @@ cw_err cw_csr_parts(const uint8_t *der, size_t len, cw_csr_parts_t *out)
     /* CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature }
      * CertificationRequestInfo ::= SEQUENCE { version INTEGER { v1(0) }, subject Name,
      *     subjectPKInfo SubjectPublicKeyInfo, attributes [0] IMPLICIT SET OF Attribute } */
-    if (der == NULL || mbedtls_asn1_get_tag(&p, end, &n, TAG_SEQ) != 0 || p + n != end ||
-        mbedtls_asn1_get_tag(&p, end, &n, TAG_SEQ) != 0) {
+    if (der == NULL || mbedtls_asn1_get_tag(&p, end, &n, CW_DER_SEQ) != 0 || p + n != end ||
+        mbedtls_asn1_get_tag(&p, end, &n, CW_DER_SEQ) != 0) {
         return CW_ERR_MALFORMED;
     }
     const unsigned char *info_end = p + n;
@@ -485,12 +483,12 @@ cw_err cw_csr_parts(const uint8_t *der, size_t len, cw_csr_parts_t *out)
         return CW_ERR_MALFORMED;
     }
     out->subject = p;
-    if (mbedtls_asn1_get_tag(&p, info_end, &n, TAG_SEQ) != 0) {
+    if (mbedtls_asn1_get_tag(&p, info_end, &n, CW_DER_SEQ) != 0) {
         return CW_ERR_MALFORMED;
     }
     p += n;
     out->subject_len = (size_t)(p - out->subject);
-    if (mbedtls_asn1_get_tag(&p, info_end, &n, TAG_SEQ) != 0) {
+    if (mbedtls_asn1_get_tag(&p, info_end, &n, CW_DER_SEQ) != 0) {
         return CW_ERR_MALFORMED;
     }
     p += n;
@@ -501,7 +499,7 @@ cw_err cw_csr_parts(const uint8_t *der, size_t len, cw_csr_parts_t *out)
     while (p < info_end) {
         /* Attribute ::= SEQUENCE { type OBJECT IDENTIFIER, values SET OF ANY } */
         bool ok;
-        if (mbedtls_asn1_get_tag(&p, info_end, &n, TAG_SEQ) != 0) {
+        if (mbedtls_asn1_get_tag(&p, info_end, &n, CW_DER_SEQ) != 0) {
             return CW_ERR_MALFORMED;
         }
         const unsigned char *attr_end = p + n;
@@ -525,18 +523,18 @@ cw_err cw_csr_cn(const cw_csr_parts_t *parts, const uint8_t **value, size_t *len
     size_t n;
 
     /* Name ::= SEQUENCE OF RelativeDistinguishedName (SET OF AttributeTypeAndValue) */
-    if (p == NULL || mbedtls_asn1_get_tag(&p, end, &n, TAG_SEQ) != 0) {
+    if (p == NULL || mbedtls_asn1_get_tag(&p, end, &n, CW_DER_SEQ) != 0) {
         return CW_ERR_MALFORMED;
     }
     while (p < end) {
-        if (mbedtls_asn1_get_tag(&p, end, &n, TAG_SET) != 0) {
+        if (mbedtls_asn1_get_tag(&p, end, &n, CW_DER_SET) != 0) {
             return CW_ERR_MALFORMED;
         }
         const unsigned char *rdn_end = p + n;
         while (p < rdn_end) {
             /* AttributeTypeAndValue ::= SEQUENCE { type OBJECT IDENTIFIER, value (a string) } */
             bool ok;
-            if (mbedtls_asn1_get_tag(&p, rdn_end, &n, TAG_SEQ) != 0) {
+            if (mbedtls_asn1_get_tag(&p, rdn_end, &n, CW_DER_SEQ) != 0) {
                 return CW_ERR_MALFORMED;
             }
             const unsigned char *atv_end = p + n;

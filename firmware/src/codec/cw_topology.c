@@ -14,16 +14,7 @@
 
 #include <string.h>
 
-/* Universal and context tags of the format (IMPLICIT TAGS). */
-#define TAG_INTEGER 0x02u
-#define TAG_BIT_STRING 0x03u
-#define TAG_OCTET_STRING 0x04u
-#define TAG_ENUMERATED 0x0Au
-#define TAG_UTF8_STRING 0x0Cu
-#define TAG_IA5_STRING 0x16u
-#define TAG_SEQUENCE 0x30u
-#define TAG_CTX(n) (0x80u | (n))           /* [n] IMPLICIT, primitive */
-#define TAG_CTX_CONS(n) (0xA0u | (n))      /* [n] IMPLICIT SEQUENCE OF */
+#include "cw/base/cw_der.h" /* the tag numbers; the format uses IMPLICIT TAGS */
 
 /* A part of the blob being read: absolute offsets [pos, end) into t->der. */
 typedef struct span {
@@ -631,13 +622,13 @@ static cw_err decode_appliance(cw_topology *t, span *outer, size_t base)
     span s;
     span v;
     size_t p;
-    cw_err e = der_expect(t, outer, TAG_SEQUENCE, &s);
+    cw_err e = der_expect(t, outer, CW_DER_SEQ, &s);
 
     if (e != CW_OK) {
         return e;
     }
     p = path_key(t, base, "host");
-    if ((e = der_expect(t, &s, TAG_IA5_STRING, &v)) != CW_OK) {
+    if ((e = der_expect(t, &s, CW_DER_IA5, &v)) != CW_OK) {
         return e;
     }
     t->host = view_of(v);
@@ -645,7 +636,7 @@ static cw_err decode_appliance(cw_topology *t, span *outer, size_t base)
         return CW_ERR_TOPO_HOST;
     }
     p = path_key(t, base, "site");
-    if ((e = der_expect(t, &s, TAG_UTF8_STRING, &v)) != CW_OK) {
+    if ((e = der_expect(t, &s, CW_DER_UTF8, &v)) != CW_OK) {
         return e;
     }
     t->site = view_of(v);
@@ -656,9 +647,9 @@ static cw_err decode_appliance(cw_topology *t, span *outer, size_t base)
         return CW_ERR_TOPO_TEXT;
     }
     p = path_key(t, base, "addresses");
-    if (der_peek(t, &s, TAG_CTX_CONS(0))) {
+    if (der_peek(t, &s, CW_DER_CTX_CONS(0))) {
         span list;
-        if ((e = der_expect(t, &s, TAG_CTX_CONS(0), &list)) != CW_OK) {
+        if ((e = der_expect(t, &s, CW_DER_CTX_CONS(0), &list)) != CW_OK) {
             return e;
         }
         if (list.pos == list.end) {
@@ -670,7 +661,7 @@ static cw_err decode_appliance(cw_topology *t, span *outer, size_t base)
                 return CW_ERR_TOPO_TOO_MANY_ADDRESSES;
             }
             path_index(t, p, t->address_count);
-            if ((e = der_expect(t, &list, TAG_OCTET_STRING, &v)) != CW_OK) {
+            if ((e = der_expect(t, &list, CW_DER_OCTETS, &v)) != CW_OK) {
                 return e;
             }
             if (v.end - v.pos != 4u && v.end - v.pos != 16u) {
@@ -690,11 +681,11 @@ static cw_err decode_subject_text(cw_topology *t, span *s, uint8_t n, size_t bas
     span v;
     cw_err e;
 
-    if (!der_peek(t, s, TAG_CTX(n))) {
+    if (!der_peek(t, s, CW_DER_CTX(n))) {
         return CW_OK;
     }
     path_key(t, base, key);
-    if ((e = der_expect(t, s, TAG_CTX(n), &v)) != CW_OK) {
+    if ((e = der_expect(t, s, CW_DER_CTX(n), &v)) != CW_OK) {
         return e;
     }
     *out = view_of(v);
@@ -716,7 +707,7 @@ static cw_err decode_subject(cw_topology *t, span *outer, size_t base)
 {
     span s;
     span v;
-    cw_err e = der_expect(t, outer, TAG_SEQUENCE, &s);
+    cw_err e = der_expect(t, outer, CW_DER_SEQ, &s);
 
     if (e == CW_OK) {
         e = decode_subject_text(t, &s, 0, base, "organization", &t->organization);
@@ -730,9 +721,9 @@ static cw_err decode_subject(cw_topology *t, span *outer, size_t base)
     if (e == CW_OK) {
         e = decode_subject_text(t, &s, 3, base, "state", &t->state);
     }
-    if (e == CW_OK && der_peek(t, &s, TAG_CTX(4))) {
+    if (e == CW_OK && der_peek(t, &s, CW_DER_CTX(4))) {
         path_key(t, base, "country");
-        if ((e = der_expect(t, &s, TAG_CTX(4), &v)) == CW_OK) {
+        if ((e = der_expect(t, &s, CW_DER_CTX(4), &v)) == CW_OK) {
             const uint8_t *c = t->der + v.pos;
             t->country = view_of(v);
             if (v.end - v.pos != 2u || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z') {
@@ -754,11 +745,11 @@ static cw_err decode_domains(cw_topology *t, span *s, size_t base)
     span v;
     cw_err e;
 
-    if (!der_peek(t, s, TAG_CTX_CONS(0))) {
+    if (!der_peek(t, s, CW_DER_CTX_CONS(0))) {
         return CW_OK;
     }
     base = path_key(t, base, "domains");
-    if ((e = der_expect(t, s, TAG_CTX_CONS(0), &list)) != CW_OK) {
+    if ((e = der_expect(t, s, CW_DER_CTX_CONS(0), &list)) != CW_OK) {
         return e;
     }
     if (list.pos == list.end) {
@@ -771,7 +762,7 @@ static cw_err decode_domains(cw_topology *t, span *s, size_t base)
             return CW_ERR_TOPO_TOO_MANY_DOMAINS;
         }
         path_index(t, base, t->domain_count);
-        if ((e = der_expect(t, &list, TAG_IA5_STRING, &v)) != CW_OK) {
+        if ((e = der_expect(t, &list, CW_DER_IA5, &v)) != CW_OK) {
             return e;
         }
         d = view_of(v);
@@ -792,7 +783,7 @@ static cw_err decode_domains(cw_topology *t, span *s, size_t base)
 static cw_err decode_name(cw_topology *t, span *s, cw_topo_view_t *out)
 {
     span v;
-    cw_err e = der_expect(t, s, TAG_UTF8_STRING, &v);
+    cw_err e = der_expect(t, s, CW_DER_UTF8, &v);
 
     if (e != CW_OK) {
         return e;
@@ -853,7 +844,7 @@ static cw_err decode_profile(cw_topology *t, span *list, size_t base, cw_topo_pr
     span s;
     span v;
     uint32_t x;
-    cw_err e = der_expect(t, list, TAG_SEQUENCE, &s);
+    cw_err e = der_expect(t, list, CW_DER_SEQ, &s);
 
     if (e != CW_OK) {
         return e;
@@ -868,23 +859,23 @@ static cw_err decode_profile(cw_topology *t, span *list, size_t base, cw_topo_pr
         }
     }
     path_key(t, base, "protocol");
-    e = der_uint_field(t, &s, TAG_ENUMERATED, CW_TOPO_OFFLINE, CW_TOPO_ACME, CW_ERR_TOPO_PROTOCOL,
+    e = der_uint_field(t, &s, CW_DER_ENUMERATED, CW_TOPO_OFFLINE, CW_TOPO_ACME, CW_ERR_TOPO_PROTOCOL,
                        &x);
     if (e != CW_OK) {
         return e;
     }
     pr->protocol = (uint8_t)x;
     path_key(t, base, "url");
-    if (der_peek(t, &s, TAG_CTX(0))) {
-        if ((e = decode_url(t, &s, TAG_CTX(0), false, &pr->url)) != CW_OK) {
+    if (der_peek(t, &s, CW_DER_CTX(0))) {
+        if ((e = decode_url(t, &s, CW_DER_CTX(0), false, &pr->url)) != CW_OK) {
             return e;
         }
     } else if (pr->protocol != CW_TOPO_OFFLINE) {
         return CW_ERR_TOPO_URL_MISSING;
     }
-    if (der_peek(t, &s, TAG_CTX(1))) {
+    if (der_peek(t, &s, CW_DER_CTX(1))) {
         path_key(t, base, "caFingerprint");
-        if ((e = der_expect(t, &s, TAG_CTX(1), &v)) != CW_OK) {
+        if ((e = der_expect(t, &s, CW_DER_CTX(1), &v)) != CW_OK) {
             return e;
         }
         pr->fingerprint = view_of(v);
@@ -892,26 +883,26 @@ static cw_err decode_profile(cw_topology *t, span *list, size_t base, cw_topo_pr
             return CW_ERR_TOPO_FINGERPRINT;
         }
     }
-    if (der_peek(t, &s, TAG_CTX(2))) {
+    if (der_peek(t, &s, CW_DER_CTX(2))) {
         path_key(t, base, "keyType");
-        if ((e = decode_key_type(t, &s, TAG_CTX(2), &pr->key_type)) != CW_OK) {
+        if ((e = decode_key_type(t, &s, CW_DER_CTX(2), &pr->key_type)) != CW_OK) {
             return e;
         }
         if (pr->protocol == CW_TOPO_SCEP && key_is_ec(pr->key_type)) {
             return CW_ERR_TOPO_KEY_PROTOCOL;
         }
     }
-    if (der_peek(t, &s, TAG_CTX(3))) {
+    if (der_peek(t, &s, CW_DER_CTX(3))) {
         path_key(t, base, "renewPercent");
-        e = der_uint_field(t, &s, TAG_CTX(3), 1, 99, CW_ERR_TOPO_RENEW_PERCENT, &x);
+        e = der_uint_field(t, &s, CW_DER_CTX(3), 1, 99, CW_ERR_TOPO_RENEW_PERCENT, &x);
         if (e != CW_OK) {
             return e;
         }
         pr->renew_percent = (uint8_t)x;
     }
-    if (der_peek(t, &s, TAG_CTX(4))) {
+    if (der_peek(t, &s, CW_DER_CTX(4))) {
         path_key(t, base, "pollSeconds");
-        e = der_uint_field(t, &s, TAG_CTX(4), CW_TOPO_POLL_MIN, CW_TOPO_POLL_MAX,
+        e = der_uint_field(t, &s, CW_DER_CTX(4), CW_TOPO_POLL_MIN, CW_TOPO_POLL_MAX,
                            CW_ERR_TOPO_POLL_INTERVAL, &x);
         if (e != CW_OK) {
             return e;
@@ -933,7 +924,7 @@ static cw_err decode_eku(cw_topology *t, span *s, uint8_t *out)
     size_t n;
     unsigned unused;
     unsigned bits = 0;
-    cw_err e = der_expect(t, s, TAG_BIT_STRING, &v);
+    cw_err e = der_expect(t, s, CW_DER_BIT_STRING, &v);
 
     if (e != CW_OK) {
         return e;
@@ -1048,7 +1039,7 @@ static cw_err decode_set(cw_topology *t, span *list, size_t base, size_t set_ind
     size_t p;
     bool found = false;
     uint8_t key;
-    cw_err e = der_expect(t, list, TAG_SEQUENCE, &s);
+    cw_err e = der_expect(t, list, CW_DER_SEQ, &s);
 
     if (e != CW_OK) {
         return e;
@@ -1064,7 +1055,7 @@ static cw_err decode_set(cw_topology *t, span *list, size_t base, size_t set_ind
     }
 
     p = path_key(t, base, "roles");
-    if ((e = der_expect(t, &s, TAG_SEQUENCE, &roles)) != CW_OK) {
+    if ((e = der_expect(t, &s, CW_DER_SEQ, &roles)) != CW_OK) {
         return e;
     }
     if (roles.pos == roles.end) {
@@ -1116,9 +1107,9 @@ static cw_err decode_set(cw_topology *t, span *list, size_t base, size_t set_ind
         return e;
     }
 
-    if (der_peek(t, &s, TAG_CTX(0))) {
+    if (der_peek(t, &s, CW_DER_CTX(0))) {
         path_key(t, base, "keyType");
-        if ((e = decode_key_type(t, &s, TAG_CTX(0), &st->key_type)) != CW_OK) {
+        if ((e = decode_key_type(t, &s, CW_DER_CTX(0), &st->key_type)) != CW_OK) {
             return e;
         }
     }
@@ -1128,8 +1119,8 @@ static cw_err decode_set(cw_topology *t, span *list, size_t base, size_t set_ind
     }
 
     path_key(t, base, "cn");
-    if (der_peek(t, &s, TAG_CTX(1))) {
-        if ((e = der_expect(t, &s, TAG_CTX(1), &v)) != CW_OK) {
+    if (der_peek(t, &s, CW_DER_CTX(1))) {
+        if ((e = der_expect(t, &s, CW_DER_CTX(1), &v)) != CW_OK) {
             return e;
         }
         st->cn = view_of(v);
@@ -1142,10 +1133,10 @@ static cw_err decode_set(cw_topology *t, span *list, size_t base, size_t set_ind
         return e;
     }
 
-    if (der_peek(t, &s, TAG_CTX_CONS(2))) {
+    if (der_peek(t, &s, CW_DER_CTX_CONS(2))) {
         span sans;
         p = path_key(t, base, "san");
-        if ((e = der_expect(t, &s, TAG_CTX_CONS(2), &sans)) != CW_OK) {
+        if ((e = der_expect(t, &s, CW_DER_CTX_CONS(2), &sans)) != CW_OK) {
             return e;
         }
         if (sans.pos == sans.end) {
@@ -1160,17 +1151,17 @@ static cw_err decode_set(cw_topology *t, span *list, size_t base, size_t set_ind
             }
             q = path_index(t, p, st->san_count);
             entry = &st->san[st->san_count];
-            if (der_peek(t, &sans, TAG_CTX(0))) {
+            if (der_peek(t, &sans, CW_DER_CTX(0))) {
                 path_key(t, q, "dns");
-                if ((e = der_expect(t, &sans, TAG_CTX(0), &v)) != CW_OK) {
+                if ((e = der_expect(t, &sans, CW_DER_CTX(0), &v)) != CW_OK) {
                     return e;
                 }
                 entry->type = CW_TOPO_SAN_DNS;
                 entry->value = view_of(v);
                 e = check_template(t, t->der + v.pos, entry->value.len, false, &budget);
-            } else if (der_peek(t, &sans, TAG_CTX(1))) {
+            } else if (der_peek(t, &sans, CW_DER_CTX(1))) {
                 path_key(t, q, "ip");
-                if ((e = der_expect(t, &sans, TAG_CTX(1), &v)) != CW_OK) {
+                if ((e = der_expect(t, &sans, CW_DER_CTX(1), &v)) != CW_OK) {
                     return e;
                 }
                 entry->type = CW_TOPO_SAN_IP;
@@ -1192,9 +1183,9 @@ static cw_err decode_set(cw_topology *t, span *list, size_t base, size_t set_ind
         }
     }
 
-    if (der_peek(t, &s, TAG_CTX(3))) {
+    if (der_peek(t, &s, CW_DER_CTX(3))) {
         path_key(t, base, "tokenUri");
-        if ((e = decode_url(t, &s, TAG_CTX(3), true, &st->token_uri)) != CW_OK) {
+        if ((e = decode_url(t, &s, CW_DER_CTX(3), true, &st->token_uri)) != CW_OK) {
             return e;
         }
     }
@@ -1230,7 +1221,7 @@ static cw_err decode_topology(cw_topology *t)
     if ((e = der_read(t, &all, &tag, &s, CW_ERR_TRUNCATED)) != CW_OK) {
         return e;
     }
-    if (tag != TAG_SEQUENCE) {
+    if (tag != CW_DER_SEQ) {
         return CW_ERR_TOPO_TAG;
     }
     if (all.pos != all.end) {
@@ -1238,7 +1229,7 @@ static cw_err decode_topology(cw_topology *t)
     }
 
     path_key(t, 0, "version");
-    e = der_uint_field(t, &s, TAG_INTEGER, CW_TOPO_VERSION, CW_TOPO_VERSION, CW_ERR_TOPO_VERSION,
+    e = der_uint_field(t, &s, CW_DER_INTEGER, CW_TOPO_VERSION, CW_TOPO_VERSION, CW_ERR_TOPO_VERSION,
                        &version);
     if (e != CW_OK) {
         return e;
@@ -1257,7 +1248,7 @@ static cw_err decode_topology(cw_topology *t)
     }
 
     p = path_key(t, 0, "caProfiles");
-    if ((e = der_expect(t, &s, TAG_SEQUENCE, &list)) != CW_OK) {
+    if ((e = der_expect(t, &s, CW_DER_SEQ, &list)) != CW_OK) {
         return e;
     }
     if (list.pos == list.end) {
@@ -1277,7 +1268,7 @@ static cw_err decode_topology(cw_topology *t)
     }
 
     p = path_key(t, 0, "sets");
-    if ((e = der_expect(t, &s, TAG_SEQUENCE, &list)) != CW_OK) {
+    if ((e = der_expect(t, &s, CW_DER_SEQ, &list)) != CW_OK) {
         return e;
     }
     if (list.pos == list.end) {

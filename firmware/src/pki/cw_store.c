@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cw/base/cw_der.h"
 #include "cw/base/cw_fault.h"
 #include "mbedtls/asn1.h"
 #include "mbedtls/asn1write.h"
@@ -161,24 +162,17 @@ cw_err cw_store_seq_write(cw_p11_ctx *p11, const char *kind, const uint8_t *valu
 
 /* ---- DER helpers ------------------------------------------------------------------------------ */
 
-#define W(call)                                                                                    \
-    do {                                                                                           \
-        int r_ = (call);                                                                           \
-        if (r_ < 0) {                                                                              \
-            return r_ == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL ? CW_ERR_BUFFER_SMALL : CW_ERR_INTERNAL;   \
-        }                                                                                          \
-        total += (size_t)r_;                                                                       \
-    } while (0)
-
-/* W for the inner part of a nested element: counts into inner. */
-#define W2(call)                                                                                   \
-    do {                                                                                           \
-        int r_ = (call);                                                                           \
-        if (r_ < 0) {                                                                              \
-            return r_ == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL ? CW_ERR_BUFFER_SMALL : CW_ERR_INTERNAL;   \
-        }                                                                                          \
-        inner += (size_t)r_;                                                                       \
-    } while (0)
+/* What a writer (r: its result) wrote backwards from the end of out (cap bytes): moved to the
+ * front, *len set. A writer's error as certwiz's: the record did not fit, or the writer refused. */
+static cw_err der_finish(int r, uint8_t *out, size_t cap, size_t total, size_t *len)
+{
+    if (r < 0) {
+        return r == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL ? CW_ERR_BUFFER_SMALL : CW_ERR_INTERNAL;
+    }
+    memmove(out, out + cap - total, total);
+    *len = total;
+    return CW_OK;
+}
 
 /* Reads a UTF8String of at most max bytes into out (NUL-terminated). */
 static cw_err get_name(unsigned char **p, const unsigned char *end, char *out, size_t max)
@@ -208,25 +202,28 @@ static cw_err get_id(unsigned char **p, const unsigned char *end, uint8_t *out, 
 
 /* ---- role table ------------------------------------------------------------------------------- */
 
+static int write_role_table(const cw_role_table_t *t, unsigned char **p, unsigned char *out, size_t *total)
+{
+    for (size_t i = t->n; i-- > 0;) {
+        const cw_role_assignment_t *a = &t->a[i];
+        size_t start = *total;
+        CW_DER_W(mbedtls_asn1_write_octet_string(p, out, a->cert_id, a->cert_id_len));
+        CW_DER_W(mbedtls_asn1_write_utf8_string(p, out, a->set, strlen(a->set)));
+        CW_DER_W(mbedtls_asn1_write_utf8_string(p, out, a->role, strlen(a->role)));
+        CW_DER_W(mbedtls_asn1_write_len(p, out, *total - start));
+        CW_DER_W(mbedtls_asn1_write_tag(p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    }
+    CW_DER_W(mbedtls_asn1_write_len(p, out, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    return 0;
+}
+
 cw_err cw_role_table_encode(const cw_role_table_t *t, uint8_t *out, size_t cap, size_t *len)
 {
     unsigned char *p = out + cap;
     size_t total = 0;
-
-    for (size_t i = t->n; i-- > 0;) {
-        const cw_role_assignment_t *a = &t->a[i];
-        size_t start = total;
-        W(mbedtls_asn1_write_octet_string(&p, out, a->cert_id, a->cert_id_len));
-        W(mbedtls_asn1_write_utf8_string(&p, out, a->set, strlen(a->set)));
-        W(mbedtls_asn1_write_utf8_string(&p, out, a->role, strlen(a->role)));
-        W(mbedtls_asn1_write_len(&p, out, total - start));
-        W(mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    }
-    W(mbedtls_asn1_write_len(&p, out, total));
-    W(mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    memmove(out, p, total);
-    *len = total;
-    return CW_OK;
+    int r = write_role_table(t, &p, out, &total);
+    return der_finish(r, out, cap, total, len);
 }
 
 cw_err cw_role_table_decode(cw_role_table_t *t, const uint8_t *der, size_t len)
@@ -297,31 +294,23 @@ cw_err cw_role_table_assign(cw_role_table_t *t, const char *role, const char *se
 
 /* ---- pending requests ------------------------------------------------------------------------- */
 
-cw_err cw_pending_encode(const cw_pending_t *pr, uint8_t *out, size_t cap, size_t *len)
+static int write_pending(const cw_pending_t *pr, unsigned char **p, unsigned char *out, size_t *total)
 {
-    unsigned char *p = out + cap;
-    size_t total = 0;
-
     if (pr->online) {
         /* online [0] IMPLICIT SEQUENCE { messageType, transactionId, signerKeyId OPTIONAL } */
-        size_t inner = 0;
-        size_t txid_len = strlen(pr->txid);
-        if (txid_len == 0 || txid_len > CW_PENDING_TXID_MAX) {
-            return CW_ERR_INVALID_ARG;
-        }
+        size_t start = *total;
         if (pr->held) {
-            W2(mbedtls_asn1_write_bool(&p, out, 1));
+            CW_DER_W(mbedtls_asn1_write_bool(p, out, 1));
         }
         if (pr->signer_id_len > 0) {
-            W2(mbedtls_asn1_write_octet_string(&p, out, pr->signer_id, pr->signer_id_len));
+            CW_DER_W(mbedtls_asn1_write_octet_string(p, out, pr->signer_id, pr->signer_id_len));
         }
-        W2(mbedtls_asn1_write_printable_string(&p, out, pr->txid, txid_len));
-        W2(mbedtls_asn1_write_int(&p, out, pr->msg_type));
-        W2(mbedtls_asn1_write_len(&p, out, inner));
-        W2(mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
-        total += inner;
+        CW_DER_W(mbedtls_asn1_write_printable_string(p, out, pr->txid, strlen(pr->txid)));
+        CW_DER_W(mbedtls_asn1_write_int(p, out, pr->msg_type));
+        CW_DER_W(mbedtls_asn1_write_len(p, out, *total - start));
+        CW_DER_W(mbedtls_asn1_write_tag(p, out, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
     }
-    W(mbedtls_asn1_write_octet_string(&p, out, pr->csr, pr->csr_len));
+    CW_DER_W(mbedtls_asn1_write_octet_string(p, out, pr->csr, pr->csr_len));
     {
         /* created: a non-negative INTEGER of up to 8 bytes, minimal */
         uint8_t v[9];
@@ -334,17 +323,29 @@ cw_err cw_pending_encode(const cw_pending_t *pr, uint8_t *out, size_t cap, size_
         if (v[9 - n] & 0x80u) {
             v[8 - n++] = 0;
         }
-        W(mbedtls_asn1_write_raw_buffer(&p, out, v + 9 - n, n));
-        W(mbedtls_asn1_write_len(&p, out, n));
-        W(mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_INTEGER));
+        CW_DER_W(mbedtls_asn1_write_raw_buffer(p, out, v + 9 - n, n));
+        CW_DER_W(mbedtls_asn1_write_len(p, out, n));
+        CW_DER_W(mbedtls_asn1_write_tag(p, out, MBEDTLS_ASN1_INTEGER));
     }
-    W(mbedtls_asn1_write_octet_string(&p, out, pr->key_id, pr->key_id_len));
-    W(mbedtls_asn1_write_int(&p, out, PENDING_VERSION));
-    W(mbedtls_asn1_write_len(&p, out, total));
-    W(mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-    memmove(out, p, total);
-    *len = total;
-    return CW_OK;
+    CW_DER_W(mbedtls_asn1_write_octet_string(p, out, pr->key_id, pr->key_id_len));
+    CW_DER_W(mbedtls_asn1_write_int(p, out, PENDING_VERSION));
+    CW_DER_W(mbedtls_asn1_write_len(p, out, *total));
+    CW_DER_W(mbedtls_asn1_write_tag(p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    return 0;
+}
+
+cw_err cw_pending_encode(const cw_pending_t *pr, uint8_t *out, size_t cap, size_t *len)
+{
+    unsigned char *p = out + cap;
+    size_t total = 0;
+    size_t txid_len = strlen(pr->txid);
+    int r;
+
+    if (pr->online && (txid_len == 0 || txid_len > CW_PENDING_TXID_MAX)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    r = write_pending(pr, &p, out, &total);
+    return der_finish(r, out, cap, total, len);
 }
 
 /* The optional online part of a pending record, from p to the end of the record. */

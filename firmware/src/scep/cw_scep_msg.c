@@ -12,7 +12,7 @@
  *   recipientNonce  2.16.840.1.113733.1.9.6  OCTET STRING (16, replies: our senderNonce)
  */
 #include "cw/scep/cw_scep_msg.h"
-#include "cw/base/cw_der_write.h"
+#include "cw/base/cw_der.h"
 
 #include <string.h>
 
@@ -34,8 +34,6 @@ static const char oid_sender_nonce[] = OID_SCEP "\x05";
 static const char oid_recipient_nonce[] = OID_SCEP "\x06";
 static const char oid_transaction_id[] = OID_SCEP "\x07";
 
-#define TAG_PRINTABLE 0x13u
-#define TAG_OCTETS 0x04u
 
 /* ---- GetCACaps (RFC 8894 3.5.2) ------------------------------------------------------------- */
 
@@ -475,11 +473,11 @@ cw_err cw_scep_request_encode(cw_p11_ctx *p11, const cw_scep_req_t *req, uint8_t
         type[n++] = (char)('0' + t % 10u);
         type[n] = '\0';
     }
-    attrs[0] = (cw_cms_attr_t){oid_transaction_id, OID_LEN(oid_transaction_id), TAG_PRINTABLE,
+    attrs[0] = (cw_cms_attr_t){oid_transaction_id, OID_LEN(oid_transaction_id), CW_DER_PRINTABLE,
                                (const uint8_t *)req->transaction_id, strlen(req->transaction_id)};
-    attrs[1] = (cw_cms_attr_t){oid_message_type, OID_LEN(oid_message_type), TAG_PRINTABLE, (const uint8_t *)type,
+    attrs[1] = (cw_cms_attr_t){oid_message_type, OID_LEN(oid_message_type), CW_DER_PRINTABLE, (const uint8_t *)type,
                                strlen(type)};
-    attrs[2] = (cw_cms_attr_t){oid_sender_nonce, OID_LEN(oid_sender_nonce), TAG_OCTETS, req->sender_nonce,
+    attrs[2] = (cw_cms_attr_t){oid_sender_nonce, OID_LEN(oid_sender_nonce), CW_DER_OCTETS, req->sender_nonce,
                                CW_SCEP_NONCE_LEN};
     memset(&s, 0, sizeof s);
     s.cert = req->signer_cert;
@@ -538,7 +536,7 @@ static int decimal_attr(const cw_cms_signed_t *sd, const char *oid, size_t oid_l
 {
     cw_der_t v;
     int n = 0;
-    *err = cw_cms_attr_get(sd, oid, oid_len, TAG_PRINTABLE, &v);
+    *err = cw_cms_attr_get(sd, oid, oid_len, CW_DER_PRINTABLE, &v);
     if (*err != CW_OK || v.len == 0 || v.len > 2) {
         return -1;
     }
@@ -557,13 +555,13 @@ static cw_err check_ids(const cw_cms_signed_t *sd, const char *txid, const uint8
     cw_der_t v;
     cw_err e;
 
-    e = cw_cms_attr_get(sd, oid_transaction_id, OID_LEN(oid_transaction_id), TAG_PRINTABLE, &v);
+    e = cw_cms_attr_get(sd, oid_transaction_id, OID_LEN(oid_transaction_id), CW_DER_PRINTABLE, &v);
     if (e != CW_OK || v.len > CW_SCEP_TXID_MAX || v.len != strlen(txid) || memcmp(v.p, txid, v.len) != 0) {
         return CW_ERR_SCEP_TRANSACTION;
     }
     memcpy(out->transaction_id, v.p, v.len);
     out->transaction_id[v.len] = '\0';
-    e = cw_cms_attr_get(sd, oid_recipient_nonce, OID_LEN(oid_recipient_nonce), TAG_OCTETS, &v);
+    e = cw_cms_attr_get(sd, oid_recipient_nonce, OID_LEN(oid_recipient_nonce), CW_DER_OCTETS, &v);
     if (e != CW_OK || v.len != CW_SCEP_NONCE_LEN || memcmp(v.p, nonce, CW_SCEP_NONCE_LEN) != 0) {
         return CW_ERR_SCEP_NONCE;
     }
