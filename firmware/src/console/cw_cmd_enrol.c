@@ -102,6 +102,9 @@ static void print_report(cw_console_ctx *con, const char *set, const cw_job_repo
     case CW_REPORT_REPLY:
         cw_console_printf(con, "set %s: reply verified: %s", set, r->text);
         break;
+    case CW_REPORT_STEP:
+        cw_console_printf(con, "set %s: %s", set, r->text);
+        break;
     }
 }
 

@@ -75,7 +75,10 @@ typedef enum cw_job_report_kind {
     CW_REPORT_KEYGEN,         /* key_type: a key pair is being generated */
     CW_REPORT_KEY_MADE,       /* ms, id, id_len */
     CW_REPORT_SENT,           /* text: the message's name; bytes; text2: its transaction */
-    CW_REPORT_REPLY           /* text: the reply's status ("SUCCESS") */
+    CW_REPORT_REPLY,          /* text: the reply's status ("SUCCESS") */
+    CW_REPORT_STEP            /* text: any other step, in words a reader understands as they
+                                 are ("order created", "authorization valid"): a new driver
+                                 says what it does without a change to the console */
 } cw_job_report_kind;
 
 typedef struct cw_job_report_t {
