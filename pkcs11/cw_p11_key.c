@@ -797,7 +797,7 @@ cw_err cw_p11_sign(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash, con
 
 /* ---- decryption -------------------------------------------------------------------------------------- */
 
-cw_err cw_p11_decrypt(cw_p11_ctx *ctx, const cw_p11_key *key, const uint8_t *in, size_t len,
+CW_NOINLINE cw_err cw_p11_decrypt(cw_p11_ctx *ctx, const cw_p11_key *key, const uint8_t *in, size_t len,
                       uint8_t *out, size_t cap, size_t *outlen)
 {
     if (key == NULL || in == NULL || outlen == NULL || !is_rsa(key->type)) {

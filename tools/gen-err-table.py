@@ -15,10 +15,12 @@ The output, all for cw_err.c alone:
                     which rows belong to a range, and the name prefix its rows were stored without
                     ("CKR_", "MBEDTLS_ERR_", "LWIP_ERR_"; "" for the own codes)
   cw_err_strings[]  row i's name and sentence as the 2i-th and (2i+1)-th NUL-terminated string
-  cw_err_pairs[][2] the pair table: in a string, a printable ASCII byte (0x20..0x7E) is that
-                    character; any other byte but NUL is a pair code, standing for the two bytes
-                    of one row of the table, each of which may be a pair again: codes 0x80..0xFF
-                    are rows 0..127, 0x01..0x1F rows 128..158, 0x7F row 159
+  cw_err_pairs[][2] the pair table: in a string, a printable ASCII byte (0x20..0x7E) that some
+                    string uses is that character; any other byte but NUL is a pair code,
+                    standing for the two bytes of one row of the table, each of which may be a
+                    pair again: codes 0x80..0xFF are rows 0..127, 0x01..0x1F rows 128..158, 0x7F
+                    row 159, and the printable characters no string uses (listed in
+                    CW_ERR_TABLE_EXTRA_CODES) rows 160 on, in that list's order
   CW_ERR_TABLE_NAME_MAX / _TEXT_MAX
                     the longest decoded name (prefix included) and sentence, plus one for the NUL
 
@@ -35,23 +37,41 @@ table bytes including the 452 of 16-bit values:
 Byte pairs give nearly the best size with the smallest decoder (a four-line recursive function)
 and a script that runs in under a second; the 32 codes below 0x20 and DEL were added as pair codes
 when the Cortex-M image had to fit 128 KiB (their decoder is one comparison longer). On Cortex-M, cw_err.o went from 18 038 to 9 662 bytes.
+The printable characters no string uses (15 of them when added, 2026-12-07) became pair codes too
+when the Cortex-M image had to fit 136 KiB with the integrator API: 8 317 -> 8 151 table bytes.
 """
 import collections
 import re
 import sys
 
-# Pair codes are every byte the strings themselves (printable ASCII, 0x20..0x7E) do not use,
-# NUL aside (it ends a string), in the order cw_err.c's pair_row() numbers them.
-PAIR_CODES = list(range(0x80, 0x100)) + list(range(0x01, 0x20)) + [0x7F]
+# Pair codes are every byte the strings themselves do not use, NUL aside (it ends a string), in
+# the order cw_err.c's pair_row() numbers them: the bytes outside printable ASCII first, then the
+# printable characters no name or sentence contains (set_unused_printable, from the table's
+# strings: cw_err_table.h lists them in CW_ERR_TABLE_EXTRA_CODES, and cw_err.c reads such a byte
+# as a pair code, not as the character).
+BASE_PAIR_CODES = list(range(0x80, 0x100)) + list(range(0x01, 0x20)) + [0x7F]
+PAIR_CODES = list(BASE_PAIR_CODES)
+EXTRA_CODES = []
 MAX_PAIRS = len(PAIR_CODES)
 
 
+def set_unused_printable(strings):
+    """Adds the printable characters that no string uses to the pair codes."""
+    global PAIR_CODES, EXTRA_CODES, MAX_PAIRS
+    used = set(b for s in strings for b in s)
+    # '"', '\\' and '?' stay characters: the C literal would escape them, and nothing is won
+    EXTRA_CODES = [b for b in range(0x20, 0x7F) if b not in used and chr(b) not in '"\\?']
+    PAIR_CODES = BASE_PAIR_CODES + EXTRA_CODES
+    MAX_PAIRS = len(PAIR_CODES)
+
+
 def is_literal(b):
-    return 0x20 <= b < 0x7F
+    return 0x20 <= b < 0x7F and b not in EXTRA_CODES
 
 
 def pair_row(b):
     return PAIR_CODES.index(b)
+
 
 # The ranges in the order of their rows. The macro is the one a row of FOREIGN_DEF starts with.
 RANGES = [
@@ -198,6 +218,7 @@ def main():
 
     # Strings in table order: row i's name, then its sentence.
     plain = [s.encode("ascii") for _, _, _, name, text in rows for s in (name, text)]
+    set_unused_printable(plain)
     encoded, pairs = pair_encode(plain)
     if [expand(s, pairs) for s in encoded] != plain:
         fail("pair_encode", "the encoding does not decode to the input (a bug of this script)")
@@ -212,6 +233,8 @@ def main():
         f"#define CW_ERR_TABLE_NAME_MAX {max(len(r[2]) for r in rows) + 1}",
         f"#define CW_ERR_TABLE_TEXT_MAX {max(len(r[4]) for r in rows) + 1}",
         f"/* the decoder recurses at most {deepest} deep */",
+        "/* printable characters no string uses: pair codes 160.. (cw_err.c's pair_row) */",
+        f"#define CW_ERR_TABLE_EXTRA_CODES {c_string(bytes(EXTRA_CODES))}",
         "",
     ]
     first = 0

@@ -71,6 +71,16 @@ def test_wrong_arguments_are_usage(device):
     assert "USAGE" in r.stderr
 
 
+def test_a_command_without_arguments_refuses_any(device):
+    # The console checks it once for every command whose synopsis is empty (cw_console.h), so
+    # none of them runs with an argument it would silently ignore.
+    for cmd in ("help", "version", "status", "mem", "net", "login", "logout", "token", "keys",
+                "roles"):
+        r = device.cwctl(cmd, "extra")
+        assert r.returncode == 1, (cmd, r.stdout)
+        assert "USAGE" in r.stderr, (cmd, r.stderr)
+
+
 def test_many_commands_in_a_row(device):
     for i in range(20):
         r = device.cwctl("version" if i % 2 else "mem")

@@ -35,7 +35,7 @@ void cw_arena_init(void)
     mbedtls_memory_buffer_alloc_init(arena.bytes, sizeof arena.bytes);
 }
 
-void *cw_arena_alloc(size_t n)
+CW_NOINLINE void *cw_arena_alloc(size_t n)
 {
     return mbedtls_calloc(1, n);
 }

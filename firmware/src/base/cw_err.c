@@ -82,18 +82,31 @@ static const uint8_t *find(cw_err e, const range_t **range)
     return NULL;
 }
 
+/* The printable characters no string of the table uses: they are pair codes (NULL if b is not
+ * one of them). */
+static const char *extra_code(uint8_t b)
+{
+    return b >= 0x20u && b < 0x7Fu ? strchr(CW_ERR_TABLE_EXTRA_CODES, b) : NULL;
+}
+
 /* The row of cw_err_pairs that pair code b stands for (tools/gen-err-table.py numbers them):
- * 0x80..0xFF are rows 0..127, 0x01..0x1F rows 128..158, 0x7F row 159. */
+ * 0x80..0xFF are rows 0..127, 0x01..0x1F rows 128..158, 0x7F row 159, then the printable
+ * characters of CW_ERR_TABLE_EXTRA_CODES in their order. */
 static size_t pair_row(uint8_t b)
 {
+    const char *x = extra_code(b);
+    if (x != NULL) {
+        return 160u + (size_t)(x - CW_ERR_TABLE_EXTRA_CODES);
+    }
     return b >= 0x80u ? b - 0x80u : b == 0x7Fu ? 159u : 127u + b;
 }
 
-/* Appends the expansion of byte b at *out: printable ASCII is that character, any other byte
- * stands for a pair of bytes, each expanded in turn (pairs nest only a few deep). */
+/* Appends the expansion of byte b at *out: printable ASCII is that character (unless the table
+ * uses it as a pair code), any other byte stands for a pair of bytes, each expanded in turn
+ * (pairs nest only a few deep). */
 static void expand(uint8_t b, char **out)
 {
-    if (b >= 0x20u && b < 0x7Fu) {
+    if (b >= 0x20u && b < 0x7Fu && extra_code(b) == NULL) {
         *(*out)++ = (char)b;
     } else {
         const uint8_t *pair = cw_err_pairs[pair_row(b)];

@@ -159,7 +159,7 @@ cw_err cw_pem_reader_push_line(cw_pem_reader_ctx *r, const char *line, size_t le
     return decode_line(r, line, len);
 }
 
-cw_err cw_pem_reader_finish(cw_pem_reader_ctx *r)
+CW_NOINLINE cw_err cw_pem_reader_finish(cw_pem_reader_ctx *r)
 {
     if (r->state == CW_PEM_FAILED) {
         return r->err;

@@ -221,7 +221,7 @@ static bool same_nocase(const uint8_t *a, size_t alen, const uint8_t *b, size_t 
     return true;
 }
 
-static bool view_same_nocase(const cw_topology *t, cw_topo_view_t a, cw_topo_view_t b)
+CW_NOINLINE static bool view_same_nocase(const cw_topology *t, cw_topo_view_t a, cw_topo_view_t b)
 {
     return same_nocase(cw_topo_bytes(t, a), a.len, cw_topo_bytes(t, b), b.len);
 }
@@ -796,7 +796,7 @@ static cw_err decode_name(cw_topology *t, span *s, cw_topo_view_t *out)
 }
 
 /* KeyType ::= ENUMERATED { rsa2048(1), rsa3072(2), rsa4096(3), ecP256(4), ecP384(5) } */
-static cw_err decode_key_type(cw_topology *t, span *s, uint8_t tag, uint8_t *out)
+CW_NOINLINE static cw_err decode_key_type(cw_topology *t, span *s, uint8_t tag, uint8_t *out)
 {
     uint32_t k;
     cw_err e = der_uint_field(t, s, tag, CW_KEY_RSA2048, CW_KEY_EC_P384, CW_ERR_TOPO_KEY_TYPE, &k);
@@ -811,7 +811,7 @@ static bool key_is_ec(uint8_t k)
 }
 
 /* A URL or token URI field [n] IMPLICIT IA5String. */
-static cw_err decode_url(cw_topology *t, span *s, uint8_t tag, bool token_uri, cw_topo_view_t *out)
+CW_NOINLINE static cw_err decode_url(cw_topology *t, span *s, uint8_t tag, bool token_uri, cw_topo_view_t *out)
 {
     span v;
     cw_err e = der_expect(t, s, tag, &v);

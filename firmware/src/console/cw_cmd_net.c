@@ -95,10 +95,8 @@ static cw_err cmd_net(cw_console_ctx *con, int argc, char **argv)
     char a[IP4ADDR_STRLEN_MAX];
     char servers[2 * IP4ADDR_STRLEN_MAX * DNS_MAX_SERVERS] = "";
 
+    (void)argc;
     (void)argv;
-    if (argc != 1) {
-        return CW_ERR_USAGE;
-    }
     if (n == NULL) {
         cw_console_printf(con, "interface: none (%s)", hal_net_describe());
         return CW_ERR_NET_NO_INTERFACE;
@@ -371,7 +369,7 @@ static void print_result(cw_err e)
     }
 }
 
-void cw_cmd_net_poll(void)
+CW_NOINLINE void cw_cmd_net_poll(void)
 {
     cw_err e;
 

@@ -82,10 +82,8 @@ const char *cw_cmd_key_type_text(cw_key_type t)
 
 static cw_err cmd_version(cw_console_ctx *con, int argc, char **argv)
 {
+    (void)argc;
     (void)argv;
-    if (argc != 1) {
-        return CW_ERR_USAGE;
-    }
     cw_console_printf(con, "certwiz %s", CW_VERSION);
     cw_console_printf(con, "board: %s (%s)", CW_PLATFORM_NAME, hal_board_describe());
     cw_console_printf(con, "mbedTLS %s, lwIP %s", MBEDTLS_VERSION_STRING, LWIP_VERSION_STRING);
@@ -132,10 +130,8 @@ static cw_err cmd_status(cw_console_ctx *con, int argc, char **argv)
     cw_arena_stats_t a;
     char when[24];
 
+    (void)argc;
     (void)argv;
-    if (argc != 1) {
-        return CW_ERR_USAGE;
-    }
     cw_arena_stats(&a);
     cw_console_printf(con, "board: %s", CW_PLATFORM_NAME);
     cw_console_printf(con, "uptime: %lu.%03lu s", (unsigned long)(ms / 1000u), (unsigned long)(ms % 1000u));
@@ -162,10 +158,8 @@ static cw_err cmd_mem(cw_console_ctx *con, int argc, char **argv)
 {
     cw_arena_stats_t a;
 
+    (void)argc;
     (void)argv;
-    if (argc != 1) {
-        return CW_ERR_USAGE;
-    }
     cw_arena_stats(&a);
     cw_console_printf(con, "arena: size %lu, in use %lu in %lu blocks, high-water %lu in %lu blocks",
                       (unsigned long)a.size, (unsigned long)a.used, (unsigned long)a.blocks,
@@ -190,10 +184,8 @@ static cw_err cmd_mem(cw_console_ctx *con, int argc, char **argv)
 
 static cw_err cmd_help(cw_console_ctx *con, int argc, char **argv)
 {
+    (void)argc;
     (void)argv;
-    if (argc != 1) {
-        return CW_ERR_USAGE;
-    }
     for (size_t g = 0; g < con->ngroups; g++) {
         for (size_t i = 0; i < con->groups[g]->ncmds; i++) {
             const cw_cmd_t *c = &con->groups[g]->cmds[i];

@@ -802,11 +802,9 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
     const cw_topology *t = cw_model_topology();
     cw_role_info_t info;
     cw_err e = CW_OK;
+    (void)argc;
     (void)argv;
 
-    if (argc != 1) {
-        return CW_ERR_USAGE;
-    }
     if (t == NULL) {
         return CW_ERR_NO_TOPOLOGY;
     }

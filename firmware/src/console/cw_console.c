@@ -80,7 +80,7 @@ void cw_console_finish(cw_console_ctx *con, cw_err result)
     con_puts(CON_PROMPT);
 }
 
-void cw_console_expect(cw_console_ctx *con, const char *prompt, bool secret, cw_line_fn fn, void *arg)
+CW_NOINLINE void cw_console_expect(cw_console_ctx *con, const char *prompt, bool secret, cw_line_fn fn, void *arg)
 {
     con->cont = fn;
     con->cont_arg = arg;
@@ -142,7 +142,13 @@ static cw_err dispatch(cw_console_ctx *con, char *line)
         return CW_ERR_USAGE;
     }
     const cw_cmd_t *cmd = cw_console_find(con, argv[0]);
-    return cmd != NULL ? cmd->fn(con, argc, argv) : CW_ERR_UNKNOWN_COMMAND;
+    if (cmd == NULL) {
+        return CW_ERR_UNKNOWN_COMMAND;
+    }
+    if (cmd->args[0] == '\0' && argc != 1) {
+        return CW_ERR_USAGE; /* a command without a synopsis takes no arguments */
+    }
+    return cmd->fn(con, argc, argv);
 }
 
 static bool is_blank(const char *s)

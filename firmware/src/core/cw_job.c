@@ -610,6 +610,20 @@ cw_err cw_job_secret(const char *secret, size_t len)
     return answer(e);
 }
 
+/* AUTH: the CA certificate the driver fetched is trusted now: stored under the profile, unless
+ * something beside it is wrong (r->ca_err). */
+static cw_err store_ca(const cw_job_result_t *r)
+{
+    cw_err e = r->ca_err;
+    if (e == CW_OK) {
+        e = cw_trust_add(cw_token_session(), slot.profile, &r->ca);
+    }
+    if (e == CW_OK) {
+        tell(CW_JOB_EV_CA_STORED, CW_OK);
+    }
+    return e;
+}
+
 /* AUTH: the CA's certificate is in (r->ca, views into the driver's buffer): trusted already,
  * pinned, under the profile's root, or the operator decides (docs/decisions.md 25). */
 static cw_err auth_decide(const cw_job_result_t *r)
@@ -651,14 +665,7 @@ static cw_err auth_decide(const cw_job_result_t *r)
         ev.kind = CW_JOB_EV_CA_PINNED;
         ev.pinned = pin != NULL;
         tell_ev(&ev);
-        e = r->ca_err;
-        if (e == CW_OK) {
-            e = cw_trust_add(cw_token_session(), slot.profile, &r->ca);
-        }
-        if (e == CW_OK) {
-            tell(CW_JOB_EV_CA_STORED, CW_OK);
-        }
-        return e;
+        return store_ca(r);
     }
     if (e != CW_ERR_IMPORT_ROOT_UNCONFIRMED) {
         return e; /* not a CA, expired, untrusted, another root than the profile's, or not the pinned one */
@@ -671,7 +678,6 @@ static cw_err auth_decide(const cw_job_result_t *r)
 cw_err cw_job_confirm(bool yes)
 {
     const cw_job_result_t *r;
-    cw_err e;
 
     if (slot.phase != CW_JOB_WAIT_CONFIRM) {
         return CW_ERR_INTERNAL;
@@ -680,14 +686,7 @@ cw_err cw_job_confirm(bool yes)
         return answer(CW_ERR_CANCELLED); /* nothing stored */
     }
     r = slot.driver->result(&slot.ctx->driver);
-    e = r->ca_err;
-    if (e == CW_OK) {
-        e = cw_trust_add(cw_token_session(), slot.profile, &r->ca);
-    }
-    if (e == CW_OK) {
-        tell(CW_JOB_EV_CA_STORED, CW_OK);
-    }
-    return answer(e);
+    return answer(store_ca(r));
 }
 
 void cw_job_cancel(void)

@@ -107,17 +107,17 @@ cw_err cw_model_derive(size_t set_index, cw_topology_derived *d)
     return e != CW_OK ? e : cw_topology_derive(&topo.t, set_index, d);
 }
 
-void cw_model_set_name(size_t set_index, char *out, size_t cap)
+CW_NOINLINE void cw_model_set_name(size_t set_index, char *out, size_t cap)
 {
     cw_model_view_str(topo.t.sets[set_index].name, out, cap);
 }
 
-void cw_model_profile_name(size_t profile_index, char *out, size_t cap)
+CW_NOINLINE void cw_model_profile_name(size_t profile_index, char *out, size_t cap)
 {
     cw_model_view_str(topo.t.profiles[profile_index].name, out, cap);
 }
 
-static void role_name(size_t r, char *out, size_t cap)
+CW_NOINLINE static void role_name(size_t r, char *out, size_t cap)
 {
     cw_model_view_str(topo.t.roles[r].name, out, cap);
 }
@@ -461,7 +461,7 @@ static cw_err check_token_uris(const cw_topology *t, cw_model_load_t *r)
     return CW_OK;
 }
 
-cw_err cw_model_load_topology(const uint8_t *der, size_t len, cw_model_load_t *r)
+CW_NOINLINE cw_err cw_model_load_topology(const uint8_t *der, size_t len, cw_model_load_t *r)
 {
     cw_model_ws_t *ws;
     cw_err e;

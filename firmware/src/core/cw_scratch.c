@@ -20,7 +20,7 @@ void *cw_scratch_claim(cw_scratch_part part, cw_scratch_owner who)
 {
     void *p = cw_scratch_try_claim(part, who);
     if (p == NULL) {
-        hal_board_assert_failed(__FILE__, __LINE__, "a scratch part claimed while another user holds it");
+        hal_board_assert_failed(__FILE__, __LINE__, "scratch part claimed twice");
     }
     return p;
 }
@@ -28,7 +28,7 @@ void *cw_scratch_claim(cw_scratch_part part, cw_scratch_owner who)
 void cw_scratch_release(cw_scratch_part part, cw_scratch_owner who)
 {
     if ((unsigned)part >= CW_SCRATCH_PARTS || owner[part] != who) {
-        hal_board_assert_failed(__FILE__, __LINE__, "a scratch part released by a user that does not hold it");
+        hal_board_assert_failed(__FILE__, __LINE__, "scratch part released by a non-holder");
         return;
     }
     owner[part] = CW_SCRATCH_FREE;

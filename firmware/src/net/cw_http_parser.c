@@ -293,7 +293,7 @@ static void on_header_field(cw_http_parser_ctx *p, const char *name, size_t nn, 
 }
 
 /* How many more body bytes the buffer or the sink can take. */
-static size_t body_room(const cw_http_parser_ctx *p)
+CW_NOINLINE static size_t body_room(const cw_http_parser_ctx *p)
 {
     return (p->to_sink ? CW_HTTP_SINK_MAX : p->out.buf.cap) - p->resp.body_len;
 }

@@ -59,7 +59,7 @@ static cw_err find_records(cw_p11_ctx *p11, const char *label, CK_OBJECT_HANDLE 
     return e;
 }
 
-static cw_err read_label(cw_p11_ctx *p11, CK_OBJECT_HANDLE h, char *label, size_t cap, size_t *len)
+CW_NOINLINE static cw_err read_label(cw_p11_ctx *p11, CK_OBJECT_HANDLE h, char *label, size_t cap, size_t *len)
 {
     cw_err e = cw_p11_read_attr(p11, h, CKA_LABEL, (uint8_t *)label, cap - 1, len);
     if (e == CW_ERR_BUFFER_SMALL) {

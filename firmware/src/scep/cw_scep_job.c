@@ -46,12 +46,12 @@ static void report_text(cw_scep_job_ctx *j, cw_job_report_kind kind, const char 
 
 /* Reads the set's pending record into buf (a free buffer of CW_PENDING_RECORD_MAX or more): pend
  * gets its fields, and its csr points into buf. */
-static cw_err load_pending(cw_scep_job_ctx *j, uint8_t *buf, size_t cap)
+CW_NOINLINE static cw_err load_pending(cw_scep_job_ctx *j, uint8_t *buf, size_t cap)
 {
     return cw_pending_load(j->p.token, j->p.set, buf, cap, &j->pend);
 }
 
-bool cw_scep_pending_is_held(const cw_pending_t *p)
+CW_NOINLINE bool cw_scep_pending_is_held(const cw_pending_t *p)
 {
     return p->online && p->held;
 }

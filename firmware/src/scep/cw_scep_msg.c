@@ -169,7 +169,7 @@ static cw_err collect(const uint8_t *body, size_t len, cw_cert_list_t *all)
     return all->n > 0 ? CW_OK : CW_ERR_SCEP_CACERT;
 }
 
-cw_err cw_scep_parse_cacert(const uint8_t *body, size_t len, cw_scep_ca_t *out)
+CW_NOINLINE cw_err cw_scep_parse_cacert(const uint8_t *body, size_t len, cw_scep_ca_t *out)
 {
     cert_facts f[CW_IMPORT_CERTS_MAX];
     size_t ca = SIZE_MAX;

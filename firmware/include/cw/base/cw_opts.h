@@ -404,4 +404,13 @@
 #error "CW_CMS_BER_DEPTH_MAX must be at least 2 and CW_CMS_RECIPIENTS_MAX at least 1"
 #endif
 
+/* Keeps a function out of line. Under link-time optimisation GCC's -Os inliner copies some small
+ * functions into every caller; where that costs flash on the Cortex-M image, measured function by
+ * function, the function says so with this (docs/decisions.md 34). */
+#if defined(__GNUC__)
+#define CW_NOINLINE __attribute__((noinline))
+#else
+#define CW_NOINLINE
+#endif
+
 #endif /* CW_OPTS_H */

@@ -29,7 +29,8 @@ typedef cw_err (*cw_cmd_fn)(cw_console_ctx *con, int argc, char **argv);
 
 typedef struct cw_cmd_t {
     const char *name;   /* the command word */
-    const char *args;   /* argument synopsis for help, "" when none */
+    const char *args;   /* argument synopsis for help; "" when none, and then the console
+                           answers USAGE to a line with arguments before calling fn */
     const char *help;   /* one line */
     cw_cmd_fn fn;
 } cw_cmd_t;
