@@ -29,6 +29,9 @@ void host_uart_close(void);
 
 /* Starts the board's clocks. */
 void host_clock_init(void);
+/* --no-rtc (rtc false: hal_clock_utc says 0) and --clock-offset (seconds, or file: a path whose
+ * number of seconds is read at each RTC read). */
+void host_clock_configure(bool rtc, long long offset, const char *file);
 
 /* Loads the PKCS#11 module at path (NULL: p11-kit's configured softhsm2 module) for
  * hal_token_get(), with the token URI and idle logout to hand over. Returns 0, or -1 with a

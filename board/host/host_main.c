@@ -92,6 +92,11 @@ static void usage(FILE *f)
             "                        its environment (CW_ROLE, CW_SET, CW_EVENT, CW_GENERATION,\n"
             "                        CW_KEY_URI, CW_CERT_URI, ...: docs/integration.md). One at a\n"
             "                        time, never waited for\n"
+            "  --no-rtc              the board has no real-time clock: the time is unknown (validity\n"
+            "                        is not judged, nothing is scheduled) until an SNTP answer\n"
+            "  --clock-offset S|@FILE  tests only: the RTC runs S seconds ahead of this PC (negative:\n"
+            "                        behind); @FILE: the seconds are read from FILE at every RTC\n"
+            "                        read, so a test can make the clock jump while certwiz runs\n"
             "  --crash-at POINT      tests only: die by SIGKILL at the named step of a token update,\n"
             "                        as a power cut would (points: firmware/include/cw/base/cw_fault.h)\n"
             "  -h, --help            this text\n"
@@ -114,6 +119,8 @@ int main(int argc, char **argv)
         {"dns", required_argument, NULL, 'd'},
         {"hostfwd", required_argument, NULL, 'f'},
         {"crash-at", required_argument, NULL, 'k'},
+        {"no-rtc", no_argument, NULL, 'R'},
+        {"clock-offset", required_argument, NULL, 'C'},
         {"on-change", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -124,6 +131,9 @@ int main(int argc, char **argv)
     const char *module = NULL;
     const char *token = NULL;
     const char *on_change = NULL;
+    bool rtc = true;
+    long long clock_offset = 0;
+    const char *clock_file = NULL;
     unsigned long idle_s = CW_TOKEN_IDLE_LOGOUT_MS / 1000u;
     host_net_opts_t net = {.kind = HOST_NET_SLIRP};
     bool have_gw = false;
@@ -165,6 +175,21 @@ int main(int argc, char **argv)
             break;
         case 'o':
             on_change = optarg;
+            break;
+        case 'R':
+            rtc = false;
+            break;
+        case 'C':
+            if (optarg[0] == '@') {
+                clock_file = optarg + 1;
+            } else {
+                errno = 0;
+                clock_offset = strtoll(optarg, &end, 10);
+                if (errno != 0 || end == optarg || *end != '\0') {
+                    fprintf(stderr, "certwiz: --clock-offset takes seconds or @FILE, not '%s'\n", optarg);
+                    return 2;
+                }
+            }
             break;
         case 'n':
             if (host_net_parse_net(optarg, &net) < 0) {
@@ -236,6 +261,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     host_clock_init();
+    host_clock_configure(rtc, clock_offset, clock_file);
     if (host_uart_open(mode, link) < 0) {
         return 1;
     }

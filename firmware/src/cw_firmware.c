@@ -11,10 +11,12 @@
 #include <string.h>
 
 #include "cw/base/cw_arena.h"
+#include "cw/base/cw_clock.h"
 #include "cw/base/cw_wipe.h"
 #include "cw/console/cw_cmd.h"
 #include "cw/console/cw_console.h"
 #include "cw/core/cw_job.h"
+#include "cw/core/cw_life.h"
 #include "cw/core/cw_model.h"
 #include "cw/core/cw_scratch.h"
 #include "cw/core/cw_token.h"
@@ -35,6 +37,7 @@ static union {
 /* Part B: the job slot's context, or a console word's buffers. */
 static union {
     cw_job_ctx_t job;
+    cw_life_ctx_t life;
     cw_topology_derived derived;
     cw_cmd_paste_ctx paste;
     cw_cmd_request_ctx request;
@@ -69,6 +72,15 @@ static void output(const uint8_t *buf, size_t len)
     }
 }
 
+/* The lifecycle's notices go to the console, when there is one. */
+static void on_notice(const char *line, void *arg)
+{
+    (void)arg;
+    if (config.console) {
+        cw_console_notice(&console, line);
+    }
+}
+
 /* ---- entry points ------------------------------------------------------------------------------------ */
 
 cw_err cw_init(const cw_config_t *cfg)
@@ -89,6 +101,7 @@ cw_err cw_init(const cw_config_t *cfg)
     }
     cw_arena_init();
     cw_scratch_reset();
+    cw_clock_init();
     if (config.console) {
         output((const uint8_t *)banner, sizeof banner - 1);
     }
@@ -96,6 +109,7 @@ cw_err cw_init(const cw_config_t *cfg)
     if (cw_token_init(config.login == CW_LOGIN_APPLIANCE ? config.get_pin : NULL, config.pin_arg) == CW_OK) {
         (void)cw_model_boot();
         cw_job_boot();
+        cw_life_boot(on_notice, NULL);
         if (config.login == CW_LOGIN_APPLIANCE) {
             (void)cw_token_need_login(); /* a failure is the token's to tell: `status`, the next job */
         }
@@ -124,9 +138,12 @@ void cw_poll(void)
         cw_console_push(&console, buf, n);
     }
     cw_wipe(buf, sizeof buf); /* it may have carried a PIN */
+    bool jumped = cw_clock_poll();
+
     cw_token_poll(hal_clock_ms());
     cw_cmd_net_poll();
     cw_job_poll();
+    cw_life_poll(jumped);
 }
 
 void cw_shutdown(void)

@@ -115,7 +115,7 @@ def test_status_names_the_missing_token(board):
     out = board.cmd("status")
     assert out[-1] == "OK"
     assert "board: mps2-an386" in out
-    assert "clock: not set (certificate validity cannot be checked)" in out
+    assert "clock: unknown (no RTC, no SNTP answer yet): validity is not judged (TIME_UNKNOWN)" in out
     assert any(l.startswith("token: none (NO_TOKEN: ") for l in out), out
     # token commands answer the named error
     assert board.cmd("login") == ["ERR NO_TOKEN: No PKCS#11 token is available on this board."]

@@ -198,7 +198,7 @@ static const struct {
     {{"leaf.der", "int.der", "root.der"}, 1, CW_ERR_IMPORT_NAME_MISSING, "CN not in the certificate"},
     {{"leaf-expired.der", "int.der", "root.der"}, 0, CW_ERR_IMPORT_EXPIRED, "expired"},
     {{"leaf-future.der", "int.der", "root.der"}, 0, CW_ERR_IMPORT_NOT_YET_VALID, "not yet valid"},
-    {{"leaf.der", "int.der", "root.der"}, 2, CW_ERR_IMPORT_CLOCK_UNSET, "clock not set"},
+    {{"leaf.der", "int.der", "root.der"}, 2, CW_ERR_TIME_UNKNOWN, "clock not set"},
     {{"leaf-clientonly.der", "int.der", "root.der"}, 0, CW_ERR_IMPORT_EKU, "clientAuth only"},
     {{"leaf-other.der", "int.der", "root.der"}, 0, CW_ERR_IMPORT_UNTRUSTED, "unknown issuer"},
     {{"leaf.der", "root.der", NULL}, 0, CW_ERR_IMPORT_UNTRUSTED, "intermediate missing"},

@@ -32,7 +32,8 @@ typedef enum cw_role_state {
     CW_ROLE_ISSUED,     /* the set has a certificate, the role is not assigned to it */
     CW_ROLE_ASSIGNED,   /* the role uses a certificate of the set, valid now */
     CW_ROLE_EXPIRING,   /* ... past its CA profile's renewal threshold */
-    CW_ROLE_EXPIRED     /* ... past notAfter */
+    CW_ROLE_EXPIRED,    /* ... past notAfter */
+    CW_ROLE_TIME_UNKNOWN /* ... but the time is not trusted yet (cw_clock.h): not judged */
 } cw_role_state;
 
 typedef struct cw_role_info_t {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cw/base/cw_clock.h"
 #include "cw/base/cw_hex.h"
 #include "cw/base/cw_wipe.h"
 #include "cw/core/cw_model.h"
@@ -574,7 +575,7 @@ static cw_err ca_import_check_and_store(cw_console_ctx *con, const uint8_t *conf
                 for (size_t j = 0; j < trust->list.n && !done[i]; j++) {
                     done[i] = trust->list.cert[j].len == c->len && memcmp(trust->list.cert[j].p, c->p, c->len) == 0;
                 }
-                if (done[i] || cw_import_check_ca(c, hal_clock_utc(), pin, &trust->list, fp) != CW_OK) {
+                if (done[i] || cw_import_check_ca(c, cw_clock_utc(), pin, &trust->list, fp) != CW_OK) {
                     continue;
                 }
                 /* the profile's stored certificates decide about the root, not what this paste
@@ -607,7 +608,7 @@ static cw_err ca_import_check_and_store(cw_console_ctx *con, const uint8_t *conf
             uint8_t fp[32];
             if (!done[i]) {
                 /* the reason this one is refused: not a CA, expired, untrusted, pin mismatch */
-                e = cw_import_check_ca(&pasted->cert[i], hal_clock_utc(), pin, &trust->list, fp);
+                e = cw_import_check_ca(&pasted->cert[i], cw_clock_utc(), pin, &trust->list, fp);
                 if (e == CW_OK) {
                     e = CW_ERR_IMPORT_UNTRUSTED;
                 }
@@ -793,6 +794,7 @@ static const char *state_text(cw_role_state s)
     case CW_ROLE_ASSIGNED: return "assigned";
     case CW_ROLE_EXPIRING: return "expiring";
     case CW_ROLE_EXPIRED: return "expired";
+    case CW_ROLE_TIME_UNKNOWN: return "assigned, validity not judged (TIME_UNKNOWN: the time is not trusted yet)";
     }
     return "?";
 }

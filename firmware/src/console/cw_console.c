@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cw/base/cw_wipe.h"
+#include "cw/console/cw_cmd.h"
 
 #define CON_PROMPT "certwiz> "
 
@@ -57,8 +58,11 @@ void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
     cw_console_write(con, out, len);
 }
 
-static void finish_line(cw_err result)
+static void finish_line(cw_console_ctx *con, cw_err result)
 {
+    if (result == CW_ERR_BUSY) {
+        cw_cmd_job_line(con, "busy"); /* what holds the slot, when a job does */
+    }
     if (result == CW_OK) {
         con_puts("OK\r\n");
     } else {
@@ -70,13 +74,62 @@ static void finish_line(cw_err result)
     }
 }
 
+/* Notices that came while a command ran, printed after its final line (the oldest first; when
+ * more come, the newest are dropped and the count of those says so). */
+static struct {
+    char line[CW_CONSOLE_NOTICES_MAX][CW_CONSOLE_NOTICE_MAX];
+    size_t n;
+    unsigned dropped;
+} notices;
+
+static void put_notice(const char *line)
+{
+    con_puts("notice: ");
+    con_puts(line);
+    con_puts("\r\n");
+}
+
+static void flush_notices(void)
+{
+    for (size_t i = 0; i < notices.n; i++) {
+        put_notice(notices.line[i]);
+    }
+    if (notices.dropped > 0) {
+        char more[48];
+        (void)snprintf(more, sizeof more, "%u more dropped; status shows each set", notices.dropped);
+        put_notice(more);
+    }
+    notices.n = 0;
+    notices.dropped = 0;
+}
+
+void cw_console_notice(cw_console_ctx *con, const char *line)
+{
+    if (con->busy || con->cont != NULL) {
+        if (notices.n < CW_CONSOLE_NOTICES_MAX) {
+            (void)snprintf(notices.line[notices.n++], CW_CONSOLE_NOTICE_MAX, "%s", line);
+        } else {
+            notices.dropped++;
+        }
+        return;
+    }
+    /* at the prompt: on a line of its own, then the prompt and what was typed so far again */
+    con_puts("\r\n");
+    put_notice(line);
+    con_puts(CON_PROMPT);
+    if (!con->secret) {
+        write_out((const uint8_t *)con->line, con->len);
+    }
+}
+
 void cw_console_finish(cw_console_ctx *con, cw_err result)
 {
     con->busy = false;
     con->cont = NULL;
     con->cont_arg = NULL;
     con->secret = false;
-    finish_line(result);
+    finish_line(con, result);
+    flush_notices();
     con_puts(CON_PROMPT);
 }
 

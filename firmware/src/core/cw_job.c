@@ -5,7 +5,9 @@
 
 #include <string.h>
 
+#include "cw/base/cw_clock.h"
 #include "cw/base/cw_wipe.h"
+#include "cw/core/cw_life.h"
 #include "cw/core/cw_scratch.h"
 #include "cw/core/cw_token.h"
 #include "hal_clock.h"
@@ -31,6 +33,7 @@ static struct {
     char profile[CW_TOPO_NAME_MAX + 1];
     cw_topo_policy_t policy;          /* the set's */
     bool held;                        /* the set's request is held by the CA: a poll */
+    bool scheduled;                   /* started by the lifecycle schedule (cw_life.c) */
     bool have_pend;
     bool pend_offline;
     const cw_driver_t *driver;
@@ -344,6 +347,8 @@ static void job_exit(cw_err e)
     cw_job_client_fn client = slot.client;
     void *arg = slot.arg;
     cw_job_kind kind = slot.kind;
+    bool scheduled = slot.scheduled;
+    size_t set_index = slot.set_index;
 
     if (slot.ctx != NULL) {
         if (slot.driver_open) {
@@ -356,6 +361,9 @@ static void job_exit(cw_err e)
     }
     release_exchange();
     memset(&slot, 0, sizeof slot);
+    if (scheduled) {
+        cw_life_job_ended(set_index, e);
+    }
     if (tell_end && client != NULL) {
         cw_job_event_t ev;
         memset(&ev, 0, sizeof ev);
@@ -400,7 +408,7 @@ static void count_result(cw_err e)
 static cw_err next_of_all(void)
 {
     const cw_topology *t = cw_model_topology();
-    int64_t now = hal_clock_utc();
+    int64_t now = cw_clock_utc();
     cw_job_event_t ev;
 
     slot.phase = CW_JOB_NEXT_SET;
@@ -448,7 +456,7 @@ static cw_err next_of_all(void)
 static bool all_needs_challenge(void)
 {
     const cw_topology *t = cw_model_topology();
-    int64_t now = hal_clock_utc();
+    int64_t now = cw_clock_utc();
     bool need = false;
 
     for (size_t i = 0; t != NULL && i < cw_topology_set_count(t) && !need; i++) {
@@ -644,7 +652,7 @@ static cw_err auth_decide(const cw_job_result_t *r)
         e = cw_trust_load(cw_token_session(), slot.profile, &slot.ex->trust);
     }
     if (e == CW_OK) {
-        e = cw_import_check_ca(&r->ca, hal_clock_utc(), pin, &slot.ex->trust.list, root);
+        e = cw_import_check_ca(&r->ca, cw_clock_utc(), pin, &slot.ex->trust.list, root);
     }
     for (size_t i = 0; e == CW_OK && i < slot.ex->trust.list.n; i++) {
         const cw_der_t *c = &slot.ex->trust.list.cert[i];
@@ -704,7 +712,9 @@ void cw_job_cancel(void)
 
 void cw_job_yield(void)
 {
-    if (slot.phase != CW_JOB_IDLE && slot.background) {
+    /* Only a poll gives way: a scheduled renewal runs to its end (a command that needs the slot
+     * meanwhile answers BUSY, docs/lifecycle.md). */
+    if (slot.phase != CW_JOB_IDLE && slot.background && !slot.scheduled) {
         /* the background poll gives up the scratch at once (lwIP keeps no reference into it after
          * the abort), and is tried again soon after */
         if (slot.driver_open) {
@@ -716,6 +726,48 @@ void cw_job_yield(void)
         }
         job_exit(CW_ERR_CANCELLED);
     }
+}
+
+bool cw_job_busy(void)
+{
+    return slot.phase != CW_JOB_IDLE;
+}
+
+cw_err cw_job_background_renew(size_t set_index)
+{
+    cw_err e;
+
+    if (slot.phase != CW_JOB_IDLE || !cw_token_logged_in() ||
+        cw_scratch_holder(CW_SCRATCH_A) != CW_SCRATCH_FREE || cw_scratch_holder(CW_SCRATCH_B) != CW_SCRATCH_FREE) {
+        return CW_ERR_BUSY;
+    }
+    memset(&slot, 0, sizeof slot);
+    slot.kind = CW_JOB_RENEW;
+    slot.background = true;
+    slot.t_start = hal_clock_ms();
+    if (claim_ctx() != CW_OK) {
+        return CW_ERR_BUSY;
+    }
+    slot.scheduled = true;
+    e = load_set(set_index);
+    if (e == CW_OK) {
+        e = check_set();
+    }
+    if (e == CW_OK && slot.held) {
+        e = CW_ERR_SCEP_PENDING; /* the polls look after a held request */
+    }
+    if (e == CW_OK && !slot.have_pend) {
+        release_exchange();
+        e = cw_model_set_cert_id(slot.set, slot.ctx->renew_id, &slot.ctx->renew_id_len);
+    }
+    if (e == CW_OK) {
+        e = begin_set(); /* no challenge: the request is signed with the current key */
+    }
+    if (e != CW_ERR_IN_PROGRESS) {
+        set_end(e);
+        job_exit(e);
+    }
+    return e;
 }
 
 /* ---- running -------------------------------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cw/base/cw_clock.h"
 #include "cw/base/cw_fault.h"
 #include "cw/base/cw_opts.h"
 #include "cw/base/cw_wipe.h"
@@ -63,6 +64,14 @@ static struct {
 
 /* NULL (the caller answers CW_ERR_BUSY) while a job exchanges with a CA in part A: the model is
  * also called from the integrator's API, between two steps of a background job. */
+/* Counts topology loads (the boot's and each `topology load`): cw_model_epoch. */
+static uint32_t topo_epoch;
+
+uint32_t cw_model_epoch(void)
+{
+    return topo_epoch;
+}
+
 static cw_model_ws_t *claim(void)
 {
     return cw_scratch_try_claim(CW_SCRATCH_A, CW_SCRATCH_MODEL);
@@ -179,6 +188,11 @@ static void tell_set(cw_event_type type, const char *set, cw_err err)
     for (size_t r = s->first_role; r < (size_t)s->first_role + s->role_count; r++) {
         tell(type, r, set, roles.generation[r], err);
     }
+}
+
+void cw_model_tell_set(const char *set, cw_event_type type, cw_err err)
+{
+    tell_set(type, set, err);
 }
 
 /* ---- role table ------------------------------------------------------------------------------ */
@@ -391,6 +405,7 @@ cw_err cw_model_boot(void)
     if (e == CW_OK && cw_topology_decode(&topo.t, topo.der, topo.len) == CW_OK) {
         topo.loaded = true;
     }
+    topo_epoch++;
     {
         uint8_t der[ROLES_DER_MAX];
         size_t len = 0;
@@ -495,6 +510,7 @@ CW_NOINLINE cw_err cw_model_load_topology(const uint8_t *der, size_t len, cw_mod
     memcpy(topo.der, der, len);
     topo.len = len;
     topo.loaded = cw_topology_decode(&topo.t, topo.der, topo.len) == CW_OK;
+    topo_epoch++;
     return topo.loaded ? CW_OK : CW_ERR_INTERNAL;
 }
 
@@ -551,7 +567,7 @@ cw_err cw_model_request(const cw_topology_derived *derived, const char *challeng
             memset(&pend, 0, sizeof pend);
             memcpy(pend.key_id, out->key.id, out->key.id_len);
             pend.key_id_len = out->key.id_len;
-            pend.created = hal_clock_utc();
+            pend.created = cw_clock_utc();
             pend.csr = csr;
             pend.csr_len = out->csr_len;
             e = cw_pending_store(p11, set, &pend, ws->w.one.record, sizeof ws->w.one.record);
@@ -685,7 +701,7 @@ static cw_err accept(cw_model_ws_t *ws, const char *set, const cw_cert_list_t *c
     x.san = ws->w.asked.san;
     x.nsan = ws->w.asked.nsan;
     x.eku = eku_bits(st->eku);
-    x.now = hal_clock_utc();
+    x.now = cw_clock_utc();
     x.pin = profile_pin(st->profile);
     x.trusted = &ws->w.trust.list;
     x.confirmed_root = confirmed_root;
@@ -781,7 +797,7 @@ cw_err cw_model_assign(const char *role, const char *set, cw_cert_summary_t *out
     size_t role_set;
     cw_set_cert_t c;
     cw_model_ws_t *ws;
-    int64_t now = hal_clock_utc();
+    int64_t now = cw_clock_utc();
     cw_err e = cw_token_need_login();
 
     if (e == CW_OK) {
@@ -814,6 +830,52 @@ cw_err cw_model_assign(const char *role, const char *set, cw_cert_summary_t *out
     return e;
 }
 
+cw_err cw_model_set_facts(size_t set_index, cw_set_facts_t *out)
+{
+    cw_p11_ctx *p11 = cw_token_session();
+    char set[CW_TOPO_NAME_MAX + 1];
+    cw_model_ws_t *ws;
+    cw_set_cert_t c;
+    cw_pending_t pend;
+    cw_err e = need_topology();
+
+    memset(out, 0, sizeof *out);
+    if (e == CW_OK && set_index >= cw_topology_set_count(&topo.t)) {
+        e = CW_ERR_UNKNOWN_SET;
+    }
+    if (e == CW_OK && p11 == NULL) {
+        e = cw_token_error();
+    }
+    if (e != CW_OK) {
+        return e;
+    }
+    if ((ws = claim()) == NULL) {
+        return CW_ERR_BUSY;
+    }
+    cw_model_set_name(set_index, set, sizeof set);
+    if (cw_model_set_cert_id(set, out->cert_id, &out->cert_id_len) == CW_OK) {
+        memset(&c, 0, sizeof c);
+        e = cw_certs_of_set(p11, set, out->cert_id, out->cert_id_len, ws->w.one.cert, sizeof ws->w.one.cert, &c);
+        if (e == CW_OK && c.found) {
+            out->has_cert = true;
+            out->not_before = c.sum.not_before;
+            out->not_after = c.sum.not_after;
+        }
+    }
+    if (e == CW_OK) {
+        cw_err pe = cw_pending_load(p11, set, ws->w.one.record, sizeof ws->w.one.record, &pend);
+        if (pe == CW_OK) {
+            out->pending = true;
+            out->pending_online = pend.online;
+            out->pending_held = pend.online && pend.held;
+        } else if (pe != CW_ERR_NO_PENDING && pe != CW_ERR_NOT_FOUND) {
+            e = pe;
+        }
+    }
+    release();
+    return e;
+}
+
 cw_err cw_model_role(size_t i, cw_role_info_t *out)
 {
     cw_p11_ctx *p11 = cw_token_session();
@@ -821,7 +883,7 @@ cw_err cw_model_role(size_t i, cw_role_info_t *out)
     cw_model_ws_t *ws;
     cw_set_cert_t c;
     cw_pending_t pend;
-    int64_t now = hal_clock_utc();
+    int64_t now = cw_clock_utc();
     cw_err e = need_topology();
 
     memset(out, 0, sizeof *out);
@@ -857,7 +919,9 @@ cw_err cw_model_role(size_t i, cw_role_info_t *out)
             unsigned p = topo.t.profiles[topo.t.sets[si].profile].renew_percent;
             renew = p != 0u ? p : CW_TOPO_DEFAULT_RENEW_PERCENT;
         }
-        if (now > c.sum.not_after) {
+        if (now <= 0) {
+            out->state = CW_ROLE_TIME_UNKNOWN;
+        } else if (now > c.sum.not_after) {
             out->state = CW_ROLE_EXPIRED;
         } else if (now > 0 && now >= c.sum.not_before + life / 100 * (int64_t)renew) {
             out->state = CW_ROLE_EXPIRING;

@@ -226,7 +226,7 @@ static bool has_cn(const mbedtls_x509_crt *c, const char *cn)
 static cw_err check_validity(const mbedtls_x509_crt *c, int64_t now)
 {
     if (now <= 0) {
-        return CW_ERR_IMPORT_CLOCK_UNSET;
+        return CW_ERR_TIME_UNKNOWN;
     }
     if (now < x509_time_utc(&c->valid_from)) {
         return CW_ERR_IMPORT_NOT_YET_VALID;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cw/base/cw_arena.h"
+#include "cw/base/cw_clock.h"
 #include "cw/base/cw_hex.h"
 #include "cw/base/cw_wipe.h"
 #include "cw/pki/cw_certs.h"
@@ -73,14 +74,14 @@ static cw_err start_op(cw_scep_job_ctx *j, cw_scep_op op, const uint8_t *m, size
 /* An RA certificate must be valid now by the device's clock. */
 static cw_err check_ra_dates(const cw_der_t *ra)
 {
-    int64_t now = hal_clock_utc();
+    int64_t now = cw_clock_utc();
     cw_cert_summary_t s;
 
     if (cw_import_summary(ra, &s) != CW_OK) {
         return CW_ERR_SCEP_CACERT;
     }
     if (now <= 0) {
-        return CW_ERR_IMPORT_CLOCK_UNSET;
+        return CW_ERR_TIME_UNKNOWN;
     }
     if (now < s.not_before) {
         return CW_ERR_IMPORT_NOT_YET_VALID;
@@ -203,7 +204,7 @@ static cw_err new_request(cw_scep_job_ctx *j, cw_p11_ctx *p11, const uint8_t *si
     if (e == CW_OK) {
         memcpy(j->pend.key_id, key->id, key->id_len);
         j->pend.key_id_len = key->id_len;
-        j->pend.created = hal_clock_utc();
+        j->pend.created = cw_clock_utc();
         j->pend.csr = j->seq.build.csr;
         j->pend.csr_len = len;
         j->pend.online = true;
@@ -277,7 +278,7 @@ static cw_err build_message(cw_scep_job_ctx *j, size_t *msg_len)
         }
     } else {
         j->reply_key = key;
-        e = cw_scep_signer_cert(p11, &key, j->exch->m.derived.cn, hal_clock_utc(), j->digest, signer,
+        e = cw_scep_signer_cert(p11, &key, j->exch->m.derived.cn, cw_clock_utc(), j->digest, signer,
                                 sizeof j->seq.build.signer, &signer_len);
     }
     if (e != CW_OK) {
@@ -311,7 +312,7 @@ static cw_err build_message(cw_scep_job_ctx *j, size_t *msg_len)
         r.digest = j->digest;
         r.recipient = &j->ca.recipient;
         r.cipher = j->cipher;
-        r.signing_time = hal_clock_utc();
+        r.signing_time = cw_clock_utc();
         e = cw_scep_request_encode(p11, &r, j->exch->m.msg, sizeof j->exch->m.msg, msg_len);
     }
     cw_wipe(j->seq.build.csr, sizeof j->seq.build.csr); /* it held the challenge */

@@ -34,6 +34,7 @@
     X(TIMEOUT, 11, "The operation did not complete in time.")                                    \
     X(INTERNAL, 12, "An internal invariant failed; please report this.")                         \
     X(IN_PROGRESS, 13, "The operation continues in the background.")                             \
+    X(TIME_UNKNOWN, 14, "The time is not trusted yet (no RTC, no SNTP answer), so validity is not judged.") \
     /* console: 100..199 */                                                                       \
     X(UNKNOWN_COMMAND, 100, "No such command; type help for the list.")                          \
     X(LINE_TOO_LONG, 101, "The line is longer than the console accepts and was discarded.")      \
@@ -46,7 +47,6 @@
     X(IMPORT_NAME_MISSING, 503, "The certificate lacks a name the request asked for (CN or a SAN).") \
     X(IMPORT_EXPIRED, 504, "The certificate has expired by the device clock.")                    \
     X(IMPORT_NOT_YET_VALID, 505, "The certificate is not valid yet by the device clock.")         \
-    X(IMPORT_CLOCK_UNSET, 506, "The device clock is not set, so validity cannot be checked.")     \
     X(IMPORT_EKU, 507, "The certificate's extended key usage does not allow what the set is for.") \
     X(IMPORT_UNTRUSTED, 508, "The certificate does not chain to a trusted CA certificate.")        \
     X(IMPORT_PIN_MISMATCH, 509, "The root CA does not match the CA profile's pinned fingerprint.") \

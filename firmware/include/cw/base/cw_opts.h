@@ -40,6 +40,14 @@
 #define CW_CONSOLE_OUT_MAX 256u
 #endif
 
+/* Notices (lifecycle lines, cw_console_notice) kept while a command runs, and the longest. */
+#ifndef CW_CONSOLE_NOTICES_MAX
+#define CW_CONSOLE_NOTICES_MAX 1u
+#endif
+#ifndef CW_CONSOLE_NOTICE_MAX
+#define CW_CONSOLE_NOTICE_MAX 160u
+#endif
+
 /* Most words (command + arguments) the console splits a line into. */
 /* Command groups an appliance may add to the console's own (cw_config_t.extra). */
 #ifndef CW_CONSOLE_EXTRA_GROUPS_MAX

@@ -77,5 +77,7 @@ void cw_cmd_fingerprint(cw_console_ctx *con, const char *what, const uint8_t sha
 void cw_cmd_show_cert(cw_console_ctx *con, const cw_der_t *der, bool issuer);
 void cw_cmd_time_text(char *out, size_t cap, int64_t t);
 const char *cw_cmd_key_type_text(cw_key_type t);
+/* "<prefix>: background renewal of set web runs (scep: PKIOperation), 420 ms" when a job runs. */
+void cw_cmd_job_line(cw_console_ctx *con, const char *prefix);
 
 #endif /* CW_CMD_H */

@@ -60,6 +60,11 @@ struct cw_console_ctx {
     void (*on_command)(void);           /* called before each command starts, or NULL */
 };
 
+/* A line certwiz says on its own (the lifecycle: a renewal due, done or failed; an expiry alert),
+ * printed as "notice: <line>": at once when the console waits at its prompt (then the prompt and
+ * what was typed so far again), else after the running command's final line. */
+void cw_console_notice(cw_console_ctx *con, const char *line);
+
 /* Writes console output. */
 typedef void (*cw_console_out_fn)(const uint8_t *buf, size_t len);
 

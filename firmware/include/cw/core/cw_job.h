@@ -125,6 +125,16 @@ void cw_job_cancel(void);
  * soon after). */
 void cw_job_yield(void);
 
+/* A job runs (or waits for its client). */
+bool cw_job_busy(void);
+
+/* The lifecycle schedule (cw_life.c) renews set_index in the background: RenewalReq with a new
+ * key, or the set's unanswered renewal request sent again; no challenge. CW_ERR_BUSY when the
+ * slot or the scratch is taken (nothing started); CW_ERR_IN_PROGRESS while it runs; anything
+ * else is the end. The end, now or later, goes to cw_life_job_ended. A command never interrupts
+ * it: one that needs the slot answers BUSY until it ends. */
+cw_err cw_job_background_renew(size_t set_index);
+
 /* A set whose request the CA holds: polled in seconds, and the last poll's error. Returns false
  * past the last set. For `status`. */
 bool cw_job_held(size_t set_index, int32_t *next_s, cw_err *last);

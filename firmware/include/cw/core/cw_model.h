@@ -67,6 +67,9 @@ void cw_model_status(cw_model_status_t *out);
 
 /* ---- the topology ------------------------------------------------------------------------------ */
 
+/* Changes with every topology load (at boot and by `topology load`): sets may have changed. */
+uint32_t cw_model_epoch(void);
+
 /* The loaded topology, or NULL. Valid until the next load. */
 const cw_topology *cw_model_topology(void);
 
@@ -154,6 +157,23 @@ bool cw_model_set_has_valid_cert(const char *set, int64_t now);
 
 /* The certificate the set's roles use: its CKA_ID. CW_ERR_NO_CERTIFICATE when no role uses one. */
 cw_err cw_model_set_cert_id(const char *set, uint8_t *id, size_t *id_len);
+
+/* What the token says about a set: the certificate its roles use and its pending request. */
+typedef struct cw_set_facts_t {
+    bool has_cert;                            /* a role uses a certificate of the set */
+    int64_t not_before, not_after;
+    uint8_t cert_id[CW_P11_KEY_ID_LEN];
+    size_t cert_id_len;
+    bool pending;                             /* the set has a pending request ... */
+    bool pending_online;                      /* ... sent (or to be sent) over SCEP */
+    bool pending_held;                        /* ... held by the CA */
+} cw_set_facts_t;
+
+/* The set's facts, read from the token (a few calls): CW_ERR_BUSY while part A is taken. */
+cw_err cw_model_set_facts(size_t set_index, cw_set_facts_t *out);
+
+/* Tells the listeners of every role of the set about type (EXPIRING: an expiry alert). */
+void cw_model_tell_set(const char *set, cw_event_type type, cw_err err);
 
 /* Everything about role number i of the topology (0 .. cw_topology_role_count - 1). */
 cw_err cw_model_role(size_t i, cw_role_info_t *out);

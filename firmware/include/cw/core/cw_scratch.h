@@ -35,7 +35,8 @@ typedef enum cw_scratch_owner {
     CW_SCRATCH_MODEL,   /* A: the role model's workspace */
     CW_SCRATCH_JOB,     /* A: the job's exchange buffers; B: the job slot's context */
     CW_SCRATCH_CONSOLE, /* A, B: a console word's buffers */
-    CW_SCRATCH_API      /* B: an integrator API call's (cw_roles.h) */
+    CW_SCRATCH_API,     /* B: an integrator API call's (cw_roles.h) */
+    CW_SCRATCH_LIFE     /* B: the lifecycle's offline renewal (cw_life.h) */
 } cw_scratch_owner;
 
 /* The part for who, or NULL (after the board's assertion hook) when someone else holds it. A part

@@ -10,7 +10,7 @@
  *   2. it is an end entity: no basicConstraints cA, no keyCertSign or cRLSign
  *                                                   (CW_ERR_IMPORT_NOT_END_ENTITY)
  *   3. it names the CN and every SAN requested      (CW_ERR_IMPORT_NAME_MISSING)
- *   4. it is valid now by the device clock          (CW_ERR_IMPORT_CLOCK_UNSET, _NOT_YET_VALID,
+ *   4. it is valid now by the device clock          (CW_ERR_TIME_UNKNOWN, _NOT_YET_VALID,
  *                                                     _EXPIRED; also for the chain above it)
  *   5. its keyUsage, when present, allows digitalSignature (CW_ERR_IMPORT_KEY_USAGE), and its
  *      extended key usage allows the set's use      (CW_ERR_IMPORT_EKU)
