@@ -95,7 +95,7 @@ FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno
 
 # ---- top-level targets ---------------------------------------------------------------------
 
-.PHONY: all deps build check unit system system-san fuzz fuzz-smoke demo clean help run size target-check bench powercut
+.PHONY: all deps build check unit unit-tpm system system-san fuzz fuzz-smoke demo clean help run size target-check bench powercut
 .DEFAULT_GOAL := all
 
 help:
@@ -103,7 +103,7 @@ help:
 	@echo "  make            fetch dependencies, build firmware, cwctl, run the no-malloc check"
 	@echo "  make deps       install missing Debian packages; fetch, verify and unpack mbedTLS/lwIP"
 	@echo "  make check      build, then run every test: unit (ASan+UBSan) and system (pytest)"
-	@echo "  make unit       only the unit tests"
+	@echo "  make unit       only the unit tests (the token tests also on the TPM lab: make unit-tpm)"
 	@echo "  make system     only the system tests"
 	@echo "  make system-san the SCEP, offline and network system tests on an ASan+UBSan firmware"
 	@echo "  make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each"
@@ -298,6 +298,21 @@ $(ASAN)/tests/%: $(ASAN)/obj/tests/unit/%.o $(ASAN_CORE) $(ASAN_SUPPORT) $(LIBMB
 
 unit: $(UNIT_BINS)
 	@tools/run-unit-tests.sh $(UNIT_BINS)
+	@$(MAKE) --no-print-directory unit-tpm
+
+# The token suite once more on a TPM 2.0 token: tpm2-pkcs11 on swtpm behind tpm2-abrmd
+# --max-transients=3, in a network namespace of its own (tests/lab/tpm-lab.sh; needs root).
+# make deps installs swtpm; only a machine without it skips, and says so.
+TPM_UNIT_BINS := $(ASAN)/tests/test_p11_token
+unit-tpm: $(TPM_UNIT_BINS)
+	@if command -v swtpm >/dev/null 2>&1; then \
+		for t in $(TPM_UNIT_BINS); do \
+			echo "== $$(basename $$t) --tpm (tests/lab/tpm-lab.sh run)"; \
+			LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp tests/lab/tpm-lab.sh run $$t --tpm || exit 1; \
+		done; \
+	else \
+		echo "#### SKIPPED: the TPM token tests (swtpm is not installed; make deps installs it) ####"; \
+	fi
 
 $(FUZZ)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
 	@mkdir -p $(@D)

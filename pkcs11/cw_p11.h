@@ -56,6 +56,16 @@
 
 /* ---- session -------------------------------------------------------------------------------- */
 
+/* What the token offers, read once per open (C_GetMechanismList, then C_GetMechanismInfo of each
+ * mechanism certwiz can use): a bit per CW_P11_MECH_* below when the token lists the mechanism
+ * with the flag certwiz needs, and the key sizes of the two generation mechanisms. */
+typedef struct cw_p11_mechs_t {
+    bool loaded;
+    uint16_t usable;
+    CK_ULONG rsa_min, rsa_max; /* CKM_RSA_PKCS_KEY_PAIR_GEN ulMin/MaxKeySize, bits */
+    CK_ULONG ec_min, ec_max;   /* CKM_EC_KEY_PAIR_GEN, bits of the field */
+} cw_p11_mechs_t;
+
 /* Caller-owned; treat the contents as private. Zero it or let cw_p11_open fill it. */
 typedef struct cw_p11_ctx {
     CK_FUNCTION_LIST *fl;
@@ -63,16 +73,21 @@ typedef struct cw_p11_ctx {
     CK_SESSION_HANDLE session;
     bool open;           /* a session is open */
     bool own_init;       /* our C_Initialize succeeded, so close finalizes */
-    bool logged_in;      /* as far as this layer knows (cw_p11_logged_in asks the token) */
+    bool logged_in;      /* as far as this layer knows (cw_p11_logged_in) */
+    bool login_lost;     /* the token answered that the login or the session is gone */
     bool idle_armed;     /* last_use_ms is valid */
     uint32_t idle_ms;    /* 0 = never log out for idleness */
     uint32_t last_use_ms;
     const char *last_call; /* static name of the C_* function that failed last, or "" */
+    cw_p11_mechs_t mechs;
 } cw_p11_ctx;
 
 /* C_Initialize (CKR_CRYPTOKI_ALREADY_INITIALIZED accepted: then close leaves the library
- * initialised), picks the first slot whose token is initialised and matches the URI's token
- * attributes (token NULL or "pkcs11:" = the first initialised token), opens a R/W session.
+ * initialised), finds the initialised token that the URI's token attributes match (token NULL or
+ * "pkcs11:" = the first initialised token), opens a R/W session. Token fields are compared as
+ * RFC 7512 says, padded with spaces (a token that pads with NULs matches too). Serial numbers are
+ * not always unique (every tpm2-pkcs11 token says 0000000000000000): a URI with attributes that
+ * more than one token matches is CW_ERR_AMBIGUOUS; name the token by its label (token=).
  * The function list is linked, not copied: it must outlive ctx. The URI is only read here.
  * Errors: CW_ERR_TOKEN_NOT_FOUND when nothing matches, CW_ERR_TOO_LARGE over CW_P11_SLOTS_MAX
  * slots, the token's answer from C_Initialize, C_GetSlotList, C_GetTokenInfo, C_OpenSession. */
@@ -93,11 +108,37 @@ const char *cw_p11_last_call(const cw_p11_ctx *ctx);
  * CKR_PIN_LEN_RANGE, ...). Disarms the idle timer until the next touch or poll. */
 cw_err cw_p11_login(cw_p11_ctx *ctx, const char *pin, size_t pin_len);
 
+/* Ends the login and whatever the token library holds for it, then logs in again: C_Logout and,
+ * when this layer initialised the library, C_CloseSession, C_Finalize, C_Initialize and a new
+ * session (the slot ID is kept), then cw_p11_login. For a token that keeps each key it generated
+ * or used loaded until logout behind a resource manager that allows few loaded objects
+ * (tpm2-pkcs11 1.9 behind /dev/tpmrm0: 3, which is two key pairs per login), and that marks a
+ * key in use for the life of the process after a failed C_Sign or C_Decrypt, so that it cannot
+ * be destroyed before C_Finalize (notes/tpm2-token.md). Every key handle is stale afterwards:
+ * re-open pairs with cw_p11_key_find_by_id. The PIN is not copied. Token calls: 7. */
+cw_err cw_p11_relogin(cw_p11_ctx *ctx, const char *pin, size_t pin_len);
+
 /* C_Logout; logging out when not logged in (CKR_USER_NOT_LOGGED_IN) counts as success. */
 cw_err cw_p11_logout(cw_p11_ctx *ctx);
 
-/* What the token says about this session: true in a user-functions state. */
-bool cw_p11_logged_in(cw_p11_ctx *ctx);
+/* Whether this layer's session is logged in, as this layer knows it: no token call. A token
+ * answer that says the login or the session is gone (CKR_USER_NOT_LOGGED_IN,
+ * CKR_SESSION_HANDLE_INVALID, CKR_SESSION_CLOSED, CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT) to
+ * any call clears it and sets cw_p11_login_lost. */
+bool cw_p11_logged_in(const cw_p11_ctx *ctx);
+
+/* Asks the token (one C_GetSessionInfo) and updates what cw_p11_logged_in answers: for a status
+ * display, not for a main loop. A session the token no longer knows counts as a lost login. */
+bool cw_p11_login_check(cw_p11_ctx *ctx);
+
+/* True when the login ended without a logout of this layer (until the next login): status then
+ * says "login lost" rather than "logged in" or plainly "logged out". */
+bool cw_p11_login_lost(const cw_p11_ctx *ctx);
+
+/* Token calls made by this layer since the last reset (every C_* function counts one), over
+ * every context: for benchmarks and tests that count the calls of an operation. */
+uint32_t cw_p11_calls(void);
+void cw_p11_calls_reset(void);
 
 /* Log out after ms milliseconds without cw_p11_touch (0 = never, the default). */
 void cw_p11_set_idle_logout(cw_p11_ctx *ctx, uint32_t ms);
@@ -156,15 +197,43 @@ typedef struct cw_p11_key {
 /* Generates a key pair in the token (needs the user login):
  *   private: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE true, CKA_EXTRACTABLE false, CKA_SIGN true,
  *            CKA_DECRYPT = allow_decrypt, CKA_UNWRAP false, CKA_DERIVE false, CKA_LABEL = label
- *   public:  CKA_TOKEN, CKA_PRIVATE false, CKA_VERIFY true, CKA_ENCRYPT = allow_decrypt,
- *            CKA_WRAP false, CKA_LABEL = label
+ *   public:  CKA_TOKEN, CKA_PRIVATE false, CKA_WRAP false, CKA_LABEL = label (CKA_VERIFY and
+ *            CKA_ENCRYPT are the token's defaults: a TPM ties them to the private key's uses)
  * then sets CKA_ID on both to SHA-1 of the subjectPublicKey bits (what openssl writes as the
  * certificate's subjectKeyIdentifier); if that fails, both keys are destroyed.
- * Checks first that the token offers the generation mechanism and the signing mechanism (and
- * RSA decryption when asked): CW_ERR_MECHANISM if not. allow_decrypt with an EC type is
+ * Checks first that the token generates this size (CW_ERR_KEY_SIZE, cw_p11_key_size_check) and
+ * offers a mechanism to sign with it (and RSA decryption when asked): CW_ERR_MECHANISM if not. allow_decrypt with an EC type is
  * CW_ERR_INVALID_ARG. Other errors: the token's (CKR_USER_NOT_LOGGED_IN when logged out). */
 cw_err cw_p11_keygen(cw_p11_ctx *ctx, cw_key_type type, const char *label, bool allow_decrypt,
                      cw_p11_key *out);
+
+/* Key sizes: bits certwiz would generate for a type (RSA: modulus; EC: the field) and the range
+ * the token's generation mechanism gives (CK_MECHANISM_INFO ulMinKeySize..ulMaxKeySize). */
+typedef struct cw_p11_key_range_t {
+    unsigned long bits, min, max;
+} cw_p11_key_range_t;
+
+/* Can the token generate a key of this type? Fills range (bits always; min and max when the token
+ * offers the generation mechanism) so an error can name the size and the range ("RSA-4096: this
+ * token makes RSA keys of 1024 to 3072 bits"). CW_ERR_KEY_SIZE out of range, CW_ERR_MECHANISM
+ * when the token does not generate that key type at all. Token calls only for the first question
+ * after an open (the token's mechanisms are read once, then held in ctx). */
+cw_err cw_p11_key_size_check(cw_p11_ctx *ctx, cw_key_type type, cw_p11_key_range_t *range);
+
+/* The mechanism cw_p11_sign uses for a key of this type and hash, chosen from what the token
+ * offers (C_GetMechanismList and C_GetMechanismInfo, read once per open): RSA signs with
+ * CKM_SHA*_RSA_PKCS when offered, else CKM_RSA_PKCS over the DigestInfo; ECDSA with CKM_ECDSA
+ * over the hash when offered, else CKM_ECDSA_SHA*. cw_p11_sign_digest has only the digest and
+ * uses the raw mechanisms. CW_ERR_MECHANISM when the token offers none. */
+cw_err cw_p11_sign_mechanism(cw_p11_ctx *ctx, cw_key_type type, cw_hash_alg hash, CK_MECHANISM_TYPE *mech);
+
+/* Removes a key pair: the private half first, then the public one, so that a token refusing to
+ * remove the private key never leaves it without its public half. Before either goes, each handle
+ * is checked to still name this key (CKA_CLASS and CKA_ID, one read each): a token may give a
+ * destroyed object's handle to the next object it makes (tpm2-pkcs11 does), and a stale
+ * cw_p11_key would then remove someone else's key. A handle naming another object:
+ * CW_ERR_TOKEN_HANDLE_REUSED and nothing is removed; a half already gone is skipped. */
+cw_err cw_p11_key_destroy(cw_p11_ctx *ctx, const cw_p11_key *key);
 
 /* Re-opens a key pair by CKA_ID (id_len <= CW_P11_KEY_ID_LEN, else CW_ERR_TOO_LARGE) or by
  * CKA_LABEL: both a private and a public key must match. CW_ERR_NOT_FOUND if none,
@@ -178,8 +247,11 @@ cw_err cw_p11_key_find_by_label(cw_p11_ctx *ctx, const char *label, cw_p11_key *
 cw_err cw_p11_pubkey_spki(cw_p11_ctx *ctx, const cw_p11_key *key, uint8_t *out, size_t cap,
                           size_t *len);
 
-/* Hashes data[0..len) with mbedTLS, then signs in the token: RSA PKCS#1 v1.5 (CKM_RSA_PKCS over
- * the DigestInfo) or ECDSA (CKM_ECDSA over the hash, returned as DER ECDSA-Sig-Value).
+/* Signs data[0..len) in the token with the mechanism cw_p11_sign_mechanism names: RSA PKCS#1
+ * v1.5 or ECDSA (returned as DER ECDSA-Sig-Value); where the mechanism is a raw one, mbedTLS
+ * hashes first. A C_Sign that fails leaves no operation behind: the layer then moves to a fresh
+ * session (the login stays), so the next call works on any token. Token calls: C_SignInit and
+ * C_Sign (plus the mechanism list once per open).
  * Two-pass: *siglen first gets the most the signature can take (RSA: the modulus length, which
  * is exact; ECDSA: 72 for P-256, 104 for P-384), then the actual length. The token refusing the
  * mechanism comes back as its CKR_MECHANISM_INVALID (or CKR_KEY_FUNCTION_NOT_PERMITTED, ...);
@@ -193,7 +265,8 @@ cw_err cw_p11_sign_digest(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg ha
                           const uint8_t *digest, size_t dlen, uint8_t *sig, size_t cap,
                           size_t *siglen);
 
-/* RSA PKCS#1 v1.5 decryption in the token (CKM_RSA_PKCS). Two-pass: cap must be at least the
+/* RSA PKCS#1 v1.5 decryption in the token (CKM_RSA_PKCS). A failed C_Decrypt moves to a fresh
+ * session, as for signing. Two-pass: cap must be at least the
  * modulus length - 11 (reported in *outlen), then *outlen gets the plaintext length. The
  * token's scratch copy is wiped. A key made without allow_decrypt gets the token's
  * CKR_KEY_FUNCTION_NOT_PERMITTED; an EC key CW_ERR_INVALID_ARG. */

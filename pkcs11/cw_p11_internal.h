@@ -6,6 +6,11 @@
 
 #include "cw_p11.h"
 
+/* Every C_* call goes through this: it counts the call (cw_p11_calls) and yields the function
+ * pointer, so a call reads CW_P11_FN(ctx, C_Sign)(session, ...). */
+#define CW_P11_FN(ctx, name) (cw_p11__count(), (ctx)->fl->name)
+void cw_p11__count(void);
+
 /* Wraps a token answer, remembering which function gave it (call is a static string). */
 cw_err cw_p11__rv(cw_p11_ctx *ctx, const char *call, CK_RV rv);
 

@@ -349,49 +349,194 @@ static cw_err key_use_error(cw_p11_ctx *ctx, const char *call, CK_RV rv)
 /* Most mechanisms read from C_GetMechanismList (SoftHSM2 2.6 lists 70; taken from the arena). */
 #define MECH_LIST_MAX 256u
 
-/* Does the token list mechanism m (C_GetMechanismList: what it offers on this slot; SoftHSM2
- * filters only this list by its configuration) with the flags in need and, if bits, that key
- * size (C_GetMechanismInfo)? A list longer than MECH_LIST_MAX is not held against the token. */
-static cw_err check_mechanism(cw_p11_ctx *ctx, CK_MECHANISM_TYPE m, CK_FLAGS need, CK_ULONG bits)
+/* The mechanisms certwiz can use, one bit each in cw_p11_mechs_t.usable (bit = index), with the
+ * flag the token must give it; CKM_RSA_PKCS also has a decryption bit, M_RSA_DECRYPT. */
+enum {
+    M_RSA_GEN, M_EC_GEN, M_RSA_PKCS, M_SHA1_RSA, M_SHA256_RSA, M_SHA384_RSA,
+    M_ECDSA, M_ECDSA_SHA1, M_ECDSA_SHA256, M_ECDSA_SHA384, M_COUNT,
+    M_RSA_DECRYPT = M_COUNT
+};
+static const CK_MECHANISM_TYPE mech_of[M_COUNT] = {
+    CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_EC_KEY_PAIR_GEN, CKM_RSA_PKCS, CKM_SHA1_RSA_PKCS,
+    CKM_SHA256_RSA_PKCS, CKM_SHA384_RSA_PKCS, CKM_ECDSA, CKM_ECDSA_SHA1, CKM_ECDSA_SHA256,
+    CKM_ECDSA_SHA384,
+};
+
+#define USABLE(ctx, m) (((ctx)->mechs.usable & (1u << (m))) != 0u)
+
+/* What the token offers, read once per open: C_GetMechanismList (what it offers on this slot;
+ * SoftHSM2 filters only this list by its configuration), then C_GetMechanismInfo of each listed
+ * mechanism certwiz can use. A list longer than MECH_LIST_MAX is read as listing everything. */
+static cw_err load_mechs(cw_p11_ctx *ctx)
 {
+    if (ctx->mechs.loaded) {
+        return CW_OK;
+    }
     CK_MECHANISM_TYPE *list = cw_arena_alloc(MECH_LIST_MAX * sizeof *list);
     if (list == NULL) {
         return CW_ERR_NO_MEMORY;
     }
     CK_ULONG n = MECH_LIST_MAX;
-    CK_RV rv = ctx->fl->C_GetMechanismList(ctx->slot, list, &n);
-    bool listed = (rv == CKR_BUFFER_TOO_SMALL);
-    for (CK_ULONG i = 0; rv == CKR_OK && i < n && !listed; i++) {
-        listed = (list[i] == m);
+    CK_RV rv = CW_P11_FN(ctx, C_GetMechanismList)(ctx->slot, list, &n);
+    cw_err e = CW_OK;
+    if (rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL) {
+        e = cw_p11__rv(ctx, "C_GetMechanismList", rv);
+    }
+    cw_p11_mechs_t m = {.loaded = true};
+    for (unsigned i = 0; e == CW_OK && i < M_COUNT; i++) {
+        bool listed = rv == CKR_BUFFER_TOO_SMALL;
+        for (CK_ULONG j = 0; !listed && j < n; j++) {
+            listed = list[j] == mech_of[i];
+        }
+        CK_MECHANISM_INFO mi;
+        CK_RV irv = listed ? CW_P11_FN(ctx, C_GetMechanismInfo)(ctx->slot, mech_of[i], &mi) : CKR_MECHANISM_INVALID;
+        if (irv == CKR_MECHANISM_INVALID) {
+            continue;
+        }
+        if (irv != CKR_OK) {
+            e = cw_p11__rv(ctx, "C_GetMechanismInfo", irv);
+            break;
+        }
+        CK_FLAGS need = i <= M_EC_GEN ? CKF_GENERATE_KEY_PAIR : CKF_SIGN;
+        if ((mi.flags & need) != 0u) {
+            m.usable = (uint16_t)(m.usable | (1u << i));
+        }
+        if (i == M_RSA_PKCS && (mi.flags & CKF_DECRYPT) != 0u) {
+            m.usable = (uint16_t)(m.usable | (1u << M_RSA_DECRYPT));
+        }
+        if (i == M_RSA_GEN) {
+            m.rsa_min = mi.ulMinKeySize;
+            m.rsa_max = mi.ulMaxKeySize;
+        } else if (i == M_EC_GEN) {
+            m.ec_min = mi.ulMinKeySize;
+            m.ec_max = mi.ulMaxKeySize;
+        }
     }
     cw_arena_free(list);
-    if (rv != CKR_OK && rv != CKR_BUFFER_TOO_SMALL) {
-        return cw_p11__rv(ctx, "C_GetMechanismList", rv);
+    if (e == CW_OK) {
+        ctx->mechs = m;
     }
-    if (!listed) {
+    return e;
+}
+
+/* The mechanism index that signs with a key of type t over hash h: with the data at hand
+ * (have_data), a hash-and-sign mechanism when the token offers one, else the raw mechanism over
+ * the digest (RSA: over the DigestInfo). Hash-and-sign first for RSA because a raw CKM_RSA_PKCS
+ * "signature" is an RSA private-key operation on any bytes, which a token may do only with a key
+ * that may also decrypt (a TPM does; notes/tpm2-token.md); raw first for ECDSA, which has no such
+ * difference and leaves the hashing, and the data's trip to the token, out. -1: none. */
+static int sign_mech_index(const cw_p11_ctx *ctx, cw_key_type t, cw_hash_alg h, bool have_data)
+{
+    int hs;
+    if (is_rsa(t)) {
+        hs = h == CW_HASH_SHA1 ? M_SHA1_RSA : h == CW_HASH_SHA256 ? M_SHA256_RSA : M_SHA384_RSA;
+        return have_data && USABLE(ctx, hs) ? hs : USABLE(ctx, M_RSA_PKCS) ? M_RSA_PKCS : -1;
+    }
+    hs = h == CW_HASH_SHA1 ? M_ECDSA_SHA1 : h == CW_HASH_SHA256 ? M_ECDSA_SHA256 : M_ECDSA_SHA384;
+    return USABLE(ctx, M_ECDSA) ? M_ECDSA : have_data && USABLE(ctx, hs) ? hs : -1;
+}
+
+cw_err cw_p11_sign_mechanism(cw_p11_ctx *ctx, cw_key_type type, cw_hash_alg hash, CK_MECHANISM_TYPE *mech)
+{
+    if (mech == NULL || (!is_rsa(type) && !is_ec(type)) ||
+        (hash != CW_HASH_SHA1 && hash != CW_HASH_SHA256 && hash != CW_HASH_SHA384)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    if (!cw_p11__ready(ctx)) {
+        return CW_ERR_NO_TOKEN;
+    }
+    cw_err e = load_mechs(ctx);
+    int i = e == CW_OK ? sign_mech_index(ctx, type, hash, true) : -1;
+    if (e == CW_OK && i < 0) {
+        ctx->last_call = "C_GetMechanismInfo";
+        e = CW_ERR_MECHANISM;
+    }
+    *mech = i < 0 ? CK_UNAVAILABLE_INFORMATION : mech_of[i];
+    return e;
+}
+
+cw_err cw_p11_key_size_check(cw_p11_ctx *ctx, cw_key_type type, cw_p11_key_range_t *range)
+{
+    if (range == NULL || (!is_rsa(type) && !is_ec(type))) {
+        return CW_ERR_INVALID_ARG;
+    }
+    memset(range, 0, sizeof *range);
+    range->bits = (unsigned long)(key_bytes(type) * 8u);
+    if (!cw_p11__ready(ctx)) {
+        return CW_ERR_NO_TOKEN;
+    }
+    cw_err e = load_mechs(ctx);
+    if (e != CW_OK) {
+        return e;
+    }
+    if (!USABLE(ctx, is_rsa(type) ? M_RSA_GEN : M_EC_GEN)) {
         ctx->last_call = "C_GetMechanismList";
         return CW_ERR_MECHANISM;
     }
-    CK_MECHANISM_INFO mi;
-    rv = ctx->fl->C_GetMechanismInfo(ctx->slot, m, &mi);
-    if (rv == CKR_MECHANISM_INVALID) {
+    range->min = is_rsa(type) ? ctx->mechs.rsa_min : ctx->mechs.ec_min;
+    range->max = is_rsa(type) ? ctx->mechs.rsa_max : ctx->mechs.ec_max;
+    /* PKCS#11 v2.40 allows bytes for some mechanisms' sizes; both generators here count bits,
+     * and a range of 0..0 means the token does not say */
+    if (range->max != 0u && (range->bits < range->min || range->bits > range->max)) {
         ctx->last_call = "C_GetMechanismInfo";
-        return CW_ERR_MECHANISM;
-    }
-    if (rv != CKR_OK) {
-        return cw_p11__rv(ctx, "C_GetMechanismInfo", rv);
-    }
-    if ((mi.flags & need) != need || (bits != 0u && (bits < mi.ulMinKeySize || bits > mi.ulMaxKeySize))) {
-        ctx->last_call = "C_GetMechanismInfo";
-        return CW_ERR_MECHANISM;
+        return CW_ERR_KEY_SIZE;
     }
     return CW_OK;
 }
 
-static void destroy_pair(cw_p11_ctx *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub)
+/* The private half first: if the token refuses to remove it, the public half stays beside it
+ * (a private key without its public half cannot be paired, listed or pruned by its ID).
+ * CK_INVALID_HANDLE: that half is not there. */
+static cw_err destroy_halves(cw_p11_ctx *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub)
 {
-    (void)ctx->fl->C_DestroyObject(ctx->session, priv);
-    (void)ctx->fl->C_DestroyObject(ctx->session, pub);
+    cw_err e = priv != CK_INVALID_HANDLE ? cw_p11_destroy(ctx, priv) : CW_OK;
+    if (e == CW_OK && pub != CK_INVALID_HANDLE) {
+        e = cw_p11_destroy(ctx, pub);
+    }
+    return e;
+}
+
+/* Reads CKA_CLASS and CKA_ID of h in one call and says whether they still name this half of key:
+ * a token may give a destroyed object's handle to a new object (tpm2-pkcs11 does). An object
+ * that is gone answers CKR_OBJECT_HANDLE_INVALID, which comes back as is. */
+static cw_err check_half(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h, CK_OBJECT_CLASS want, const cw_p11_key *key)
+{
+    CK_OBJECT_CLASS cls = 0;
+    uint8_t id[CW_P11_KEY_ID_LEN];
+    CK_ATTRIBUTE t[] = {CW_P11_ATTR(CKA_CLASS, &cls, sizeof cls), CW_P11_ATTR(CKA_ID, id, sizeof id)};
+    CK_RV rv = CW_P11_FN(ctx, C_GetAttributeValue)(ctx->session, h, t, 2);
+    if (rv == CKR_BUFFER_TOO_SMALL || rv == CKR_ATTRIBUTE_TYPE_INVALID) {
+        return CW_ERR_TOKEN_HANDLE_REUSED; /* an ID longer than a certwiz key's, or none at all */
+    }
+    if (rv != CKR_OK) {
+        return cw_p11__rv(ctx, "C_GetAttributeValue", rv);
+    }
+    if (cls != want || t[1].ulValueLen != (CK_ULONG)key->id_len || memcmp(id, key->id, key->id_len) != 0) {
+        ctx->last_call = "C_GetAttributeValue";
+        return CW_ERR_TOKEN_HANDLE_REUSED;
+    }
+    return CW_OK;
+}
+
+cw_err cw_p11_key_destroy(cw_p11_ctx *ctx, const cw_p11_key *key)
+{
+    if (key == NULL || key->id_len > CW_P11_KEY_ID_LEN) {
+        return CW_ERR_INVALID_ARG;
+    }
+    if (!cw_p11__ready(ctx)) {
+        return CW_ERR_NO_TOKEN;
+    }
+    /* Both halves checked before either goes; a half already gone is no reason to keep the other. */
+    cw_err ep = key->priv != CK_INVALID_HANDLE ? check_half(ctx, key->priv, CKO_PRIVATE_KEY, key)
+                                               : CW_ERR_FROM_P11(CKR_OBJECT_HANDLE_INVALID);
+    cw_err eu = key->pub != CK_INVALID_HANDLE ? check_half(ctx, key->pub, CKO_PUBLIC_KEY, key)
+                                              : CW_ERR_FROM_P11(CKR_OBJECT_HANDLE_INVALID);
+    const cw_err gone = CW_ERR_FROM_P11(CKR_OBJECT_HANDLE_INVALID);
+    if ((ep != CW_OK && ep != gone) || (eu != CW_OK && eu != gone)) {
+        return ep != CW_OK && ep != gone ? ep : eu;
+    }
+    return destroy_halves(ctx, ep == CW_OK ? key->priv : CK_INVALID_HANDLE,
+                          eu == CW_OK ? key->pub : CK_INVALID_HANDLE);
 }
 
 /* After generation: compute the ID from the public key and set it on both halves. */
@@ -414,9 +559,9 @@ static cw_err set_key_id(cw_p11_ctx *ctx, cw_p11_key *k)
     }
     k->id_len = CW_P11_KEY_ID_LEN;
     CK_ATTRIBUTE id = CW_P11_ATTR(CKA_ID, k->id, k->id_len);
-    CK_RV rv = ctx->fl->C_SetAttributeValue(ctx->session, k->priv, &id, 1);
+    CK_RV rv = CW_P11_FN(ctx, C_SetAttributeValue)(ctx->session, k->priv, &id, 1);
     if (rv == CKR_OK) {
-        rv = ctx->fl->C_SetAttributeValue(ctx->session, k->pub, &id, 1);
+        rv = CW_P11_FN(ctx, C_SetAttributeValue)(ctx->session, k->pub, &id, 1);
     }
     return cw_p11__rv(ctx, "C_SetAttributeValue", rv);
 }
@@ -437,15 +582,15 @@ cw_err cw_p11_keygen(cw_p11_ctx *ctx, cw_key_type type, const char *label, bool 
 
     CK_MECHANISM gen = {is_rsa(type) ? CKM_RSA_PKCS_KEY_PAIR_GEN : CKM_EC_KEY_PAIR_GEN, NULL_PTR, 0};
     CK_ULONG bits = (CK_ULONG)(key_bytes(type) * 8u);
-    cw_err e = check_mechanism(ctx, gen.mechanism, CKF_GENERATE_KEY_PAIR, is_rsa(type) ? bits : 0u);
-    if (e == CW_OK) {
-        e = check_mechanism(ctx, is_rsa(type) ? CKM_RSA_PKCS : CKM_ECDSA, CKF_SIGN, 0u);
-    }
-    if (e == CW_OK && allow_decrypt) {
-        e = check_mechanism(ctx, CKM_RSA_PKCS, CKF_DECRYPT, 0u);
-    }
+    cw_p11_key_range_t range;
+    cw_err e = cw_p11_key_size_check(ctx, type, &range);
     if (e != CW_OK) {
         return e;
+    }
+    /* no key the token could not sign with (SHA-256 is what certwiz signs with), or decrypt */
+    if (sign_mech_index(ctx, type, CW_HASH_SHA256, true) < 0 || (allow_decrypt && !USABLE(ctx, M_RSA_DECRYPT))) {
+        ctx->last_call = "C_GetMechanismList";
+        return CW_ERR_MECHANISM;
     }
 
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE, dec = allow_decrypt ? CK_TRUE : CK_FALSE;
@@ -454,11 +599,12 @@ cw_err cw_p11_keygen(cw_p11_ctx *ctx, cw_key_type type, const char *label, bool 
     const uint8_t *params = type == CW_KEY_EC_P256 ? ec_params_p256 : ec_params_p384;
     size_t params_len = type == CW_KEY_EC_P256 ? EC_PARAMS_LEN(ec_params_p256)
                                                : EC_PARAMS_LEN(ec_params_p384);
+    /* No CKA_VERIFY or CKA_ENCRYPT: certwiz never verifies or encrypts in the token, and a token
+     * may tie them to the private key's uses (tpm2-pkcs11 refuses VERIFY != DECRYPT and
+     * ENCRYPT != SIGN, notes/tpm2-token.md); the token's defaults are what it can make. */
     CK_ATTRIBUTE pub_t[] = {
         CW_P11_ATTR(CKA_TOKEN, &yes, sizeof yes),
         CW_P11_ATTR(CKA_PRIVATE, &no, sizeof no),
-        CW_P11_ATTR(CKA_VERIFY, &yes, sizeof yes),
-        CW_P11_ATTR(CKA_ENCRYPT, &dec, sizeof dec),
         CW_P11_ATTR(CKA_WRAP, &no, sizeof no),
         CW_P11_ATTR(CKA_LABEL, label, label_len),
         /* type-specific: the last two slots */
@@ -483,7 +629,7 @@ cw_err cw_p11_keygen(cw_p11_ctx *ctx, cw_key_type type, const char *label, bool 
     };
     CK_ULONG priv_n = sizeof priv_t / sizeof priv_t[0];
 
-    CK_RV rv = ctx->fl->C_GenerateKeyPair(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
+    CK_RV rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
                                           &out->priv);
     if (rv != CKR_OK) {
         memset(out, 0, sizeof *out);
@@ -492,7 +638,7 @@ cw_err cw_p11_keygen(cw_p11_ctx *ctx, cw_key_type type, const char *label, bool 
     out->type = type;
     e = set_key_id(ctx, out);
     if (e != CW_OK) {
-        destroy_pair(ctx, out->priv, out->pub);
+        (void)destroy_halves(ctx, out->priv, out->pub); /* just made: no handle can be reused */
         memset(out, 0, sizeof *out);
     }
     return e;
@@ -710,73 +856,71 @@ static cw_err ecdsa_raw_to_der(const uint8_t *raw, size_t coord, uint8_t *sig, s
     return CW_OK;
 }
 
-cw_err cw_p11_sign_digest(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash,
-                          const uint8_t *digest, size_t dlen, uint8_t *sig, size_t cap,
-                          size_t *siglen)
+/* PKCS#11 v2.40 5.2: a C_Sign or C_Decrypt that fails (other than for a short buffer) ends the
+ * operation. A token that keeps it active instead (tpm2-pkcs11 1.9 does: the next C_SignInit
+ * answers CKR_OPERATION_ACTIVE) gets a fresh session. The new one is opened before the old one
+ * is closed: the login belongs to the application, and ends only with its last session. */
+static void end_operation(cw_p11_ctx *ctx)
 {
-    if (key == NULL || digest == NULL || siglen == NULL || hash_len(hash) == 0u ||
-        dlen != hash_len(hash) || (!is_rsa(key->type) && !is_ec(key->type))) {
-        return CW_ERR_INVALID_ARG;
+    CK_SESSION_HANDLE s;
+    CK_RV rv = CW_P11_FN(ctx, C_OpenSession)(ctx->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL_PTR,
+                                             NULL_PTR, &s);
+    if (rv == CKR_OK) {
+        (void)CW_P11_FN(ctx, C_CloseSession)(ctx->session);
+        ctx->session = s;
     }
-    if (!cw_p11__ready(ctx)) {
-        return CW_ERR_NO_TOKEN;
-    }
-    size_t need = sig_max(key->type);
-    if (sig == NULL || cap < need) {
-        *siglen = need;
-        return CW_ERR_BUFFER_SMALL;
-    }
+}
 
-    uint8_t buf[DIGEST_INFO_MAX]; /* RSA: the DigestInfo; ECDSA: r || s */
-    CK_MECHANISM mech = {is_rsa(key->type) ? CKM_RSA_PKCS : CKM_ECDSA, NULL_PTR, 0};
-    const uint8_t *in = digest;
-    size_t in_len = dlen;
-    if (is_rsa(key->type)) {
+/* Signs in[0..in_len) with mechanism index m: the data for a hash-and-sign mechanism, else the
+ * digest (RSA: wrapped in its DigestInfo here). ECDSA's r || s comes back as DER. */
+static cw_err sign_in_token(cw_p11_ctx *ctx, const cw_p11_key *key, int m, cw_hash_alg hash,
+                            const uint8_t *in, size_t in_len, uint8_t *sig, size_t cap, size_t *siglen)
+{
+    uint8_t buf[DIGEST_INFO_MAX]; /* RSA: the DigestInfo */
+    uint8_t raw[2u * 48u];        /* ECDSA: r || s */
+    CK_MECHANISM mech = {mech_of[m], NULL_PTR, 0};
+    const uint8_t *tbs = in;
+    size_t tbs_len = in_len;
+    if (m == M_RSA_PKCS) {
         unsigned char *p = buf + sizeof buf;
-        int ret = write_digest_info(&p, buf, hash, digest, dlen);
+        memset(buf, 0, sizeof buf); /* mbedTLS takes the start as const: GCC wants it written */
+        int ret = write_digest_info(&p, buf, hash, in, in_len);
         if (ret < 0) {
             return CW_ERR_FROM_MBEDTLS(ret);
         }
-        in = p;
-        in_len = (size_t)ret;
+        tbs = p;
+        tbs_len = (size_t)ret;
     }
-    CK_RV rv = ctx->fl->C_SignInit(ctx->session, &mech, key->priv);
+    CK_RV rv = CW_P11_FN(ctx, C_SignInit)(ctx->session, &mech, key->priv);
     if (rv != CKR_OK) {
         return key_use_error(ctx, "C_SignInit", rv);
     }
-    cw_err e;
-    if (is_rsa(key->type)) {
-        CK_ULONG out_len = (CK_ULONG)cap;
-        rv = ctx->fl->C_Sign(ctx->session, CW_P11_IN(in), (CK_ULONG)in_len, sig, &out_len);
-        e = cw_p11__rv(ctx, "C_Sign", rv);
-        if (e == CW_OK) {
-            *siglen = (size_t)out_len;
-        }
+    size_t coord = key_bytes(key->type);
+    CK_ULONG out_len = is_rsa(key->type) ? (CK_ULONG)cap : (CK_ULONG)(2u * coord);
+    rv = CW_P11_FN(ctx, C_Sign)(ctx->session, CW_P11_IN(tbs), (CK_ULONG)tbs_len, is_rsa(key->type) ? sig : raw,
+                                &out_len);
+    cw_err e = cw_p11__rv(ctx, "C_Sign", rv);
+    if (e != CW_OK) {
+        end_operation(ctx);
+    } else if (is_rsa(key->type)) {
+        *siglen = (size_t)out_len;
+    } else if (out_len != 2u * coord) {
+        e = CW_ERR_MALFORMED; /* the token's r || s does not fit the curve */
     } else {
-        /* in still points at the digest, so the raw signature cannot share buf */
-        uint8_t raw[2u * 48u];
-        size_t coord = key_bytes(key->type);
-        CK_ULONG out_len = (CK_ULONG)(2u * coord);
-        rv = ctx->fl->C_Sign(ctx->session, CW_P11_IN(in), (CK_ULONG)in_len, raw, &out_len);
-        e = cw_p11__rv(ctx, "C_Sign", rv);
-        if (e == CW_OK && out_len != 2u * coord) {
-            e = CW_ERR_MALFORMED; /* the token's r || s does not fit the curve */
-        }
-        if (e == CW_OK) {
-            e = ecdsa_raw_to_der(raw, coord, sig, cap, siglen);
-        }
-        cw_p11__wipe(raw, sizeof raw);
+        e = ecdsa_raw_to_der(raw, coord, sig, cap, siglen);
     }
-    cw_p11__wipe(buf, sizeof buf);
+    cw_p11__wipe(raw, sizeof raw);
+    if (m == M_RSA_PKCS) {
+        cw_p11__wipe(buf, sizeof buf);
+    }
     return e;
 }
 
-cw_err cw_p11_sign(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash, const uint8_t *data,
-                   size_t len, uint8_t *sig, size_t cap, size_t *siglen)
+/* Argument checks and the sizing pass shared by both signing calls; CW_OK: go on. */
+static cw_err sign_prepare(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash, uint8_t *sig, size_t cap,
+                           size_t *siglen)
 {
-    uint8_t digest[48];
-    if (key == NULL || siglen == NULL || (data == NULL && len != 0u) || hash_len(hash) == 0u ||
-        (!is_rsa(key->type) && !is_ec(key->type))) {
+    if (key == NULL || siglen == NULL || hash_len(hash) == 0u || (!is_rsa(key->type) && !is_ec(key->type))) {
         return CW_ERR_INVALID_ARG;
     }
     if (!cw_p11__ready(ctx)) {
@@ -787,9 +931,53 @@ cw_err cw_p11_sign(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash, con
         *siglen = need; /* sizing pass: no hashing, no token call */
         return CW_ERR_BUFFER_SMALL;
     }
-    cw_err e = hash_data(hash, data == NULL ? (const uint8_t *)"" : data, len, digest);
+    return load_mechs(ctx);
+}
+
+/* No mechanism to sign with: said before any key use. */
+static cw_err no_sign_mechanism(cw_p11_ctx *ctx)
+{
+    ctx->last_call = "C_GetMechanismInfo";
+    return CW_ERR_MECHANISM;
+}
+
+cw_err cw_p11_sign_digest(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash,
+                          const uint8_t *digest, size_t dlen, uint8_t *sig, size_t cap,
+                          size_t *siglen)
+{
+    if (digest == NULL || dlen != hash_len(hash)) {
+        return CW_ERR_INVALID_ARG;
+    }
+    cw_err e = sign_prepare(ctx, key, hash, sig, cap, siglen);
+    if (e != CW_OK) {
+        return e;
+    }
+    int m = sign_mech_index(ctx, key->type, hash, false);
+    return m < 0 ? no_sign_mechanism(ctx) : sign_in_token(ctx, key, m, hash, digest, dlen, sig, cap, siglen);
+}
+
+cw_err cw_p11_sign(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash, const uint8_t *data,
+                   size_t len, uint8_t *sig, size_t cap, size_t *siglen)
+{
+    uint8_t digest[48];
+    if (data == NULL && len != 0u) {
+        return CW_ERR_INVALID_ARG;
+    }
+    cw_err e = sign_prepare(ctx, key, hash, sig, cap, siglen);
+    if (e != CW_OK) {
+        return e;
+    }
+    const uint8_t *d = data == NULL ? (const uint8_t *)"" : data;
+    int m = sign_mech_index(ctx, key->type, hash, true);
+    if (m < 0) {
+        return no_sign_mechanism(ctx);
+    }
+    if (m != M_RSA_PKCS && m != M_ECDSA) {
+        return sign_in_token(ctx, key, m, hash, d, len, sig, cap, siglen); /* the token hashes */
+    }
+    e = hash_data(hash, d, len, digest);
     if (e == CW_OK) {
-        e = cw_p11_sign_digest(ctx, key, hash, digest, hash_len(hash), sig, cap, siglen);
+        e = sign_in_token(ctx, key, m, hash, digest, hash_len(hash), sig, cap, siglen);
     }
     cw_p11__wipe(digest, sizeof digest);
     return e;
@@ -818,12 +1006,15 @@ CW_NOINLINE cw_err cw_p11_decrypt(cw_p11_ctx *ctx, const cw_p11_key *key, const 
         return CW_ERR_NO_MEMORY;
     }
     CK_MECHANISM mech = {CKM_RSA_PKCS, NULL_PTR, 0};
-    CK_RV rv = ctx->fl->C_DecryptInit(ctx->session, &mech, key->priv);
+    CK_RV rv = CW_P11_FN(ctx, C_DecryptInit)(ctx->session, &mech, key->priv);
     cw_err e = key_use_error(ctx, "C_DecryptInit", rv);
     if (e == CW_OK) {
         CK_ULONG n = (CK_ULONG)mod;
-        rv = ctx->fl->C_Decrypt(ctx->session, CW_P11_IN(in), (CK_ULONG)len, scratch, &n);
+        rv = CW_P11_FN(ctx, C_Decrypt)(ctx->session, CW_P11_IN(in), (CK_ULONG)len, scratch, &n);
         e = cw_p11__rv(ctx, "C_Decrypt", rv);
+        if (e != CW_OK) {
+            end_operation(ctx);
+        }
         if (e == CW_OK && n > cap) {
             e = CW_ERR_MALFORMED; /* cannot happen with PKCS#1 v1.5 padding */
         }

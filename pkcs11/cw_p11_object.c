@@ -10,7 +10,7 @@ cw_err cw_p11__get_attr(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE t
                         size_t cap, size_t *len)
 {
     CK_ATTRIBUTE a = {type, NULL_PTR, 0};
-    CK_RV rv = ctx->fl->C_GetAttributeValue(ctx->session, h, &a, 1);
+    CK_RV rv = CW_P11_FN(ctx, C_GetAttributeValue)(ctx->session, h, &a, 1);
     if (rv != CKR_OK) {
         return cw_p11__rv(ctx, "C_GetAttributeValue", rv);
     }
@@ -22,7 +22,7 @@ cw_err cw_p11__get_attr(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE t
         return CW_ERR_BUFFER_SMALL;
     }
     a.pValue = out;
-    rv = ctx->fl->C_GetAttributeValue(ctx->session, h, &a, 1);
+    rv = CW_P11_FN(ctx, C_GetAttributeValue)(ctx->session, h, &a, 1);
     if (rv == CKR_OK) {
         *len = (size_t)a.ulValueLen;
     }
@@ -141,7 +141,7 @@ cw_err cw_p11_cert_create(cw_p11_ctx *ctx, const uint8_t *der, size_t len, const
         CW_P11_ATTR(CKA_ID, id, idlen), /* last: left out when there is no ID */
     };
     CK_ULONG n = sizeof t / sizeof t[0] - (id == NULL ? 1u : 0u);
-    return cw_p11__rv(ctx, "C_CreateObject", ctx->fl->C_CreateObject(ctx->session, t, n, out));
+    return cw_p11__rv(ctx, "C_CreateObject", CW_P11_FN(ctx, C_CreateObject)(ctx->session, t, n, out));
 }
 
 /* ---- data records -------------------------------------------------------------------------------- */
@@ -168,7 +168,7 @@ cw_err cw_p11_data_create(cw_p11_ctx *ctx, const char *application, const char *
         CW_P11_ATTR(CKA_VALUE, value, len),
     };
     return cw_p11__rv(ctx, "C_CreateObject",
-                      ctx->fl->C_CreateObject(ctx->session, t, sizeof t / sizeof t[0], out));
+                      CW_P11_FN(ctx, C_CreateObject)(ctx->session, t, sizeof t / sizeof t[0], out));
 }
 
 /* ---- finding -------------------------------------------------------------------------------------- */
@@ -204,7 +204,7 @@ cw_err cw_p11_find(cw_p11_ctx *ctx, const cw_p11_match_t *m, CK_OBJECT_HANDLE *o
     if (m->application != NULL) {
         t[tn++] = (CK_ATTRIBUTE)CW_P11_ATTR(CKA_APPLICATION, m->application, strlen(m->application));
     }
-    CK_RV rv = ctx->fl->C_FindObjectsInit(ctx->session, tn > 0u ? t : NULL_PTR, tn);
+    CK_RV rv = CW_P11_FN(ctx, C_FindObjectsInit)(ctx->session, tn > 0u ? t : NULL_PTR, tn);
     if (rv != CKR_OK) {
         return cw_p11__rv(ctx, "C_FindObjectsInit", rv);
     }
@@ -214,13 +214,13 @@ cw_err cw_p11_find(cw_p11_ctx *ctx, const cw_p11_match_t *m, CK_OBJECT_HANDLE *o
         CK_OBJECT_HANDLE *dst = total < cap ? out + total : spill;
         CK_ULONG want = total < cap ? (CK_ULONG)(cap - total) : FIND_CHUNK;
         CK_ULONG got = 0;
-        rv = ctx->fl->C_FindObjects(ctx->session, dst, want, &got);
+        rv = CW_P11_FN(ctx, C_FindObjects)(ctx->session, dst, want, &got);
         if (rv != CKR_OK || got == 0u) {
             break;
         }
         total += (size_t)got;
     }
-    CK_RV rv_final = ctx->fl->C_FindObjectsFinal(ctx->session);
+    CK_RV rv_final = CW_P11_FN(ctx, C_FindObjectsFinal)(ctx->session);
     if (rv != CKR_OK) {
         return cw_p11__rv(ctx, "C_FindObjects", rv);
     }
@@ -280,7 +280,7 @@ cw_err cw_p11_destroy(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h)
     if (!cw_p11__ready(ctx)) {
         return CW_ERR_NO_TOKEN;
     }
-    return cw_p11__rv(ctx, "C_DestroyObject", ctx->fl->C_DestroyObject(ctx->session, h));
+    return cw_p11__rv(ctx, "C_DestroyObject", CW_P11_FN(ctx, C_DestroyObject)(ctx->session, h));
 }
 
 /* ---- what a power cut left half-made ------------------------------------------------------------- */
@@ -295,7 +295,7 @@ static cw_err is_unfinished(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h, bool *unfinishe
 {
     CK_BBOOL token = CK_FALSE;
     CK_ATTRIBUTE a = CW_P11_ATTR(CKA_TOKEN, &token, sizeof token);
-    CK_RV rv = ctx->fl->C_GetAttributeValue(ctx->session, h, &a, 1);
+    CK_RV rv = CW_P11_FN(ctx, C_GetAttributeValue)(ctx->session, h, &a, 1);
 
     if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_VALUE_INVALID ||
         (rv == CKR_OK && a.ulValueLen != sizeof token)) {
@@ -313,7 +313,7 @@ static cw_err is_unfinished(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h, bool *unfinishe
 static cw_err find_unfinished(cw_p11_ctx *ctx, CK_OBJECT_HANDLE *out, size_t cap, size_t *n)
 {
     cw_err e = CW_OK;
-    CK_RV rv = ctx->fl->C_FindObjectsInit(ctx->session, NULL_PTR, 0);
+    CK_RV rv = CW_P11_FN(ctx, C_FindObjectsInit)(ctx->session, NULL_PTR, 0);
 
     *n = 0;
     if (rv != CKR_OK) {
@@ -322,7 +322,7 @@ static cw_err find_unfinished(cw_p11_ctx *ctx, CK_OBJECT_HANDLE *out, size_t cap
     while (e == CW_OK && *n < cap) {
         CK_OBJECT_HANDLE h[FIND_CHUNK];
         CK_ULONG got = 0;
-        rv = ctx->fl->C_FindObjects(ctx->session, h, FIND_CHUNK, &got);
+        rv = CW_P11_FN(ctx, C_FindObjects)(ctx->session, h, FIND_CHUNK, &got);
         if (rv != CKR_OK) {
             e = cw_p11__rv(ctx, "C_FindObjects", rv);
         }
@@ -337,7 +337,7 @@ static cw_err find_unfinished(cw_p11_ctx *ctx, CK_OBJECT_HANDLE *out, size_t cap
             }
         }
     }
-    rv = ctx->fl->C_FindObjectsFinal(ctx->session);
+    rv = CW_P11_FN(ctx, C_FindObjectsFinal)(ctx->session);
     if (e == CW_OK && rv != CKR_OK) {
         e = cw_p11__rv(ctx, "C_FindObjectsFinal", rv);
     }

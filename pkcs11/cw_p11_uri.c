@@ -251,14 +251,16 @@ cw_err cw_p11_uri_parse(const char *s, size_t len, cw_p11_uri_t *out)
     return e;
 }
 
-/* RFC 7512 section 2.3: a value matches a CK_TOKEN_INFO field padded with spaces. */
+/* RFC 7512 section 2.3: a value matches a CK_TOKEN_INFO field padded with spaces. PKCS#11 says
+ * blank-padded and not NUL-terminated; some tokens pad with NULs (or end the text with one), so
+ * the rest of the field may be spaces and NULs. */
 static bool field_matches(const char *v, size_t vlen, const CK_UTF8CHAR *field, size_t width)
 {
     if (vlen > width || memcmp(v, field, vlen) != 0) {
         return false;
     }
     for (size_t i = vlen; i < width; i++) {
-        if (field[i] != ' ') {
+        if (field[i] != ' ' && field[i] != '\0') {
             return false;
         }
     }

@@ -304,6 +304,18 @@ static void test_match_token_padding(void **state)
     assert_int_equal(cw_p11_uri_parse(s, strlen(s), &u), CW_OK);
     assert_false(cw_p11_uri_match_token(&u, &ti)); /* case matters */
     assert_false(cw_p11_uri_match_token(NULL, &ti));
+
+    /* A token that pads its fields with NULs, or ends the text with one (PKCS#11 says blank
+     * padded; not every token does): the label still matches; text after a NUL does not. */
+    memset(ti.label, 0, sizeof ti.label);
+    memcpy(ti.label, "certwiz-tpm", 11);
+    s = "pkcs11:token=certwiz-tpm";
+    assert_int_equal(cw_p11_uri_parse(s, strlen(s), &u), CW_OK);
+    assert_true(cw_p11_uri_match_token(&u, &ti));
+    memset(ti.label + 12, ' ', sizeof ti.label - 12u); /* "certwiz-tpm" NUL, then spaces */
+    assert_true(cw_p11_uri_match_token(&u, &ti));
+    memcpy(ti.label + 12, "-2", 2); /* "certwiz-tpm" NUL "-2": not the same label */
+    assert_false(cw_p11_uri_match_token(&u, &ti));
     test_assert_arena_empty();
 }
 

@@ -574,8 +574,7 @@ cw_err cw_model_request(const cw_topology_derived *derived, const char *challeng
         }
         if (e != CW_OK) {
             /* no pending record: the key would be abandoned; remove it now */
-            (void)cw_p11_destroy(p11, out->key.priv);
-            (void)cw_p11_destroy(p11, out->key.pub);
+            (void)cw_p11_key_destroy(p11, &out->key);
         }
     }
     cw_wipe(&r, sizeof r);

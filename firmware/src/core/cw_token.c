@@ -125,5 +125,5 @@ cw_err cw_token_logout(void)
 
 bool cw_token_logged_in(void)
 {
-    return open_error == CW_OK && cw_p11_logged_in(&session);
+    return open_error == CW_OK && cw_p11_login_check(&session); /* asks the token: for status */
 }

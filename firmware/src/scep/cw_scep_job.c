@@ -222,8 +222,7 @@ static cw_err new_request(cw_scep_job_ctx *j, cw_p11_ctx *p11, const uint8_t *si
     }
     if (e != CW_OK) {
         (void)cw_pending_remove(p11, j->p.set);
-        (void)cw_p11_destroy(p11, key->priv);
-        (void)cw_p11_destroy(p11, key->pub);
+        (void)cw_p11_key_destroy(p11, key);
         return e;
     }
     j->have_pend = true;

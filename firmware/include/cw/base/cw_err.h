@@ -93,8 +93,11 @@
     X(TOKEN_NOT_FOUND, 202, "No token matches the configured token URI.")                        \
     X(MECHANISM, 203, "The token does not offer a mechanism this operation needs.")              \
     X(URI, 204, "The PKCS#11 URI is not valid.")                                                 \
-    X(AMBIGUOUS, 205, "More than one object matches; name it by ID.")                            \
+    X(AMBIGUOUS, 205, "More than one object or token matches; name it by ID or label.")                            \
     X(TOKEN_ELSEWHERE, 206, "A set's tokenUri names another token than the board's.") \
+    X(TOKEN_HANDLE_REUSED, 207, "A key's handle now names another object; nothing was removed.") \
+    X(KEY_SIZE, 208, "The token does not make keys of this size.")                              \
+    X(LOGIN_LOST, 209, "The token no longer holds the login; log in again.")                    \
     /* topology: 300..399 */                                                                     \
     X(TOPO_VERSION, 300, "The topology's version is not 1, the one this firmware reads.")        \
     X(TOPO_TAG, 301, "A topology element has a tag the format does not allow there.")            \
