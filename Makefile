@@ -55,7 +55,8 @@ LWIP_SRCS  := $(addprefix $(LWIP_DIR)/src/core/, init.c def.c dns.c inet_chksum.
                 tcp.c tcp_in.c tcp_out.c timeouts.c udp.c) \
               $(addprefix $(LWIP_DIR)/src/core/ipv4/, acd.c autoip.c dhcp.c etharp.c icmp.c \
                 igmp.c ip4_frag.c ip4.c ip4_addr.c) \
-              $(LWIP_DIR)/src/netif/ethernet.c
+              $(LWIP_DIR)/src/netif/ethernet.c \
+              $(LWIP_DIR)/src/apps/sntp/sntp.c
 
 obj = $(patsubst %.c,$(1)/%.o,$(2))
 

@@ -34,7 +34,7 @@ cw_src = $(addprefix $(CERTWIZ_DIR)/src/$(1)/,$(2))
 
 CERTWIZ_BASE_SRCS    := $(call cw_src,base,cw_err.c cw_arena.c cw_wipe.c cw_time.c cw_clock.c cw_hex.c)
 CERTWIZ_CODEC_SRCS   := $(call cw_src,codec,cw_pem.c cw_url.c cw_topology.c cw_csr.c cw_cms.c)
-CERTWIZ_NET_SRCS     := $(call cw_src,net,cw_http.c cw_http_parser.c)
+CERTWIZ_NET_SRCS     := $(call cw_src,net,cw_http.c cw_http_parser.c cw_sntp.c)
 CERTWIZ_PKI_SRCS     := $(call cw_src,pki,cw_import.c cw_store.c cw_certs.c)
 CERTWIZ_SCEP_SRCS    := $(call cw_src,scep,cw_scep.c cw_scep_msg.c cw_scep_job.c)
 CERTWIZ_CORE_SRCS    := $(call cw_src,core,cw_token.c cw_model.c cw_job.c cw_life.c cw_events.c cw_roles.c cw_scratch.c)

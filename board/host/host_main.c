@@ -92,6 +92,8 @@ static void usage(FILE *f)
             "                        its environment (CW_ROLE, CW_SET, CW_EVENT, CW_GENERATION,\n"
             "                        CW_KEY_URI, CW_CERT_URI, ...: docs/integration.md). One at a\n"
             "                        time, never waited for\n"
+            "  --ntp SERVER          SNTP server for the trusted time: an address or a name\n"
+            "                        (default: the one DHCP offers, if any; 'none': no SNTP)\n"
             "  --no-rtc              the board has no real-time clock: the time is unknown (validity\n"
             "                        is not judged, nothing is scheduled) until an SNTP answer\n"
             "  --clock-offset S|@FILE  tests only: the RTC runs S seconds ahead of this PC (negative:\n"
@@ -120,6 +122,7 @@ int main(int argc, char **argv)
         {"hostfwd", required_argument, NULL, 'f'},
         {"crash-at", required_argument, NULL, 'k'},
         {"no-rtc", no_argument, NULL, 'R'},
+        {"ntp", required_argument, NULL, 'N'},
         {"clock-offset", required_argument, NULL, 'C'},
         {"on-change", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
@@ -132,6 +135,8 @@ int main(int argc, char **argv)
     const char *token = NULL;
     const char *on_change = NULL;
     bool rtc = true;
+    const char *ntp = NULL;
+    cw_config_t cfg;
     long long clock_offset = 0;
     const char *clock_file = NULL;
     unsigned long idle_s = CW_TOKEN_IDLE_LOGOUT_MS / 1000u;
@@ -178,6 +183,9 @@ int main(int argc, char **argv)
             break;
         case 'R':
             rtc = false;
+            break;
+        case 'N':
+            ntp = strcmp(optarg, "none") == 0 ? "" : optarg;
             break;
         case 'C':
             if (optarg[0] == '@') {
@@ -274,7 +282,9 @@ int main(int argc, char **argv)
     if (on_change != NULL) {
         host_hook_init(on_change, module); /* before cw_init: the boot's roll-forward is told too */
     }
-    if (cw_init(NULL) != CW_OK) {
+    cw_config_default(&cfg);
+    cfg.ntp_server = ntp;
+    if (cw_init(&cfg) != CW_OK) {
         host_net_close();
         host_uart_close();
         return 1;

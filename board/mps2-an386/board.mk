@@ -47,7 +47,10 @@ MBEDTLS_CPPFLAGS_rsa := -Dmbedtls_rsa_deduce_primes=board_refuse_rsa_deduce_prim
 
 BOARD_ARCH      := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft
 BOARD_SRCS      := $(wildcard board/mps2-an386/*.c)
-BOARD_CPPFLAGS  := -DCW_BOARD_COMPILER='"arm-none-eabi-gcc $(shell $(BOARD_CC) -dumpversion 2>/dev/null)"'
+# The SNTP server (mps2_main.c): QEMU's user network puts the PC at 10.0.2.2; empty: DHCP's.
+MPS2_NTP        ?= 10.0.2.2
+BOARD_CPPFLAGS  := -DCW_BOARD_COMPILER='"arm-none-eabi-gcc $(shell $(BOARD_CC) -dumpversion 2>/dev/null)"' \
+                   -DMPS2_NTP_SERVER='"$(MPS2_NTP)"'
 # With the integrator API the image had to fit 136 KiB again (decisions.md 34; measured
 # 2026-12-07 on the whole image): -fno-jump-tables, a switch becomes compares and branches instead
 # of a table of addresses (-96 bytes); -fno-schedule-insns2, no reordering of instructions after

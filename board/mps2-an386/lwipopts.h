@@ -73,11 +73,12 @@
  * MEMP_NUM_TCP_SEG >= TCP_SND_QUEUELEN. */
 #define MEMP_NUM_TCP_SEG 16
 /* DHCP: 1. DNS: one pcb per outstanding query with random source ports (LWIP_DNS_SECURE's
- * default, against spoofed answers): DNS_MAX_SOURCE_PORTS = DNS_TABLE_SIZE = 1. */
-#define MEMP_NUM_UDP_PCB 2
+ * default, against spoofed answers): DNS_MAX_SOURCE_PORTS = DNS_TABLE_SIZE = 1. SNTP: 1. */
+#define MEMP_NUM_UDP_PCB 3
 /* lwIP's own timeouts (TCP, ARP, DHCP x2, DNS): LWIP_NUM_SYS_TIMEOUT_INTERNAL.
- * certwiz adds none: its HTTP timeouts run from cw_poll on hal_clock_ms(). */
-#define MEMP_NUM_SYS_TIMEOUT LWIP_NUM_SYS_TIMEOUT_INTERNAL
+ * certwiz adds SNTP's one (lwIP's apps do not count themselves); its HTTP timeouts run from
+ * cw_poll on hal_clock_ms(). */
+#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 1)
 /* The neighbours: the gateway (slirp's 10.0.2.2, which is also the PC's loopback), the DNS server
  * (10.0.2.3), and one on-link server (a TAP peer). */
 #define ARP_TABLE_SIZE 4
@@ -165,5 +166,22 @@
  * through NAT, rarely sees that; queueing it cost 1.0 KB of code and pool buffers to hold a
  * window's worth of segments. */
 #define TCP_QUEUE_OOSEQ 0
+
+/* SNTP (lwIP's apps/sntp; cw_sntp.h, docs/lifecycle.md): each answer sets certwiz's trusted
+ * clock. A server by address or by name, or the ones DHCP's NTP option offers (one is kept). The
+ * request carries a random transmit stamp the answer must echo (SNTP_CHECK_RESPONSE 2), and the
+ * answer must come from the server asked. First poll at once; a lost answer is asked again after
+ * 5 s, then with doubling waits up to 50 s; an answered one hourly. */
+#include <stdint.h>
+void cw_clock_set_sntp(int64_t utc, uint32_t us);
+#define SNTP_SET_SYSTEM_TIME_US(sec, us) cw_clock_set_sntp((int64_t)(sec), (uint32_t)(us))
+#define SNTP_GET_SYSTEM_TIME(sec, us) \
+    do { (sec) = LWIP_RAND(); (us) = LWIP_RAND() % 1000000u; } while (0)
+#define SNTP_CHECK_RESPONSE 2
+#define SNTP_SERVER_DNS 1
+#define LWIP_DHCP_GET_NTP_SRV 1
+#define LWIP_DHCP_MAX_NTP_SERVERS 1
+#define SNTP_STARTUP_DELAY 0
+#define SNTP_RECV_TIMEOUT 5000
 
 #endif /* CW_MPS2_LWIPOPTS_H */

@@ -8,15 +8,26 @@
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
 
+/* The SNTP server: the board has no RTC, so its time comes from there (docs/lifecycle.md). The
+ * board runs under QEMU's user network, where the PC is 10.0.2.2; `make BOARD=mps2-an386
+ * MPS2_NTP=...` names another (an address or a name), MPS2_NTP= takes DHCP's NTP option. */
+#ifndef MPS2_NTP_SERVER
+#define MPS2_NTP_SERVER "10.0.2.2"
+#endif
+
 int main(void)
 {
+    cw_config_t cfg;
+
     board_clock_init();
     board_uart_init();
     lwip_init();
     (void)board_net_init(); /* the console works without a network; `net` says why */
     board_uart_puts("\r\nmps2-an386: no PKCS#11 provider on this board (no secure element attached); "
                     "token commands answer NO_TOKEN\r\n");
-    if (cw_init(NULL) != CW_OK) {
+    cw_config_default(&cfg);
+    cfg.ntp_server = MPS2_NTP_SERVER[0] != '\0' ? MPS2_NTP_SERVER : NULL;
+    if (cw_init(&cfg) != CW_OK) {
         board_semihost_exit(1);
     }
     for (;;) {

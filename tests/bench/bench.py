@@ -477,9 +477,10 @@ def build_report(b, mcu, host_static, seconds, started):
     worst_arena = max(worst_host_arena, mcu.get("arena_high_target_check") or 0)
     mcu_rows = []
     if total:
-        # 136 KiB: the limit for the SCEP-and-offline image with the integrator API (decisions.md 34).
-        flash_target, ram_limit, ram_aim = 136 * 1024, 48 * 1024, 32 * 1024
-        mcu_rows.append(("flash (text + data)", total["flash"], flash_target, "136 KiB limit"))
+        # 144 KiB: issue 19's target for the board with SCEP, offline, lifecycle, SNTP and the
+        # token client (decisions.md 34 and 38 say how the image got here).
+        flash_target, ram_limit, ram_aim = 144 * 1024, 48 * 1024, 32 * 1024
+        mcu_rows.append(("flash (text + data)", total["flash"], flash_target, "144 KiB target"))
         static_stack = total["static_ram"] + (mcu.get("stack_reserved") or 0)
         mcu_rows.append(("RAM as linked: static RAM + reserved stack", static_stack, ram_limit, "48 KiB limit"))
         mcu_rows.append(("RAM as linked: static RAM + reserved stack", static_stack, ram_aim, "32 KiB aim"))

@@ -6,6 +6,7 @@ seconds ahead of this PC, read again at every RTC read, so the test makes the de
 forward to where a renewal is due, and back. The CA's clock is this PC's, as it would be.
 """
 import re
+import subprocess
 import time
 
 import pytest
@@ -153,6 +154,39 @@ def test_a_ca_that_is_down_gets_backed_off_retries_and_the_renewal_completes_whe
     assert cert_id(token) != old
 
 
+HOLE = """
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)  # accepted, never answered
+"""
+
+
+def test_while_a_background_renewal_runs_the_console_answers_and_the_slot_says_busy(short_lab, token, tmp_path):
+    import sys
+    ca, edge = short_lab
+    # the CA moves to an address that accepts connections and never answers: the renewal waits
+    # there for the HTTP idle timeout (20 s)
+    hole = ca.popen_in_ns([sys.executable, "-c", HOLE], stdout=subprocess.PIPE, text=True)
+    port = int(hole.stdout.readline())
+    (tmp_path / "hole").mkdir()
+    edge.load(site(tmp_path / "hole", f"http://10.0.2.2:{port}/scep"))
+    edge.set_offset(PAST_DUE)
+    end = time.monotonic() + 20
+    while "job: background renewal of set web runs (scep: " not in (out := edge.status()):
+        assert time.monotonic() < end, out
+        time.sleep(0.2)
+    assert edge.cw("version").returncode == 0
+    r = edge.cw("renew", "--set", "web")
+    assert r.returncode == 1 and "BUSY" in r.stderr, r.stdout + r.stderr
+    assert re.search(r"^busy: background renewal of set web runs \(scep: \w+", r.stdout, re.M), r.stdout
+    # it ends by its timeout, as a failed try with its error, and the old certificate stays
+    edge.wait_life(r"last error: HTTP_IDLE_TIMEOUT, 1 failed try", timeout=40)
+    assert "role Web: set web, " in edge.cw("roles").stdout
+
+
 def test_without_a_trusted_time_nothing_is_judged_or_scheduled(short_lab, token):
     ca, edge = short_lab
     edge.stop()
@@ -281,5 +315,41 @@ def test_a_ca_that_wants_the_challenge_for_renewals_refuses_and_the_set_says_so(
             r = edge.cw("renew", "--set", "web")
             assert r.returncode == 0, r.stdout + r.stderr
             assert cert_id(token) != old
+        finally:
+            edge.stop()
+
+
+# ---- SNTP: lwIP's client against chrony --------------------------------------------------------
+
+def test_a_board_without_rtc_takes_its_time_from_sntp_and_then_judges_validity(tmp_path, token):
+    from ntp_lab import chrony_argv, need_chrony, wait_ntp
+    need_chrony()
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=CHALLENGE) as ca:
+        edge = ClockEdge(ca, token, tmp_path, extra=("--no-rtc", "--ntp", "10.0.2.2"))
+        try:
+            # no RTC and no NTP server yet: the time is unknown, and enrolment refuses to judge
+            out = edge.status()
+            assert "clock: unknown (no RTC, no SNTP answer yet)" in out, out
+            assert "sntp: 10.0.2.2, no answer yet; 0 answers taken" in out, out
+            edge.load(site(tmp_path, ca.device_url))
+            r = edge.cw("ca", "auth", "--profile", "lab", "--yes")
+            assert r.returncode == 1 and "TIME_UNKNOWN" in r.stderr, r.stdout + r.stderr
+            # chrony starts: lwIP's client asks again (5 s, then 10 s ...) and the time is known
+            ca.popen_in_ns(chrony_argv(tmp_path / "chrony"), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            wait_ntp(ca.run_in_ns)
+            end = time.monotonic() + 30
+            while "clock source: sntp" not in (out := edge.status()) and time.monotonic() < end:
+                time.sleep(0.5)
+            assert re.search(r"^clock: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", out, re.M), out
+            assert re.search(r"^sntp: 10\.0\.2\.2, answering; [1-9]\d* answers taken$", out, re.M), out
+            m = re.search(r"^clock: (\S+)$", out, re.M)
+            device = time.mktime(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+            assert abs(device - time.time()) < 5, (m.group(1), time.time())
+            # with trusted time, the CA is judged and the set enrols
+            edge.auth()
+            r = edge.cw("request", "--set", "web", "--online")
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert "role Web: set web, assigned" in edge.cw("roles").stdout
         finally:
             edge.stop()

@@ -5,6 +5,7 @@ QEMU's user networking (slirp: the PC's loopback is 10.0.2.2, DHCP gives 10.0.2.
 Skipped, with the reason printed, only when qemu-system-arm or the cross compiler is absent (both
 are in tools/deps/debian-packages.txt, so CI has them).
 """
+import calendar
 import hashlib
 import http.server
 import os
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 import threading
 import re
+import shlex
 import time
 
 import pexpect
@@ -50,14 +52,22 @@ def elf():
     return ELF
 
 
+def qemu_argv(elf_path):
+    return [QEMU, "-M", BOARD, "-nographic", "-serial", "mon:stdio", "-nic", "user",
+            "-semihosting-config", "enable=on,target=native", "-kernel", str(elf_path)]
+
+
 class Board:
     """QEMU running the firmware; console lines through pexpect."""
 
-    def __init__(self, elf_path):
-        self.p = pexpect.spawn(QEMU, ["-M", BOARD, "-nographic", "-serial", "mon:stdio",
-                                      "-nic", "user", "-semihosting-config", "enable=on,target=native",
-                                      "-kernel", str(elf_path)],
-                               encoding="utf-8", codec_errors="replace", timeout=20)
+    def __init__(self, elf_path, wrap=None):
+        """wrap: an argv in which "{qemu}" stands for the QEMU command line (a shell in a network
+        namespace of its own, say)."""
+        argv = qemu_argv(elf_path)
+        if wrap is not None:
+            line = " ".join(shlex.quote(a) for a in argv)
+            argv = [w.replace("{qemu}", line) for w in wrap]
+        self.p = pexpect.spawn(argv[0], argv[1:], encoding="utf-8", codec_errors="replace", timeout=20)
         self.p.expect(PROMPT)
         self.banner = self.p.before
 
@@ -275,6 +285,14 @@ def test_image_links_no_allocator(elf):
     assert "lib_a-malloc.o" not in text
 
 
+def test_image_links_no_64_bit_division(elf):
+    """libgcc's 64-bit division (about 900 bytes) stays out: certwiz divides times and lifetimes in
+    32 bits (docs/mps2-an386.md, "No 64-bit division")."""
+    text = (BUILD / "certwiz.map").read_text(errors="replace")
+    for helper in ("__aeabi_ldivmod", "__aeabi_uldivmod", "__udivmoddi4"):
+        assert helper not in text, helper
+
+
 def test_size_report_adds_up(elf):
     """`make size`: its totals are binutils' own (arm-none-eabi-size), its components and its
     per-object list each add up to the flash total."""
@@ -357,3 +375,31 @@ def test_http_get_streams_a_large_body_on_the_board(board):
     assert "requests: 2 on 1 connection" in out
     pools = [l.split() for l in board.cmd("mem")]
     assert all(p[-1] == "0" for p in pools if p[:1] in (["PBUF_POOL"], ["HEAP"])), pools
+
+
+def test_the_board_takes_its_wall_clock_from_sntp(elf, tmp_path):
+    """lwIP's SNTP client on the board asks 10.0.2.2 (the board's default server: QEMU's user
+    network puts the PC there); chronyd answers on the loopback of a namespace made for the test."""
+    from ntp_lab import chrony_argv, need_chrony
+    need_chrony()
+    chrony = " ".join(shlex.quote(a) for a in chrony_argv(tmp_path / "chrony"))
+    b = Board(elf, wrap=["unshare", "--net", "--", "sh", "-c",
+                         f"ip link set lo up; {chrony} >/dev/null 2>&1 & exec {{qemu}}"])
+    try:
+        end = time.monotonic() + 60
+        out = []
+        while time.monotonic() < end:
+            out = b.cmd("status")
+            if any(l.startswith("clock source: sntp") for l in out):
+                break
+            time.sleep(1)
+        assert any(l.startswith("clock source: sntp") for l in out), out
+        assert any(re.match(r"sntp: 10\.0\.2\.2, answering; [1-9]\d* answers taken$", l) for l in out), out
+        clock = next(l for l in out if l.startswith("clock: "))[7:]
+        device = calendar.timegm(time.strptime(clock, "%Y-%m-%dT%H:%M:%SZ"))
+        assert abs(device - time.time()) < 5, (clock, time.time())
+    finally:
+        b.close()
+        pid = tmp_path / "chrony" / "chronyd.pid"
+        if pid.exists():
+            subprocess.run(["kill", pid.read_text().strip()], check=False)

@@ -45,6 +45,9 @@ typedef struct cw_config_t {
     cw_login_policy login;
     cw_pin_fn get_pin;                        /* CW_LOGIN_APPLIANCE: supplies the PIN */
     void *pin_arg;
+    /* SNTP server for the trusted time (cw_clock.h): a dotted address or a name; NULL: the one
+     * DHCP's NTP option offers; "": no SNTP (a board whose RTC is enough). */
+    const char *ntp_server;
 } cw_config_t;
 
 /* The defaults: console on, output to hal_uart, no extra commands, the operator logs in. */

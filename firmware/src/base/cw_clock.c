@@ -32,10 +32,16 @@ static uint64_t tick64(void)
     return clk.ms;
 }
 
-/* What certwiz counted: the source's UTC plus the whole seconds since. */
+/* What certwiz counted: the source's UTC plus the whole seconds since. The base moves forward a
+ * whole second at a time, so that the division stays in 32 bits (no 64-bit division on a small
+ * board) however long the device runs between two answers. */
 static int64_t counted(uint64_t ms)
 {
-    return clk.base_utc + (int64_t)((ms - clk.base_ms) / 1000u);
+    while (ms - clk.base_ms >= 0x40000000u) {
+        clk.base_ms += 1000000u;
+        clk.base_utc += 1000;
+    }
+    return clk.base_utc + (int64_t)((uint32_t)(ms - clk.base_ms) / 1000u);
 }
 
 /* A source says utc now: taken, and a jump noted when it differs from what was counted. */
@@ -87,13 +93,17 @@ int64_t cw_clock_utc(void)
 
 static bool pending_jump;
 
-void cw_clock_set_sntp(int64_t utc)
+void cw_clock_set_sntp(int64_t utc, uint32_t us)
 {
+    uint64_t ms = tick64();
+    uint32_t into = us / 1000u;
+
     if (utc <= 0) {
         return;
     }
     clk.syncs++;
-    if (take(CW_CLOCK_SNTP, utc, tick64())) {
+    /* the second began `into` ms ago: count from there, so the time is never behind the server's */
+    if (take(CW_CLOCK_SNTP, utc, ms >= into ? ms - into : 0)) {
         pending_jump = true;
     }
 }

@@ -23,7 +23,7 @@
 #include "hal_net.h"
 #include "lwip/netif.h"
 
-#define DAY_S 86400
+#define DAY_S 86400u
 
 /* Expiry alerts: days before notAfter (the last, 0, is the expiry itself). */
 static const uint8_t alert_days[] = {60, 30, 7, 1, 0};
@@ -98,13 +98,16 @@ static uint32_t id_seed(const cw_set_facts_t *f)
 /* When the set's renewal starts: renewPercent of the lifetime, plus the jitter. */
 static int64_t renewal_time(const cw_set_facts_t *f, uint32_t seed, unsigned percent)
 {
-    int64_t life_s = f->not_after - f->not_before;
-    int64_t threshold = f->not_before + life_s / 100 * (int64_t)percent + (life_s % 100) * (int64_t)percent / 100;
-    int64_t window = (f->not_after - threshold) * (int64_t)CW_LIFE_JITTER_PERCENT / 100;
-    if (life_s <= 0 || window <= 0) {
-        return threshold;
+    /* in 32 bits (a lifetime up to 136 years; longer counts as that): no 64-bit division on a
+     * small board */
+    int64_t span = f->not_after - f->not_before;
+    uint32_t life_s = span <= 0 ? 0u : span > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)span;
+    uint32_t before = life_s / 100u * percent + life_s % 100u * percent / 100u;
+    uint32_t window = (life_s - before) / 100u * CW_LIFE_JITTER_PERCENT;
+    if (window == 0u) {
+        return f->not_before + before;
     }
-    return threshold + (int64_t)(seed % (uint64_t)(window + 1));
+    return f->not_before + before + (int64_t)(seed % (window + 1u));
 }
 
 /* The alerts a certificate shorter than their days never gets (they would only say "new"). */
@@ -124,18 +127,18 @@ static uint8_t alerts_not_due(const cw_set_facts_t *f)
  * later than half the remaining lifetime. */
 static int64_t retry_time(const set_life_t *s, size_t i, int64_t now)
 {
-    int64_t wait = CW_LIFE_RETRY_MIN_S;
+    uint32_t wait = CW_LIFE_RETRY_MIN_S;
     for (unsigned k = 1; k < s->fails && wait < CW_LIFE_RETRY_MAX_S; k++) {
-        wait *= 2;
+        wait *= 2u;
     }
     if (wait > CW_LIFE_RETRY_MAX_S) {
         wait = CW_LIFE_RETRY_MAX_S;
     }
-    wait -= (int64_t)(((s->seed ^ (uint32_t)i) * 2654435761u + s->fails) % (uint32_t)(wait / 4 + 1));
-    if (s->has_cert && s->not_after > now && wait > (s->not_after - now) / 2) {
-        wait = (s->not_after - now) / 2;
+    wait -= ((s->seed ^ (uint32_t)i) * 2654435761u + s->fails) % (wait / 4u + 1u);
+    if (s->has_cert && s->not_after > now && (int64_t)wait > (s->not_after - now) / 2) {
+        wait = (uint32_t)((s->not_after - now) / 2);
     }
-    return now + (wait > 1 ? wait : 1);
+    return now + (wait > 1u ? wait : 1u);
 }
 
 static bool set_name(size_t i, char *out, size_t cap)
@@ -263,7 +266,8 @@ static void alerts(set_life_t *s, size_t i, int64_t now)
         cw_time_format(s->not_after, when, sizeof when);
         notice(set, "expiry alert: its certificate expired at %s", when);
     } else {
-        long left = (long)((s->not_after - now + DAY_S - 1) / DAY_S);
+        /* 32 bits: at most 60 days here */
+        long left = (long)(((uint32_t)(s->not_after - now) + DAY_S - 1u) / DAY_S);
         notice(set, "expiry alert: its certificate expires in %ld day%s (the %u-day alert)", left,
                left == 1 ? "" : "s", (unsigned)alert_days[band]);
     }

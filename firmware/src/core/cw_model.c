@@ -914,6 +914,8 @@ cw_err cw_model_role(size_t i, cw_role_info_t *out)
         size_t si;
         unsigned renew = CW_TOPO_DEFAULT_RENEW_PERCENT;
         int64_t life = c.sum.not_after - c.sum.not_before;
+        /* 32 bits (lifetimes up to 136 years): no 64-bit division on a small board */
+        uint32_t life32 = life <= 0 ? 0u : life > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)life;
         if (cw_model_find_set(out->set, &si) == CW_OK) {
             unsigned p = topo.t.profiles[topo.t.sets[si].profile].renew_percent;
             renew = p != 0u ? p : CW_TOPO_DEFAULT_RENEW_PERCENT;
@@ -922,7 +924,7 @@ cw_err cw_model_role(size_t i, cw_role_info_t *out)
             out->state = CW_ROLE_TIME_UNKNOWN;
         } else if (now > c.sum.not_after) {
             out->state = CW_ROLE_EXPIRED;
-        } else if (now > 0 && now >= c.sum.not_before + life / 100 * (int64_t)renew) {
+        } else if (now >= c.sum.not_before + (int64_t)(life32 / 100u * renew + life32 % 100u * renew / 100u)) {
             out->state = CW_ROLE_EXPIRING;
         } else {
             out->state = CW_ROLE_ASSIGNED;

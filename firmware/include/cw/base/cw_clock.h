@@ -32,8 +32,9 @@ void cw_clock_init(void);
 /* Trusted UTC seconds, or 0 when the time is unknown. */
 int64_t cw_clock_utc(void);
 
-/* An SNTP answer (lwIP's sntp app calls it through SNTP_SET_SYSTEM_TIME): utc seconds. */
-void cw_clock_set_sntp(int64_t utc);
+/* An SNTP answer (lwIP's sntp app calls it through SNTP_SET_SYSTEM_TIME_US): utc seconds and
+ * the microseconds into that second. */
+void cw_clock_set_sntp(int64_t utc, uint32_t us);
 
 /* From the main loop: compares the RTC with the tick (once a second) to notice a jump. Returns
  * true once after each jump, so that the caller judges its schedule again. */
