@@ -334,7 +334,8 @@ fuzz: deps
 system: build
 	@CW_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/system
 
-# A longer run of the random power-cut test (make check runs 100 cuts): CUTS cuts, SEED replays.
+# A longer run of the random power-cut tests (make check runs 100 cuts of offline operations and
+# 200 over the whole life, docs/lifecycle.md): CUTS cuts each, SEED replays.
 CUTS ?= 1000
 powercut: build
 	@CW_BUILD=$(BUILD) CW_CUTS=$(CUTS) $(if $(SEED),CW_CUT_SEED=$(SEED)) $(PYTHON) -m pytest -q -s \

@@ -60,6 +60,12 @@ HOST = "edge01.contoso.com"
 SANS = ["edge01.contoso.com", "redmond-pool.contoso.com", "lyncdiscoverinternal.contoso.com"]
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class BenchError(RuntimeError):
     pass
 
@@ -122,8 +128,8 @@ class Bench:
         return self.conftest.Token(d, label=f"bench{self.token_seq}")
 
     @contextmanager
-    def device(self, token, server=None):
-        extra = ("--module", SOFTHSM_MODULE, "--token", f"pkcs11:token={token.label}")
+    def device(self, token, server=None, args=()):
+        extra = ("--module", SOFTHSM_MODULE, "--token", f"pkcs11:token={token.label}", *args)
         if server is not None:
             dev = server.start_device(*extra, env=token.env)
         else:
@@ -334,6 +340,88 @@ class Bench:
             _, dt = run(common + ["-certificate", d / "client.pem"], cwd=d, ns=srv)
             self.add(f"sc_renew_{bits}", dt)
 
+    # -- 9 (issue 18): a background renewal; the idle cost of scheduling many sets ---------------
+    def bench_lifecycle(self, srv, n):
+        """A renewal the device starts on its own: the clock (--clock-offset @FILE, the host
+        board's test option) jumps past the renewal time of a one-day certificate; measured from
+        the jump to the new certificate in the role (including up to 1 s before the device reads
+        its clock again), and the arena's high-water of that process (login + the renewal)."""
+        doc = {"version": 1, "appliance": {"host": HOST, "site": "redmond"}, "subject": SUBJECT,
+               "domains": ["contoso.com"],
+               "caProfiles": [{"name": "life", "protocol": "scep", "url": srv.device_url,
+                               "caFingerprint": srv.ca_sha256, "keyType": "rsa2048"}],
+               "sets": [{"name": "life", "roles": ["Role-life"], "caProfile": "life", "eku": ["clientAuth"],
+                         "cn": "{host}", "san": [{"dns": "{host}"}]}]}
+        src = self.work / "life-topology.json"
+        src.write_text(json.dumps(doc))
+        topo = self.work / "life-topology.der"
+        run([self.cwctl_bin, "topology", "compile", src, "-o", topo])
+        for i in range(n):
+            tok = self.new_token()
+            offset = self.work / f"{tok.label}.offset"
+            offset.write_text("0\n")
+            args = ("--clock-offset", f"@{offset}")
+            with self.device(tok, srv, args) as dev:
+                self.login(dev, tok)
+                self.cw(dev, "topology", "load", topo, token=tok)
+                self.cw(dev, "ca", "auth", "--profile", "life")
+                self.cw(dev, "request", "--set", "life", "--online", challenge=True)
+            with self.device(tok, srv, args) as dev:
+                self.login(dev, tok)
+                out, _ = self.cw(dev, "roles")
+                first = re.search(r"notAfter: (\S+)", out).group(1)
+                t0 = time.perf_counter()
+                offset.write_text(f"{int(20.5 * 3600)}\n")
+                while True:
+                    r = subprocess.run([self.cwctl_bin, "--port", dev.port, "--timeout", "20", "roles"],
+                                       capture_output=True, text=True, timeout=60)
+                    m = re.search(r"notAfter: (\S+)", r.stdout) if r.returncode == 0 else None
+                    if m and m.group(1) != first:
+                        break
+                    if time.perf_counter() - t0 > 60:
+                        raise BenchError("no background renewal within 60 s")
+                    time.sleep(0.05)
+                self.add("cw_bg_renew_2048", time.perf_counter() - t0)
+                offset.write_text("0\n")
+                self.read_mem(dev, "background renewal (SCEP, RSA-2048 key, RSA-2048 CA)")
+
+    def bench_idle(self, seconds=10.0):
+        """CPU time of an idle device over `seconds`: with CW_TOPO_SETS_MAX (8) sets that all have a
+        certificate and a renewal time (the schedule judged every second), and with no topology."""
+        names = [f"s{k}" for k in range(8)]
+        doc = {"version": 1, "appliance": {"host": HOST, "site": "redmond"}, "subject": SUBJECT,
+               "domains": ["contoso.com"],
+               "caProfiles": [{"name": "offline", "protocol": "offline", "caFingerprint": self.offline_fp}],
+               "sets": [{"name": n, "roles": [f"Role-{n}"], "caProfile": "offline", "keyType": "ecP256",
+                         "eku": ["serverAuth"], "cn": "{host}", "san": [{"dns": "{host}"}]} for n in names]}
+        src = self.work / "idle-topology.json"
+        src.write_text(json.dumps(doc))
+        topo = self.work / "idle-topology.der"
+        run([self.cwctl_bin, "topology", "compile", src, "-o", topo])
+        tok = self.new_token()
+        with self.device(tok) as dev:
+            self.login(dev, tok)
+            self.cw(dev, "topology", "load", topo, token=tok)
+            for k, n in enumerate(names):
+                csr = self.work / f"idle-{n}.csr"
+                self.cw(dev, "request", "--set", n, "--offline", "-o", csr)
+                cert = self.work / f"idle-{n}.pem"
+                self.sign_offline(csr, cert, 5000 + k)
+                bundle = self.work / f"idle-{n}-bundle.pem"
+                bundle.write_text(cert.read_text() + (self.offline_ca / "ca.pem").read_text())
+                self.cw(dev, "import", "--set", n, bundle)
+        for key, token in (("idle_cpu_8sets", tok), ("idle_cpu_none", self.new_token())):
+            for _ in range(3):
+                with self.device(token) as dev:
+                    self.login(dev, token)
+                    out, _ = self.cw(dev, "status")
+                    if key == "idle_cpu_8sets" and out.count("; next: renewal at") != 8:
+                        raise BenchError(f"not every set is scheduled:\n{out}")
+                    time.sleep(1.0)  # the sets' facts are read after the login
+                    c0 = cpu_seconds(dev.proc.pid)
+                    time.sleep(seconds)
+                    self.add(key, cpu_seconds(dev.proc.pid) - c0)
+
     # -- static RAM of the host firmware, the Cortex-M figures -----------------------------------
     def host_static(self):
         r, _ = run(["size", "-A", self.conftest.CERTWIZ])
@@ -449,6 +537,15 @@ def build_report(b, mcu, host_static, seconds, started):
         trow(f"SCEP renewal, RSA-{bits} CA: `scepclient -certificate`", f"sc_renew_{bits}", [],
              "RenewalReq with the SAME key (scepclient makes no new key), so less work than certwiz")
         trow(f"SCEP `ca auth`, RSA-{bits} CA (GetCACert, pin checked, stored)", f"cw_ca_auth_{bits}", [], "")
+
+    trow("SCEP renewal on its own (the clock passes the renewal time): jump to new certificate",
+         "cw_bg_renew_2048", [("certwiz `renew` (RSA-2048 CA)", med("cw_renew_2048"))],
+         "RSA-2048 key rollover in the background; includes up to 1 s until the device reads its clock "
+         "again, and no cwctl command or challenge")
+    trow("idle: CPU time over 10 s, 8 sets with certificates and renewal times", "idle_cpu_8sets",
+         [("the same device with no topology", med("idle_cpu_none"))],
+         "the schedule is judged once a second from RAM; no token call while idle")
+    trow("idle: CPU time over 10 s, no topology", "idle_cpu_none", [], "the main loop's own cost")
 
     # RAM per operation
     rows_ram = []
@@ -606,6 +703,7 @@ def main():
     ap.add_argument("--n-slow", type=int, default=3, help="runs of RSA-3072/4096 key generation")
     ap.add_argument("--n-scep", type=int, default=5, help="enrolments per CA key size and client")
     ap.add_argument("--n-import", type=int, default=5, help="offline imports (RSA-2048)")
+    ap.add_argument("--n-life", type=int, default=5, help="background renewals")
     ap.add_argument("--keep", action="store_true", help="keep the temporary tokens and CAs")
     args = ap.parse_args()
     os.chdir(ROOT)
@@ -636,6 +734,13 @@ def main():
         for bits, srv in servers.items():
             log(f"SCEP against an RSA-{bits} CA: {args.n_scep} runs of certwiz and scepclient")
             b.bench_scep(bits, srv, args.n_scep)
+        log(f"lifecycle: {args.n_life} background renewals (scepserver, one-day certificates, no challenge)")
+        life = ScepServer(b.work / "scep-life", key_size=2048, challenge=None, crtvalid="1")
+        servers["life"] = life
+        life.setup()
+        b.bench_lifecycle(life, args.n_life)
+        log("lifecycle: the idle cost of 8 scheduled sets")
+        b.bench_idle()
         host_static = b.host_static()
         mcu = b.mcu()
     finally:

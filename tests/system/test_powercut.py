@@ -157,10 +157,10 @@ class Lab:
         self.topology, _ = topology_pem(tmp, self.ca.root_sha256)
         self.token.tool("--keypairgen", "--key-type", "EC:prime256v1", "--label", FOREIGN, "--id", "f0")
 
-    def start(self, wrap=()):
+    def start(self, wrap=(), args=()):
         # its own process group: a signal reaches the firmware under strace too
         proc = subprocess.Popen([*wrap, str(CERTWIZ), "--uart", "pty", "--module", SOFTHSM_MODULE,
-                                 "--token", f"pkcs11:token={self.token.label}"],
+                                 "--token", f"pkcs11:token={self.token.label}", *args],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.token.env,
                                 start_new_session=True)
         line = proc.stdout.readline()
@@ -342,3 +342,102 @@ def test_random_power_cuts_lose_no_role_and_leave_no_orphan(lab, tmp_path):
     print(f"{cuts} cuts, {len(lost)} roles lost, {len(orphans)} orphans (seed {seed})")
     assert lost == [], f"roles lost (seed {seed}): {lost}"
     assert orphans == [], f"after {cuts} cuts (seed {seed}): {orphans}"
+
+
+# ---- random cuts in the whole life: online, offline, assign, automatic and manual renewal -------
+
+def _online_topology(text, url):
+    """The example topology with lab-scep at url and `default` asking for clientAuth only (the one
+    EKU scepserver issues)."""
+    text = text.replace('"url": "http://10.0.2.2:8080/scep"', f'"url": "{url}"')
+    return re.sub(r'("name": "default",.*?"eku": \[)[^\]]*\]', r'\1"clientAuth"]', text, count=1, flags=re.S)
+
+
+def test_random_power_cuts_over_the_whole_life_lose_no_role_and_leave_no_orphan(tmp_path):
+    """scepserver (one-day certificates, renewals without a challenge) serves the SCEP set
+    `default`; `openssl ca` the offline sets. The device's clock is moved (--clock-offset @FILE, a
+    test option) past the SCEP certificate's renewal time at random, so that automatic renewals
+    run, and is cut at random moments of every step of the life."""
+    from scep_fixture import ScepServer
+    cuts = int(os.environ.get("CW_LIFE_CUTS", os.environ.get("CW_CUTS", "200")))
+    seed = int(os.environ.get("CW_CUT_SEED", str(random.SystemRandom().randrange(1 << 32))))
+    print(f"whole-life power cuts: {cuts} cuts, seed {seed} (CW_CUT_SEED={seed} replays it)")
+    rnd = random.Random(seed)
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=None, crtvalid="1") as ca:
+        lab = Lab(tmp_path)
+        lab.topology, _ = topology_pem(tmp_path, lab.ca.root_sha256,
+                                       mutate=lambda t: _online_topology(t, ca.device_url))
+        offset = tmp_path / "clock-offset"
+        offset.write_text("0\n")
+        challenge = tmp_path / "challenge"
+        challenge.write_text("unused-by-this-ca\n")
+        wrap = ca.ns_argv([])
+        args = ("--clock-offset", f"@{offset}")
+        online = ("--challenge-file", str(challenge))
+
+        def boot():
+            lab.start(wrap=wrap, args=args)
+            lab.login()
+
+        boot()
+        lab.cw("topology", "load", extra=("--input", str(lab.topology)))
+        lab.cw("ca", "auth", "--profile", "lab-scep", "--yes")
+        lab.cw("request", "--set", "default", "--online", extra=online)
+        before = lab.roles()
+        lost, n_answer, ops = [], 0, {}
+        for cut in range(cuts):
+            op = rnd.choice(["online", "offline", "import", "import", "assign", "renew", "auto", "auto"])
+            ops[op] = ops.get(op, 0) + 1
+            s = rnd.choice(("external", "oauth"))
+            extra = ()
+            if op == "online":
+                args_ = ("request", "--set", "default", "--online")
+                extra = online
+            elif op == "renew":
+                args_ = ("renew", "--set", "default")
+                extra = online
+            elif op == "offline":
+                args_ = ("request", s, "offline")
+            elif op == "import":
+                n_answer += 1
+                f = lab.answer(s, f"answer{n_answer}")
+                args_ = ("import", "--set", s, str(f)) if f else ("request", s, "offline")
+            elif op == "assign":
+                args_ = ("assign", rnd.choice(sorted(ROLE_SET)), rnd.choice(SETS))
+            else:  # the clock passes the renewal time: the device renews on its own
+                offset.write_text(f"{int(20.5 * 3600)}\n")
+                args_ = ("status",)
+            held_before = held(before)
+            cmd = subprocess.Popen([str(CWCTL), "--port", lab.port, "--timeout", "20", *extra, *args_],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rnd.uniform(0.0, 2.5 if op == "auto" else 1.0))
+            lab.kill()
+            cmd.wait(timeout=30)
+            if rnd.random() < 0.5:
+                offset.write_text("0\n")  # the clock back: whatever was under way resumes or waits
+            boot()
+            after = lab.roles()
+            gone = held_before - held(after)
+            if gone:
+                lost.append((cut, op, sorted(gone)))
+            before = after
+        # the end: the clock back, whatever runs finishes, a last restart and the token as it is
+        offset.write_text("0\n")
+        end = time.monotonic() + 60
+        while "job: " in lab.cw("status").stdout and time.monotonic() < end:
+            time.sleep(0.5)
+        lab.stop()
+        boot()
+        try:
+            orphans = problems(lab.token, tmp_path)
+        finally:
+            lab.stop()
+        log = ca.server_log()
+    renewals = log.count("RenewalReq")
+    print(f"{cuts} cuts, {len(lost)} roles lost, {len(orphans)} orphans (seed {seed}; {ops}; "
+          f"the CA saw {log.count('PKCSReq')} PKCSReq and {renewals} RenewalReq)")
+    assert lost == [], f"roles lost (seed {seed}): {lost}"
+    assert orphans == [], f"after {cuts} cuts (seed {seed}): {orphans}"
+    if ops.get("auto", 0) >= 10:
+        # the cuts met automatic renewals: more RenewalReq than `renew` commands could send
+        assert renewals > ops.get("renew", 0), (renewals, ops)
