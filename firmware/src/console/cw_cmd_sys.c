@@ -131,26 +131,36 @@ static void status_life(cw_console_ctx *con, int64_t now)
 {
     cw_life_info_t li;
     char set[CW_TOPO_NAME_MAX + 1];
-    char when[24];
 
     for (size_t i = 0; cw_life_info(i, &li); i++) {
-        char next[64] = "";
-        char err[64] = "";
         cw_model_set_name(i, set, sizeof set);
-        if (li.next_at > 0) {
-            cw_time_format(li.next_at, when, sizeof when);
-            (void)snprintf(next, sizeof next, "; next: %s at %s (in %ld s)", li.next, when, (long)(li.next_at - now));
-        } else if (li.next[0] != '\0') {
-            (void)snprintf(next, sizeof next, "; next: %s", li.next);
-        }
-        if (li.last_err != CW_OK) {
-            (void)snprintf(err, sizeof err, "; last error: %s, %u failed tr%s", cw_err_name(li.last_err), li.fails,
-                           li.fails == 1 ? "y" : "ies");
-        }
-        cw_console_printf(con, "life: set %s: %s%s%s%s", set, cw_life_state_name(li.state), next, err,
-                          li.stuck ? "; STUCK" : "");
+        cw_cmd_life_line(con, i, "life: set ", set, now);
     }
     cw_cmd_job_line(con, "job");
+}
+
+void cw_cmd_life_line(cw_console_ctx *con, size_t set_index, const char *prefix, const char *name, int64_t now)
+{
+    cw_life_info_t li;
+    char when[24];
+    char next[64] = "";
+    char err[64] = "";
+
+    if (!cw_life_info(set_index, &li)) {
+        return;
+    }
+    if (li.next_at > 0) {
+        cw_time_format(li.next_at, when, sizeof when);
+        (void)snprintf(next, sizeof next, "; next: %s at %s (in %ld s)", li.next, when, (long)(li.next_at - now));
+    } else if (li.next[0] != '\0') {
+        (void)snprintf(next, sizeof next, "; next: %s", li.next);
+    }
+    if (li.last_err != CW_OK) {
+        (void)snprintf(err, sizeof err, "; last error: %s, %u failed tr%s", cw_err_name(li.last_err), li.fails,
+                       li.fails == 1 ? "y" : "ies");
+    }
+    cw_console_printf(con, "%s%s: %s%s%s%s", prefix, name, cw_life_state_name(li.state), next, err,
+                      li.stuck ? "; STUCK" : "");
 }
 
 void cw_cmd_job_line(cw_console_ctx *con, const char *prefix)

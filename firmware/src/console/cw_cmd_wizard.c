@@ -820,6 +820,12 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
             break;
         }
         cw_console_printf(con, "role %s: set %s, %s", info.role, info.set, state_text(info.state));
+        {
+            size_t si;
+            if (cw_model_find_set(info.set, &si) == CW_OK) {
+                cw_cmd_life_line(con, si, "  life of set ", info.set, cw_clock_utc());
+            }
+        }
         if (info.has_cert) {
             size_t si;
             cw_cmd_time_text(when, sizeof when, info.not_after);

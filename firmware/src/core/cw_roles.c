@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cw/core/cw_job.h"
+#include "cw/core/cw_life.h"
 #include "cw/core/cw_model.h"
 #include "cw/core/cw_scratch.h"
 #include "cw/core/cw_token.h"
@@ -184,4 +185,15 @@ cw_err cw_roles_import(const char *set, const uint8_t *answer, size_t len, const
         memcpy(root_sha256, acc.root_sha256, 32);
     }
     return e;
+}
+
+cw_err cw_set_life(const char *set, cw_life_info_t *out)
+{
+    size_t i;
+    cw_err e = cw_model_find_set(set, &i);
+    if (e != CW_OK) {
+        return e;
+    }
+    (void)cw_life_info(i, out);
+    return CW_OK;
 }

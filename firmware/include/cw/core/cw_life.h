@@ -43,32 +43,6 @@
 /* After a restart, a renewal that was under way is tried again within this many seconds. */
 #define CW_LIFE_RESUME_S 120
 
-typedef enum cw_life_state {
-    CW_LIFE_UNKNOWN = 0,    /* not read from the token yet (no login, no topology) */
-    CW_LIFE_NONE,           /* no certificate and no request: `request` starts it */
-    CW_LIFE_REQUESTED,      /* key made, request out (offline: waiting for import) */
-    CW_LIFE_PENDING,        /* the CA holds the request (polled) */
-    CW_LIFE_VALID,          /* assigned, before the renewal time */
-    CW_LIFE_DUE,            /* past the renewal time, the renewal not started yet */
-    CW_LIFE_RENEWING,       /* a renewal request is out (online: sent or to be sent again;
-                               offline: the new CSR waits for import) */
-    CW_LIFE_EXPIRED,        /* past notAfter, no renewal came */
-    CW_LIFE_TIME_UNKNOWN    /* has a certificate, but the time is not trusted: nothing judged */
-} cw_life_state;
-
-typedef struct cw_life_info_t {
-    cw_life_state state;
-    bool online;             /* the set's profile enrols online */
-    bool has_cert;
-    int64_t not_after;
-    int64_t renew_at;        /* UTC when the renewal starts (with the jitter); 0: none */
-    int64_t next_at;         /* UTC of the next action (a try, a retry); 0: none */
-    const char *next;        /* what it is: "renewal", "retry", "expiry alert", ... */
-    unsigned fails;          /* failed tries in a row */
-    cw_err last_err;         /* the last try's error (CW_OK: none) */
-    bool stuck;              /* CW_LIFE_STUCK_AFTER failures in a row */
-} cw_life_info_t;
-
 /* The offline renewal's buffers (part B of the command scratch, owner CW_SCRATCH_LIFE). */
 typedef struct cw_life_ctx_t {
     cw_topology_derived derived;
@@ -93,10 +67,7 @@ void cw_life_stale(size_t set_index);
 /* A background job the schedule started has ended with e (from the job slot). */
 void cw_life_job_ended(size_t set_index, cw_err e);
 
-/* Set number i (0 .. sets - 1): false past the last. */
+/* Set number i (0 .. sets - 1): false past the last. cw_life_info_t is in cw_roles.h. */
 bool cw_life_info(size_t i, cw_life_info_t *out);
-
-/* "valid", "renewing", ... */
-const char *cw_life_state_name(cw_life_state s);
 
 #endif /* CW_LIFE_H */
