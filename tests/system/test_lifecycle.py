@@ -353,3 +353,29 @@ def test_a_board_without_rtc_takes_its_time_from_sntp_and_then_judges_validity(t
             assert "role Web: set web, assigned" in edge.cw("roles").stdout
         finally:
             edge.stop()
+
+
+def test_what_the_device_does_on_its_own_is_said_on_the_console(short_lab, token):
+    """The console at its prompt, read as a terminal would (the pty itself, not cwctl)."""
+    import os
+    import select
+    import termios
+    import tty
+    ca, edge = short_lab
+    fd = os.open(edge.dev.port, os.O_RDWR | os.O_NOCTTY)
+    try:
+        tty.setraw(fd, termios.TCSANOW)
+        edge.set_offset(PAST_DUE)
+        seen = b""
+        end = time.monotonic() + 30
+        while b"renewed in the background" not in seen and time.monotonic() < end:
+            r, _, _ = select.select([fd], [], [], 0.5)
+            if r:
+                seen += os.read(fd, 4096)
+        edge.set_offset(0)
+        text = seen.decode(errors="replace")
+        assert "\r\nnotice: set web: renewal due: renewing in the background (SCEP, new key)\r\n" in text, text
+        assert "\r\nnotice: set web: renewed in the background; its roles use the new certificate\r\n" in text, text
+        assert text.endswith("certwiz> "), text  # the prompt again after each notice
+    finally:
+        os.close(fd)
