@@ -544,7 +544,7 @@ def build_report(b, mcu, host_static, seconds, started):
          "again, and no cwctl command or challenge")
     trow("idle: CPU time over 10 s, 8 sets with certificates and renewal times", "idle_cpu_8sets",
          [("the same device with no topology", med("idle_cpu_none"))],
-         "the schedule is judged once a second from RAM; no token call while idle")
+         "the schedule is judged once a second from what is in RAM (the token is read only after a change)")
     trow("idle: CPU time over 10 s, no topology", "idle_cpu_none", [], "the main loop's own cost")
 
     # RAM per operation
