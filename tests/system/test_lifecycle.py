@@ -379,3 +379,14 @@ def test_what_the_device_does_on_its_own_is_said_on_the_console(short_lab, token
         assert text.endswith("certwiz> "), text  # the prompt again after each notice
     finally:
         os.close(fd)
+
+
+def test_an_idle_device_with_a_schedule_makes_no_token_calls(short_lab):
+    """Judging the schedule reads nothing from the token: `mem` counts the token calls since boot
+    (and makes none itself)."""
+    ca, edge = short_lab
+    assert re.search(r"^life: set web: valid; next: renewal at", edge.status(), re.M)
+    first = int(re.search(r"^token calls: (\d+) since boot$", edge.cw("mem").stdout, re.M).group(1))
+    time.sleep(10)
+    again = int(re.search(r"^token calls: (\d+) since boot$", edge.cw("mem").stdout, re.M).group(1))
+    assert again == first, (first, again)

@@ -737,7 +737,7 @@ cw_err cw_job_background_renew(size_t set_index)
 {
     cw_err e;
 
-    if (slot.phase != CW_JOB_IDLE || !cw_token_logged_in() ||
+    if (slot.phase != CW_JOB_IDLE || cw_token_session() == NULL || !cw_p11_logged_in(cw_token_session()) ||
         cw_scratch_holder(CW_SCRATCH_A) != CW_SCRATCH_FREE || cw_scratch_holder(CW_SCRATCH_B) != CW_SCRATCH_FREE) {
         return CW_ERR_BUSY;
     }

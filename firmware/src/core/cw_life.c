@@ -427,7 +427,8 @@ void cw_life_boot(cw_life_notice_fn fn, void *arg)
 void cw_life_poll(bool clock_jumped)
 {
     uint32_t ms = hal_clock_ms();
-    bool logged_in = cw_token_logged_in();
+    cw_p11_ctx *p11 = cw_token_session();
+    bool logged_in = p11 != NULL && cw_p11_logged_in(p11); /* as last known: no token call */
     int64_t now;
 
     if (cw_model_epoch() != life.epoch) {

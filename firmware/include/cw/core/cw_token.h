@@ -48,7 +48,8 @@ cw_err cw_token_login(const char *pin, size_t len);
 /* Logs the user out (the operator's `logout`). */
 cw_err cw_token_logout(void);
 
-/* Whether the user is logged in now (no token: false). */
+/* Whether the user is logged in now (no token: false): asks the token (C_GetSessionInfo), so it
+ * is for `status` and `token`, never for a loop; a loop reads cw_p11_logged_in(), the last known. */
 bool cw_token_logged_in(void);
 
 #endif /* CW_TOKEN_H */
