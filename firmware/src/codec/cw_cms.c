@@ -955,16 +955,46 @@ cw_err cw_cms_signed_encode(cw_p11_ctx *p11, const cw_cms_signer_t *s, const uin
 
 /* ==== EnvelopedData ========================================================================== */
 
-/* mbedTLS's RNG callback shape over the token's generator (RSA PKCS#1 v1.5 padding bytes). */
-static int token_rng(void *p11, unsigned char *buf, size_t len)
+/* The token's random bytes, drawn TOKEN_DRAW at a time: mbedTLS asks for RSA PKCS#1 v1.5
+ * padding one byte at a time (and again for each zero), which was one C_GenerateRandom per byte,
+ * about 500 calls for an envelope to an RSA-4096 CA; now the content key, the IV and the padding
+ * take a few draws. Wiped when the envelope is done. */
+#define TOKEN_DRAW 128u
+
+typedef struct token_rand_t {
+    cw_p11_ctx *p11;
+    uint8_t buf[TOKEN_DRAW];
+    size_t pos;                 /* bytes of buf already handed out (TOKEN_DRAW: empty) */
+} token_rand_t;
+
+static cw_err rand_take(token_rand_t *r, uint8_t *out, size_t len)
 {
-    return cw_p11_random(p11, buf, len) == CW_OK ? 0 : MBEDTLS_ERR_RSA_RNG_FAILED;
+    while (len > 0u) {
+        size_t n;
+        if (r->pos == TOKEN_DRAW) {
+            CW_TRY(cw_p11_random(r->p11, r->buf, TOKEN_DRAW));
+            r->pos = 0;
+        }
+        n = TOKEN_DRAW - r->pos < len ? TOKEN_DRAW - r->pos : len;
+        memcpy(out, r->buf + r->pos, n);
+        cw_wipe(r->buf + r->pos, n); /* a byte handed out is not kept */
+        r->pos += n;
+        out += n;
+        len -= n;
+    }
+    return CW_OK;
+}
+
+/* mbedTLS's RNG callback shape over the drawn bytes. */
+static int token_rng(void *rand, unsigned char *buf, size_t len)
+{
+    return rand_take(rand, buf, len) == CW_OK ? 0 : MBEDTLS_ERR_RSA_RNG_FAILED;
 }
 
 /* A content key from the token; DES keys get odd parity (FIPS 46-3), which peers may check. */
-static cw_err content_key(cw_p11_ctx *p11, const cipher_alg *a, uint8_t *key)
+static cw_err content_key(token_rand_t *rand, const cipher_alg *a, uint8_t *key)
 {
-    CW_TRY(cw_p11_random(p11, key, a->key_len));
+    CW_TRY(rand_take(rand, key, a->key_len));
     if (a->block == 8u) {
         for (size_t i = 0; i < a->key_len; i += 8u) {
             mbedtls_des_key_set_parity(key + i);
@@ -1078,18 +1108,22 @@ static cw_err envelope(cw_p11_ctx *p11, const mbedtls_x509_crt *rc, const cipher
     size_t ek_len = 0;
     unsigned char *p = out + cap;
     size_t total = 0;
+    token_rand_t rand;
     cw_err e;
     int r;
 
-    e = content_key(p11, a, key);
+    rand.p11 = p11;
+    rand.pos = TOKEN_DRAW;
+    e = content_key(&rand, a, key);
     if (e == CW_OK) {
-        e = cw_p11_random(p11, iv, a->block);
+        e = rand_take(&rand, iv, a->block);
     }
     if (e == CW_OK) {
         r = mbedtls_pk_encrypt((mbedtls_pk_context *)(uintptr_t)&rc->pk, key, a->key_len, ek, &ek_len, sizeof ek,
-                               token_rng, p11);
+                               token_rng, &rand);
         e = r == 0 ? CW_OK : CW_ERR_FROM_MBEDTLS(r);
     }
+    cw_wipe(&rand, sizeof rand);
     if (e == CW_OK) {
         e = write_encrypted(&p, out, a, key, iv, content, len, &total);
     }
