@@ -167,6 +167,8 @@ class Bench:
             raise BenchError(f"mem: no arena line in {out!r}")
         mem = {"arena_size": int(m.group(1)), "arena_in_use": int(m.group(2)),
                "arena_high": int(m.group(4)), "arena_high_blocks": int(m.group(5)), "lwip": {}}
+        t = re.search(r"^token calls: (\d+) since boot$", out, re.M)
+        mem["token_calls"] = int(t.group(1)) if t else None
         for line in out.splitlines():
             p = re.match(r"^\s+(\S.*?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$", line)
             if p:
@@ -563,6 +565,7 @@ def build_report(b, mcu, host_static, seconds, started):
                          "blocks": max(m["arena_high_blocks"] for m in mems),
                          "arena_size_host": mems[0]["arena_size"],
                          "ratio_mcu_arena": s["max"] / mcu_arena, "leaked": max(m["arena_in_use"] for m in mems),
+                         "token_calls": max((m.get("token_calls") or 0 for m in mems), default=None),
                          "lwip": lw})
 
     # Cortex-M
@@ -617,6 +620,8 @@ def build_report(b, mcu, host_static, seconds, started):
     md.append("| --- | ---: | ---: | ---: | --- | --- |")
     for r in rows_ram:
         note = f"{r['blocks']} blocks at most; host arena {r['arena_size_host']} B"
+        if r.get("token_calls") is not None:
+            note += f"; {r['token_calls']} token calls in the process (login included)"
         if r["leaked"]:
             note += f"; {r['leaked']} B still in use after the command"
         md.append(f"| {r['operation']} | {r['n']} | {r['median']:.0f} B | {r['min']} – {r['max']} B "
