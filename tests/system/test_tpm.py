@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, start_device
-from offline_pki import OfflineCA, topology_pem
+from offline_pki import OfflineCA, csr_of, topology_pem
 
 LAB = ROOT / "tests/lab/tpm-lab.sh"
 TPM_MODULE = "/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so"
@@ -156,3 +156,39 @@ def test_request_refuses_a_key_size_the_token_cannot_make(lab, ca, tmp_path):
         assert dev.stop()[0] == 0
     assert "Private Key Object" not in lab.tool("-O")
 
+
+def test_offline_ec_request_import_and_reboot_on_the_tpm(lab, ca, tmp_path):
+    """The offline story on the TPM token: login, topology load, an EC P-256 request answered by
+    `openssl ca`, import, a restart, roles; the key is sensitive and never extractable."""
+    dev = lab.boot()
+    try:
+        assert dev.cwctl("login", pin_file=lab.pin_file).returncode == 0
+        pem, _ = topology_pem(tmp_path, ca.root_sha256)
+        r = dev.cwctl("topology", "load", extra=("--input", str(pem)))
+        assert r.returncode == 0, r.stdout + r.stderr
+        r = dev.cwctl("request", "oauth", "offline", timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        leaf = ca.sign(csr_of(r.stdout), "oauth")
+        f = tmp_path / "answer.pem"
+        f.write_text(ca.bundle(leaf, "int", "root"))
+        r = dev.cwctl("import", "oauth", extra=("--paste", str(f)), timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "role OAuthTokenIssuer: set oauth, assigned" in dev.cwctl("roles").stdout
+    finally:
+        assert dev.stop()[0] == 0
+    dev = lab.boot()
+    try:
+        assert "locked until login" in dev.cwctl("roles").stderr
+        assert dev.cwctl("login", pin_file=lab.pin_file).returncode == 0
+        roles = dev.cwctl("roles")
+        assert roles.returncode == 0 and "role OAuthTokenIssuer: set oauth, assigned" in roles.stdout, roles.stdout
+    finally:
+        assert dev.stop()[0] == 0
+    objs = lab.tool("-O")
+    keys = [b for b in objs.split("\n\n") if "Private Key Object" in b]
+    assert len(keys) == 1, objs
+    assert "label:      oauth" in keys[0]
+    assert "sensitive" in keys[0] and "never extractable" in keys[0], keys[0]
+    assert "extractable" not in keys[0].replace("never extractable", ""), keys[0]
+    assert objs.count("certwiz.topology.") == 1 and objs.count("certwiz.roles.") == 1, objs
+    assert "certwiz.pending." not in objs
