@@ -292,6 +292,12 @@ cw_err cw_p11_cert_create(cw_p11_ctx *ctx, const uint8_t *der, size_t len, const
  * user login to create and to see; a public one can be read without it (certwiz's records are
  * public so that `status`, `roles` and `topology show` work before a login, and certwiz itself
  * only writes them after one). */
+/* Does the token let this (logged-out) session make a public data object? Tries a session object
+ * (CKA_TOKEN false: nothing is written to the token) and removes it: *allowed is whether
+ * C_CreateObject succeeded (tpm2-pkcs11 answers CKR_SESSION_READ_ONLY, SoftHSM2 CKR_OK).
+ * 1 or 2 token calls. CW_ERR_NO_TOKEN when the context is not open. */
+cw_err cw_p11_public_data_allowed(cw_p11_ctx *ctx, bool *allowed);
+
 cw_err cw_p11_data_create(cw_p11_ctx *ctx, const char *application, const char *label, bool is_private,
                           const uint8_t *value, size_t len, CK_OBJECT_HANDLE *out);
 

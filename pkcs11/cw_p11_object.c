@@ -171,6 +171,28 @@ cw_err cw_p11_data_create(cw_p11_ctx *ctx, const char *application, const char *
                       CW_P11_FN(ctx, C_CreateObject)(ctx->session, t, sizeof t / sizeof t[0], out));
 }
 
+cw_err cw_p11_public_data_allowed(cw_p11_ctx *ctx, bool *allowed)
+{
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+    CK_OBJECT_CLASS cls = CKO_DATA;
+    CK_BBOOL no = CK_FALSE;
+    CK_ATTRIBUTE t[] = {
+        CW_P11_ATTR(CKA_CLASS, &cls, sizeof cls),
+        CW_P11_ATTR(CKA_TOKEN, &no, sizeof no),
+        CW_P11_ATTR(CKA_PRIVATE, &no, sizeof no),
+        CW_P11_ATTR(CKA_VALUE, &no, sizeof no),
+    };
+    *allowed = false;
+    if (!cw_p11__ready(ctx)) {
+        return CW_ERR_NO_TOKEN;
+    }
+    if (CW_P11_FN(ctx, C_CreateObject)(ctx->session, t, sizeof t / sizeof t[0], &h) == CKR_OK) {
+        *allowed = true;
+        (void)cw_p11_destroy(ctx, h);
+    }
+    return CW_OK;
+}
+
 /* ---- finding -------------------------------------------------------------------------------------- */
 
 /* Handles fetched per C_FindObjects call once the caller's buffer is full (only counted). */

@@ -7,6 +7,10 @@
 
 #define CW_PLATFORM_NAME "mps2-an386"
 
+/* The board has no token yet (hal_token_get answers CW_ERR_NO_TOKEN): no re-read of private
+ * records after a login. */
+#define CW_PRIVATE_RECORDS 0
+
 /* The arena holds mbedTLS's X.509 parsing and verification (a chain of three certificates with
  * RSA-2048 or P-256 keys) and certwiz's short-lived scratch. The host board measures with 48 KiB;
  * `mem` shows the high-water mark after real use, which is the figure to size by. */

@@ -46,9 +46,10 @@ class Device:
         return self.proc.returncode, err
 
 
-def start_device(*extra_args, env=None):
-    """Start certwiz --uart pty and wait for it to print its console path."""
-    proc = subprocess.Popen([str(CERTWIZ), "--uart", "pty", *extra_args],
+def start_device(*extra_args, env=None, prefix=()):
+    """Start certwiz --uart pty and wait for it to print its console path. prefix runs it through
+    another program that execs it (nsenter into the TPM lab's namespace)."""
+    proc = subprocess.Popen([*prefix, str(CERTWIZ), "--uart", "pty", *extra_args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env)
     line = proc.stdout.readline()

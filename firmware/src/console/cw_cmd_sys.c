@@ -82,6 +82,13 @@ const char *cw_cmd_key_type_text(cw_key_type t)
     return "other";
 }
 
+void cw_cmd_key_refused(cw_console_ctx *con, const char *set, cw_key_type t, const cw_p11_key_range_t *range,
+                        const char *then)
+{
+    cw_console_printf(con, "set %s asks for %s keys; this token makes %s keys of %lu..%lu bits%s", set,
+                      cw_cmd_key_type_text(t), t <= CW_KEY_RSA4096 ? "RSA" : "EC", range->min, range->max, then);
+}
+
 /* ---- the words ---------------------------------------------------------------------------------- */
 
 static cw_err cmd_version(cw_console_ctx *con, int argc, char **argv)
@@ -103,7 +110,7 @@ static void status_model(cw_console_ctx *con)
         cw_console_printf(con, "recovery: %lu half-made object(s) removed at login", (unsigned long)st.swept);
     }
     if (!st.loaded) {
-        cw_console_printf(con, "topology: none loaded");
+        cw_console_printf(con, "topology: %s", st.locked ? "locked until login" : "none loaded");
         return;
     }
     cw_console_printf(con, "topology: %s, %lu sets, %lu roles (%lu assigned)", st.host, (unsigned long)st.sets,

@@ -173,6 +173,8 @@ static cw_err topology_loaded(cw_console_ctx *con)
                           why.where[0] ? why.where : "(whole blob)");
     } else if (e == CW_ERR_TOKEN_ELSEWHERE) {
         cw_console_printf(con, "set %s names the token %s, not this board's", why.set, why.token_uri);
+    } else if (e == CW_ERR_KEY_SIZE) {
+        cw_cmd_key_refused(con, why.set, why.key_type, &why.range, "; topology refused, the stored one is unchanged");
     }
     if (e != CW_OK) {
         return e;
@@ -259,7 +261,7 @@ static cw_err topology_show(cw_console_ctx *con)
     cw_err e = CW_OK;
 
     if (t == NULL) {
-        return CW_ERR_NO_TOPOLOGY;
+        return cw_model_need_topology();
     }
     cw_model_view_str(t->host, host, sizeof host);
     cw_model_view_str(t->site, site, sizeof site);
@@ -368,12 +370,29 @@ static cw_err print_pending(cw_console_ctx *con, const char *set)
     return e;
 }
 
+/* The token must make the set's key type: said before any key is generated. */
+static cw_err key_made_here(cw_console_ctx *con, const char *set)
+{
+    cw_key_type t;
+    cw_p11_key_range_t range;
+    size_t i;
+    cw_err e = cw_model_find_set(set, &i);
+    if (e == CW_OK) {
+        e = cw_model_key_check(i, &t, &range);
+        if (e == CW_ERR_KEY_SIZE) {
+            cw_cmd_key_refused(con, set, t, &range, "");
+        }
+    }
+    return e;
+}
+
 static cw_err cmd_request(cw_console_ctx *con, int argc, char **argv)
 {
     cw_err e;
 
     if (argc == 3 && strcmp(argv[2], "online") == 0) {
-        return cw_cmd_request_online(con, argv[1]);
+        e = key_made_here(con, argv[1]);
+        return e != CW_OK ? e : cw_cmd_request_online(con, argv[1]);
     }
     if (argc < 3 || argc > 4 || strcmp(argv[2], "offline") != 0 ||
         (argc == 4 && strcmp(argv[3], "challenge") != 0)) {
@@ -382,6 +401,9 @@ static cw_err cmd_request(cw_console_ctx *con, int argc, char **argv)
     e = cw_token_need_login();
     if (e == CW_OK) {
         e = cw_model_find_set(argv[1], &req.set_index);
+    }
+    if (e == CW_OK) {
+        e = key_made_here(con, argv[1]);
     }
     if (e != CW_OK) {
         return e;
@@ -808,7 +830,7 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
     (void)argv;
 
     if (t == NULL) {
-        return CW_ERR_NO_TOPOLOGY;
+        return cw_model_need_topology();
     }
     if (cw_token_session() == NULL) {
         return cw_token_error();

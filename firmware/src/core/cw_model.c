@@ -84,10 +84,16 @@ static void release(void)
 
 /* ---- small helpers ------------------------------------------------------------------------------ */
 
-static cw_err need_topology(void)
+/* The records may be private and unread: none was seen before the login, and the token refuses
+ * public ones (or a probe says it may). Cleared by the boot after the login. */
+static bool records_locked;
+
+cw_err cw_model_need_topology(void)
 {
-    return topo.loaded ? CW_OK : CW_ERR_NO_TOPOLOGY;
+    return topo.loaded ? CW_OK : records_locked ? CW_ERR_RECORDS_LOCKED : CW_ERR_NO_TOPOLOGY;
 }
+
+#define need_topology cw_model_need_topology
 
 const cw_topology *cw_model_topology(void)
 {
@@ -335,6 +341,9 @@ void cw_model_after_login(void)
 {
     cw_model_ws_t *ws;
 
+    if (CW_PRIVATE_RECORDS && records_locked) {
+        (void)cw_model_boot(); /* the private records, before anything is written */
+    }
     if (!sweep.done) {
         size_t removed = 0;
         if (cw_p11_sweep_unfinished(cw_token_session(), &removed) == CW_OK) {
@@ -414,6 +423,14 @@ cw_err cw_model_boot(void)
             (void)cw_role_table_decode(&roles.t, der, len);
         }
     }
+    /* Nothing seen before a login: on a token that refuses public records (known from a refused
+     * create, or a logged-out session that may not make even a public session object) they may be
+     * private and unseen; nothing is written until the boot after the login has read them. */
+    records_locked = false;
+    if (e == CW_ERR_NOT_FOUND && !cw_p11_logged_in(p11)) {
+        bool allowed = false;
+        records_locked = cw_store_records_private() || cw_p11_public_data_allowed(p11, &allowed) != CW_OK || !allowed;
+    }
     if (topo.loaded) {
         /* every role that has a certificate starts at generation 1 */
         for (size_t r = 0; r < cw_topology_role_count(&topo.t); r++) {
@@ -432,6 +449,7 @@ void cw_model_status(cw_model_status_t *out)
     memset(out, 0, sizeof *out);
     out->swept = sweep.removed;
     out->loaded = topo.loaded;
+    out->locked = records_locked;
     if (!topo.loaded) {
         return;
     }
@@ -443,6 +461,14 @@ void cw_model_status(cw_model_status_t *out)
 }
 
 /* ---- topology load ------------------------------------------------------------------------------ */
+
+/* The name of set i of t into r->set (why a topology was refused). */
+static void refused_set(const cw_topology *t, size_t i, cw_model_load_t *r)
+{
+    size_t sn = t->sets[i].name.len < sizeof r->set - 1 ? t->sets[i].name.len : sizeof r->set - 1;
+    memcpy(r->set, cw_topo_chars(t, t->sets[i].name), sn);
+    r->set[sn] = '\0';
+}
 
 /* Every set's tokenUri must name the board's token: keys, certificates and records of all sets
  * live there (docs/decisions.md 23). */
@@ -462,9 +488,7 @@ static cw_err check_token_uris(const cw_topology *t, cw_model_load_t *r)
         }
         if (e == CW_OK && !same) {
             size_t n = v.len < sizeof r->token_uri - 1 ? v.len : sizeof r->token_uri - 1;
-            size_t sn = t->sets[i].name.len < sizeof r->set - 1 ? t->sets[i].name.len : sizeof r->set - 1;
-            memcpy(r->set, cw_topo_chars(t, t->sets[i].name), sn);
-            r->set[sn] = '\0';
+            refused_set(t, i, r);
             memcpy(r->token_uri, cw_topo_chars(t, v), n);
             r->token_uri[n] = '\0';
             e = CW_ERR_TOKEN_ELSEWHERE;
@@ -474,6 +498,34 @@ static cw_err check_token_uris(const cw_topology *t, cw_model_load_t *r)
         }
     }
     return CW_OK;
+}
+
+/* The set's key type in t, and whether the token makes it (cw_p11_key_size_check). */
+static cw_err key_fits(const cw_topology *t, size_t i, cw_key_type *type, cw_p11_key_range_t *range)
+{
+    cw_topo_policy_t p;
+    cw_err e = cw_topology_policy(t, i, &p);
+    *type = p.key_type;
+    return e != CW_OK ? e : cw_p11_key_size_check(cw_token_session(), p.key_type, range);
+}
+
+cw_err cw_model_key_check(size_t set_index, cw_key_type *type, cw_p11_key_range_t *range)
+{
+    cw_err e = need_topology();
+    return e != CW_OK ? e : key_fits(&topo.t, set_index, type, range);
+}
+
+/* Every set's key type must be one the token makes: refused at load, not at the first request. */
+static cw_err check_key_types(const cw_topology *t, cw_model_load_t *r)
+{
+    cw_err e = CW_OK;
+    for (size_t i = 0; e == CW_OK && i < cw_topology_set_count(t); i++) {
+        e = key_fits(t, i, &r->key_type, &r->range);
+        if (e != CW_OK) {
+            refused_set(t, i, r);
+        }
+    }
+    return e;
 }
 
 CW_NOINLINE cw_err cw_model_load_topology(const uint8_t *der, size_t len, cw_model_load_t *r)
@@ -497,8 +549,14 @@ CW_NOINLINE cw_err cw_model_load_topology(const uint8_t *der, size_t len, cw_mod
     if (e == CW_OK) {
         e = cw_token_need_login();
     }
+    if (e == CW_OK && records_locked) {
+        e = CW_ERR_RECORDS_LOCKED; /* the stored records are unread: never a second topology.1 */
+    }
     if (e == CW_OK) {
         e = check_token_uris(&ws->candidate, r);
+    }
+    if (e == CW_OK) {
+        e = check_key_types(&ws->candidate, r);
     }
     release();
     if (e == CW_OK) {

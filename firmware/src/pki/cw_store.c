@@ -14,6 +14,30 @@
 #define LABEL_PREFIX CW_STORE_APPLICATION "."
 #define PENDING_VERSION 1
 
+/* ---- public or private (docs/store.md, docs/decisions.md 39) ---------------------------------- */
+
+static bool records_private;
+
+bool cw_store_records_private(void)
+{
+    return records_private;
+}
+
+/* A record: public, so the device reads it before a login, unless the token refused a public one
+ * (tpm2-pkcs11: CKR_ATTRIBUTE_VALUE_INVALID); then private, this one and every later one. */
+static cw_err create_record(cw_p11_ctx *p11, const char *label, const uint8_t *value, size_t len, CK_OBJECT_HANDLE *h)
+{
+    cw_err e = CW_ERR_FROM_P11(CKR_TEMPLATE_INCONSISTENT);
+    if (!records_private) {
+        e = cw_p11_data_create(p11, CW_STORE_APPLICATION, label, false, value, len, h);
+    }
+    if (CW_ERR_IS_P11(e, CKR_ATTRIBUTE_VALUE_INVALID) || CW_ERR_IS_P11(e, CKR_TEMPLATE_INCONSISTENT)) {
+        records_private = true;
+        e = cw_p11_data_create(p11, CW_STORE_APPLICATION, label, true, value, len, h);
+    }
+    return e;
+}
+
 /* ---- sequenced records ------------------------------------------------------------------------ */
 
 /* If label is "certwiz.<kind>.<decimal>", stores the number in *seq. */
@@ -138,7 +162,7 @@ cw_err cw_store_seq_write(cw_p11_ctx *p11, const char *kind, const uint8_t *valu
     cw_err e;
 
     (void)snprintf(label, sizeof label, LABEL_PREFIX "%s.%lu", kind, (unsigned long)next);
-    e = cw_p11_data_create(p11, CW_STORE_APPLICATION, label, false, value, len, &created);
+    e = create_record(p11, label, value, len, &created);
     if (e != CW_OK) {
         return e;
     }
@@ -450,7 +474,7 @@ cw_err cw_pending_store(cw_p11_ctx *p11, const char *set, const cw_pending_t *pr
     pending_label(label, sizeof label, set);
     e = find_records(p11, label, old, sizeof old / sizeof old[0], &nold);
     if (e == CW_OK) {
-        e = cw_p11_data_create(p11, CW_STORE_APPLICATION, label, false, scratch, len, &h);
+        e = create_record(p11, label, scratch, len, &h);
     }
     for (size_t i = 0; e == CW_OK && i < nold; i++) {
         e = cw_p11_destroy(p11, old[i]);

@@ -64,6 +64,7 @@
     X(IMPORT_ROOT_UNCONFIRMED, 521, "The root CA is neither pinned nor trusted yet; the operator must accept it.") \
     X(IMPORT_ROOT_CHANGED, 522, "The root CA is not the one the profile trusts; ca forget that one first.") \
     X(PASTE_OPEN_BLOCK, 523, "The paste ended inside a PEM block, before its END line.") \
+    X(RECORDS_LOCKED, 524, "This token keeps certwiz's records private: locked until login.") \
     /* CMS and SCEP: 600..699 */                                                                  \
     X(CMS_FORMAT, 600, "A CMS structure is malformed or uses a form certwiz does not read.")    \
     X(CMS_ALGORITHM, 601, "The CMS message uses an algorithm certwiz does not support.")         \

@@ -19,6 +19,18 @@
 #define CW_PLATFORM_NAME "unnamed-board"
 #endif
 
+/* ---- token ------------------------------------------------------------------------------- */
+
+/* 1: the board's token may refuse public data objects (a TPM through tpm2-pkcs11), so certwiz
+ * reads its records again after the login when none was seen before it (docs/store.md,
+ * docs/decisions.md 39). 0 on a board whose token always allows public records, or that has no
+ * token yet: the re-read after the login is left out (about 1.1 KiB of flash on the Cortex-M
+ * board); such a board's token must allow public records, as certwiz would never read private
+ * ones. */
+#ifndef CW_PRIVATE_RECORDS
+#define CW_PRIVATE_RECORDS 1
+#endif
+
 /* ---- memory ------------------------------------------------------------------------------ */
 
 /* Bytes of the one static arena that mbedTLS (and certwiz's own short-lived scratch) allocate

@@ -77,6 +77,11 @@ void cw_cmd_fingerprint(cw_console_ctx *con, const char *what, const uint8_t sha
 void cw_cmd_show_cert(cw_console_ctx *con, const cw_der_t *der, bool issuer);
 void cw_cmd_time_text(char *out, size_t cap, int64_t t);
 const char *cw_cmd_key_type_text(cw_key_type t);
+
+/* Why the token cannot make a set's keys (CW_ERR_KEY_SIZE): the set, the key and the sizes the
+ * token makes, then `then` on the same line. */
+void cw_cmd_key_refused(cw_console_ctx *con, const char *set, cw_key_type t, const cw_p11_key_range_t *range,
+                        const char *then);
 /* "<prefix><name>: <state>; next: <what> at <when> (in N s); last error: ...; STUCK" for a set. */
 void cw_cmd_life_line(cw_console_ctx *con, size_t set_index, const char *prefix, const char *name, int64_t now);
 /* "<prefix>: background renewal of set web runs (scep: PKIOperation), 420 ms" when a job runs. */

@@ -58,6 +58,7 @@ void cw_model_after_login(void);
 
 typedef struct cw_model_status_t {
     bool loaded;                              /* a topology is loaded */
+    bool locked;                              /* none is, and the records may be private: log in */
     char host[CW_TOPO_DNS_NAME_MAX + 1];
     size_t sets, roles, profiles, assigned;
     size_t swept;                             /* half-made objects removed at login since boot */
@@ -69,6 +70,10 @@ void cw_model_status(cw_model_status_t *out);
 
 /* Changes with every topology load (at boot and by `topology load`): sets may have changed. */
 uint32_t cw_model_epoch(void);
+
+/* CW_OK when a topology is loaded; else CW_ERR_RECORDS_LOCKED when the token may keep the records
+ * private and no login has read them yet (docs/store.md), else CW_ERR_NO_TOPOLOGY. */
+cw_err cw_model_need_topology(void);
 
 /* The loaded topology, or NULL. Valid until the next load. */
 const cw_topology *cw_model_topology(void);
@@ -86,17 +91,20 @@ cw_err cw_model_derive(size_t set_index, cw_topology_derived *d);
 void cw_model_set_name(size_t set_index, char *out, size_t cap);
 void cw_model_profile_name(size_t profile_index, char *out, size_t cap);
 
-/* Why a topology was refused (CW_ERR_TOPO_*, or a set in another token). */
+/* Why a topology was refused (CW_ERR_TOPO_*, a set in another token, a key the token cannot make). */
 typedef struct cw_model_load_t {
     bool refused;                             /* the blob itself was refused (a CW_ERR_TOPO_*) ... */
     char where[CW_TOPO_ERR_PATH_MAX];         /* ... at this field, "" for the whole blob */
-    char set[CW_TOPO_NAME_MAX + 1];           /* CW_ERR_TOKEN_ELSEWHERE: the set ... */
+    char set[CW_TOPO_NAME_MAX + 1];           /* CW_ERR_TOKEN_ELSEWHERE, CW_ERR_KEY_SIZE: the set ... */
     char token_uri[CW_TOPO_URL_MAX + 1];      /* ... and the token it names */
+    cw_key_type key_type;                     /* CW_ERR_KEY_SIZE: the set's key ... */
+    cw_p11_key_range_t range;                 /* ... and the sizes the token makes */
 } cw_model_load_t;
 
 /* Checks der (a whole topology blob) completely, checks that every set's tokenUri names the
- * board's token, then stores it in the token and makes it the loaded one. Needs the login. On
- * error the stored one stays and r says where. */
+ * board's token and that the token makes every set's key type (cw_model_key_check), then stores
+ * it in the token and makes it the loaded one. Needs the login. On error the stored one stays and
+ * r says where. */
 cw_err cw_model_load_topology(const uint8_t *der, size_t len, cw_model_load_t *r);
 
 /* ---- requests ------------------------------------------------------------------------------------- */
@@ -113,6 +121,10 @@ typedef struct cw_model_request_t {
  * CSR buffer. CW_ERR_EXISTS when the set has a pending request. */
 cw_err cw_model_request(const cw_topology_derived *derived, const char *challenge, size_t challenge_len, uint8_t *csr,
                         size_t cap, cw_model_request_t *out);
+
+/* Does the token make the set's key type? CW_ERR_KEY_SIZE (range says the size and the token's
+ * range) or CW_ERR_MECHANISM; *type is the set's key type. */
+cw_err cw_model_key_check(size_t set_index, cw_key_type *type, cw_p11_key_range_t *range);
 
 /* The set's pending record into buf (its CSR a view into buf): CW_ERR_NO_PENDING when none. */
 cw_err cw_model_pending(const char *set, uint8_t *buf, size_t cap, cw_pending_t *p);

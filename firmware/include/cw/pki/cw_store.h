@@ -48,6 +48,11 @@ typedef cw_err (*cw_store_validate_fn)(const uint8_t *value, size_t len, void *a
 cw_err cw_store_seq_read(cw_p11_ctx *p11, const char *kind, cw_store_validate_fn validate, void *arg,
                          uint8_t *buf, size_t cap, size_t *len, uint32_t *seq);
 
+/* Records are created public where the token allows it (read before a login), else private (read
+ * after it): the first refused public create (CKR_ATTRIBUTE_VALUE_INVALID or
+ * CKR_TEMPLATE_INCONSISTENT) makes every later record private. True once that happened. */
+bool cw_store_records_private(void);
+
 /* Writes value as the record of kind after seq (under seq + 1), then removes every older one;
  * *seq is updated. Fault points: "<kind>:written" between the two steps. */
 cw_err cw_store_seq_write(cw_p11_ctx *p11, const char *kind, const uint8_t *value, size_t len, uint32_t *seq);
