@@ -93,8 +93,6 @@ cw_err cw_model_need_topology(void)
     return topo.loaded ? CW_OK : records_locked ? CW_ERR_RECORDS_LOCKED : CW_ERR_NO_TOPOLOGY;
 }
 
-#define need_topology cw_model_need_topology
-
 const cw_topology *cw_model_topology(void)
 {
     return topo.loaded ? &topo.t : NULL;
@@ -109,7 +107,7 @@ void cw_model_view_str(cw_topo_view_t v, char *out, size_t cap)
 
 cw_err cw_model_find_set(const char *name, size_t *index)
 {
-    cw_err e = need_topology();
+    cw_err e = cw_model_need_topology();
     if (e == CW_OK && cw_topology_find_set(&topo.t, name, strlen(name), index) != CW_OK) {
         e = CW_ERR_UNKNOWN_SET;
     }
@@ -118,7 +116,7 @@ cw_err cw_model_find_set(const char *name, size_t *index)
 
 cw_err cw_model_derive(size_t set_index, cw_topology_derived *d)
 {
-    cw_err e = need_topology();
+    cw_err e = cw_model_need_topology();
     return e != CW_OK ? e : cw_topology_derive(&topo.t, set_index, d);
 }
 
@@ -511,7 +509,7 @@ static cw_err key_fits(const cw_topology *t, size_t i, cw_key_type *type, cw_p11
 
 cw_err cw_model_key_check(size_t set_index, cw_key_type *type, cw_p11_key_range_t *range)
 {
-    cw_err e = need_topology();
+    cw_err e = cw_model_need_topology();
     return e != CW_OK ? e : key_fits(&topo.t, set_index, type, range);
 }
 
@@ -600,7 +598,7 @@ cw_err cw_model_request(const cw_topology_derived *derived, const char *challeng
 
     memset(out, 0, sizeof *out);
     if (e == CW_OK) {
-        e = need_topology();
+        e = cw_model_need_topology();
     }
     if (e != CW_OK) {
         return e;
@@ -894,7 +892,7 @@ cw_err cw_model_set_facts(size_t set_index, cw_set_facts_t *out)
     cw_model_ws_t *ws;
     cw_set_cert_t c;
     cw_pending_t pend;
-    cw_err e = need_topology();
+    cw_err e = cw_model_need_topology();
 
     memset(out, 0, sizeof *out);
     if (e == CW_OK && set_index >= cw_topology_set_count(&topo.t)) {
@@ -941,7 +939,7 @@ cw_err cw_model_role(size_t i, cw_role_info_t *out)
     cw_set_cert_t c;
     cw_pending_t pend;
     int64_t now = cw_clock_utc();
-    cw_err e = need_topology();
+    cw_err e = cw_model_need_topology();
 
     memset(out, 0, sizeof *out);
     if (e == CW_OK && i >= cw_topology_role_count(&topo.t)) {
@@ -1009,7 +1007,7 @@ cw_err cw_model_role_cert(size_t i, uint8_t *buf, size_t cap, size_t *len)
 {
     char name[CW_TOPO_NAME_MAX + 1];
     const cw_role_assignment_t *a;
-    cw_err e = need_topology();
+    cw_err e = cw_model_need_topology();
 
     if (e == CW_OK && i >= cw_topology_role_count(&topo.t)) {
         e = CW_ERR_UNKNOWN_ROLE;
