@@ -391,7 +391,8 @@ static cw_err cmd_request(cw_console_ctx *con, int argc, char **argv)
     cw_err e;
 
     if (argc == 3 && strcmp(argv[2], "online") == 0) {
-        e = key_made_here(con, argv[1]);
+        /* `all` is no set: every set's key type was checked when the topology was loaded */
+        e = strcmp(argv[1], "all") == 0 ? CW_OK : key_made_here(con, argv[1]);
         return e != CW_OK ? e : cw_cmd_request_online(con, argv[1]);
     }
     if (argc < 3 || argc > 4 || strcmp(argv[2], "offline") != 0 ||
