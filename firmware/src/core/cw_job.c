@@ -772,36 +772,47 @@ cw_err cw_job_background_renew(size_t set_index)
 
 /* ---- running -------------------------------------------------------------------------------------- */
 
-void cw_job_boot(void)
+/* The model's epoch the polls were armed for (cw_model_epoch): records read after a login (a
+ * token that keeps them private) or a new topology arm them again. */
+static uint32_t polls_epoch;
+
+/* Arms a poll for each set whose request the CA holds, from the pending records. Needs scratch
+ * A: when a command holds it, nothing changes and the next idle pass tries again. */
+static void arm_held_polls(void)
 {
     const cw_topology *t = cw_model_topology();
     cw_p11_ctx *p11 = cw_token_session();
+    cw_job_exchange_t *ex = cw_scratch_claim(CW_SCRATCH_A, CW_SCRATCH_JOB);
 
+    if (ex == NULL) {
+        return;
+    }
     memset(polls, 0, sizeof polls);
-    memset(&slot, 0, sizeof slot);
     for (size_t i = 0; t != NULL && p11 != NULL && i < cw_topology_set_count(t) && i < CW_TOPO_SETS_MAX; i++) {
         char set[CW_TOPO_NAME_MAX + 1];
         cw_pending_t p;
-        cw_job_exchange_t *ex = cw_scratch_claim(CW_SCRATCH_A, CW_SCRATCH_JOB);
-        bool held = false;
-        if (ex == NULL) {
-            return;
-        }
+        cw_topo_policy_t pol;
+        uint32_t base = CW_TOPO_DEFAULT_POLL_SECONDS;
         cw_model_set_name(i, set, sizeof set);
-        held = cw_pending_load(p11, set, ex->scep.resp, sizeof ex->scep.resp, &p) == CW_OK &&
-               cw_scep_pending_is_held(&p);
-        cw_scratch_release(CW_SCRATCH_A, CW_SCRATCH_JOB);
-        if (held) {
-            cw_topo_policy_t pol;
-            uint32_t base = CW_TOPO_DEFAULT_POLL_SECONDS;
-            if (cw_topology_policy(t, i, &pol) == CW_OK && pol.poll_seconds > 0) {
-                base = pol.poll_seconds;
-            }
-            polls[i].armed = true;
-            polls[i].wait_s = base;
-            polls[i].due_ms = hal_clock_ms() + base * 1000u;
+        if (cw_pending_load(p11, set, ex->scep.resp, sizeof ex->scep.resp, &p) != CW_OK ||
+            !cw_scep_pending_is_held(&p)) {
+            continue;
         }
+        if (cw_topology_policy(t, i, &pol) == CW_OK && pol.poll_seconds > 0) {
+            base = pol.poll_seconds;
+        }
+        polls[i].armed = true;
+        polls[i].wait_s = base;
+        polls[i].due_ms = hal_clock_ms() + base * 1000u;
     }
+    cw_scratch_release(CW_SCRATCH_A, CW_SCRATCH_JOB);
+    polls_epoch = cw_model_epoch();
+}
+
+void cw_job_boot(void)
+{
+    memset(&slot, 0, sizeof slot);
+    arm_held_polls();
 }
 
 /* Starts the poll of a request the CA holds, when one is due and nothing else runs. */
@@ -850,6 +861,9 @@ void cw_job_poll(void)
     cw_err e;
 
     if (slot.phase == CW_JOB_IDLE) {
+        if (polls_epoch != cw_model_epoch()) {
+            arm_held_polls();
+        }
         poll_background();
         return;
     }
