@@ -78,8 +78,11 @@ typedef struct cw_p11_ctx {
     bool idle_armed;     /* last_use_ms is valid */
     uint32_t idle_ms;    /* 0 = never log out for idleness */
     uint32_t last_use_ms;
+    bool key_work;       /* a key was made or used since the login (cw_p11_set_relogin) */
     const char *last_call; /* static name of the C_* function that failed last, or "" */
     cw_p11_mechs_t mechs;
+    cw_err (*relogin_fn)(struct cw_p11_ctx *ctx, void *arg); /* cw_p11_set_relogin */
+    void *relogin_arg;
 } cw_p11_ctx;
 
 /* C_Initialize (CKR_CRYPTOKI_ALREADY_INITIALIZED accepted: then close leaves the library
@@ -117,6 +120,16 @@ cw_err cw_p11_login(cw_p11_ctx *ctx, const char *pin, size_t pin_len);
  * be destroyed before C_Finalize (notes/tpm2-token.md). Every key handle is stale afterwards:
  * re-open pairs with cw_p11_key_find_by_id. The PIN is not copied. Token calls: 7. */
 cw_err cw_p11_relogin(cw_p11_ctx *ctx, const char *pin, size_t pin_len);
+
+/* The fresh-login hook. A token may keep every key it made or used loaded until the next login,
+ * behind a resource manager with room for few: tpm2-pkcs11 1.9 behind /dev/tpmrm0 holds two key
+ * pairs, and refuses the third key generation with CKR_GENERAL_ERROR (CKR_DEVICE_MEMORY would be
+ * the honest answer; both count). When a key generation fails so after a key was made or used in
+ * this login, cw_p11_keygen calls fn once (it should log in afresh: cw_p11_relogin with the PIN)
+ * and tries again; every key handle the caller holds is stale after that, so call it only where
+ * the caller holds none (certwiz generates a request's key first). fn NULL (the default): no
+ * retry. The hook is kept across cw_p11_relogin, cleared by cw_p11_open and cw_p11_close. */
+void cw_p11_set_relogin(cw_p11_ctx *ctx, cw_err (*fn)(cw_p11_ctx *ctx, void *arg), void *arg);
 
 /* C_Logout; logging out when not logged in (CKR_USER_NOT_LOGGED_IN) counts as success. */
 cw_err cw_p11_logout(cw_p11_ctx *ctx);

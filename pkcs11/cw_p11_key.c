@@ -631,6 +631,16 @@ cw_err cw_p11_keygen(cw_p11_ctx *ctx, cw_key_type type, const char *label, bool 
 
     CK_RV rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
                                           &out->priv);
+    if ((rv == CKR_GENERAL_ERROR || rv == CKR_DEVICE_MEMORY) && ctx->key_work && ctx->relogin_fn != NULL) {
+        /* no room for another loaded key in this login (cw_p11_set_relogin): a fresh one, once */
+        e = ctx->relogin_fn(ctx, ctx->relogin_arg);
+        if (e != CW_OK) {
+            return e;
+        }
+        rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
+                                               &out->priv);
+    }
+    ctx->key_work = true;
     if (rv != CKR_OK) {
         memset(out, 0, sizeof *out);
         return cw_p11__rv(ctx, "C_GenerateKeyPair", rv);
@@ -891,6 +901,7 @@ static cw_err sign_in_token(cw_p11_ctx *ctx, const cw_p11_key *key, int m, cw_ha
         tbs = p;
         tbs_len = (size_t)ret;
     }
+    ctx->key_work = true;
     CK_RV rv = CW_P11_FN(ctx, C_SignInit)(ctx->session, &mech, key->priv);
     if (rv != CKR_OK) {
         return key_use_error(ctx, "C_SignInit", rv);
@@ -1006,6 +1017,7 @@ CW_NOINLINE cw_err cw_p11_decrypt(cw_p11_ctx *ctx, const cw_p11_key *key, const 
         return CW_ERR_NO_MEMORY;
     }
     CK_MECHANISM mech = {CKM_RSA_PKCS, NULL_PTR, 0};
+    ctx->key_work = true;
     CK_RV rv = CW_P11_FN(ctx, C_DecryptInit)(ctx->session, &mech, key->priv);
     cw_err e = key_use_error(ctx, "C_DecryptInit", rv);
     if (e == CW_OK) {

@@ -183,8 +183,15 @@ cw_err cw_p11_login(cw_p11_ctx *ctx, const char *pin, size_t pin_len)
         ctx->logged_in = true;
         ctx->login_lost = false;
         ctx->idle_armed = false;
+        ctx->key_work = false;
     }
     return cw_p11__rv(ctx, "C_Login", rv);
+}
+
+void cw_p11_set_relogin(cw_p11_ctx *ctx, cw_err (*fn)(cw_p11_ctx *ctx, void *arg), void *arg)
+{
+    ctx->relogin_fn = fn;
+    ctx->relogin_arg = arg;
 }
 
 cw_err cw_p11_relogin(cw_p11_ctx *ctx, const char *pin, size_t pin_len)

@@ -17,12 +17,15 @@
 
 /* Who logs the token's user in. */
 typedef enum cw_login_policy {
-    /* An operator types `login` at the console (the PIN is never stored); certwiz logs the user
-     * out after the board's idle time. Token work needs that login. */
+    /* An operator types `login` at the console (the PIN is never written anywhere; it stays in RAM
+     * only while the login lasts, for a fresh login when the token runs out of room for loaded
+     * keys, decision 41); certwiz logs the user out after the board's idle time. Token work needs
+     * that login. */
     CW_LOGIN_OPERATOR = 0,
     /* The appliance supplies the PIN: certwiz asks get_pin when it needs the login (at start, and
-     * again when the token says the user is logged out), uses the PIN at once and wipes it. It
-     * never logs out by itself: PKCS#11 login state belongs to the whole application (every
+     * again when the token says the user is logged out or has no room for another loaded key),
+     * uses the PIN at once and wipes it. It never logs out by itself, except for that fresh
+     * login (decision 41), which the token refuses to work without: PKCS#11 login state belongs to the whole application (every
      * session the process opens on the token shares it, PKCS#11 2.40 section 5.6), so logging out
      * would log out the appliance's own services that use role keys through their own sessions.
      * For the same reason, with CW_LOGIN_OPERATOR an appliance whose services use the token in

@@ -26,6 +26,10 @@ void cw_cmd_token_status(cw_console_ctx *con)
     }
     cw_console_printf(con, "token: %s (serial %s), user %s", info.label, info.serial,
                       cw_token_logged_in() ? "logged in" : "logged out");
+    if (cw_token_fresh_logins() > 0u) {
+        cw_console_printf(con, "token: logged in afresh %lu time(s): it had no room for another loaded key",
+                          (unsigned long)cw_token_fresh_logins());
+    }
 }
 
 /* ---- login / logout ----------------------------------------------------------------------------- */

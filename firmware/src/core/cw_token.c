@@ -18,6 +18,23 @@ static cw_err open_error = CW_ERR_NO_TOKEN;
 static cw_token_pin_fn pin_fn;
 static void *pin_arg;
 
+/* The operator's PIN, kept from a successful `login` until the login ends (logout, idle logout,
+ * a lost login, shutdown) for one purpose: a fresh login when the token has no room left for
+ * another loaded key (cw_p11_set_relogin; decision 41). Wiped whenever the login ends. */
+static char kept_pin[PIN_MAX];
+static size_t kept_len;
+static bool pin_kept;
+static uint32_t fresh_logins; /* cw_token_fresh_logins */
+
+static void forget_pin(void)
+{
+    if (pin_kept) {
+        cw_wipe(kept_pin, sizeof kept_pin);
+        kept_len = 0;
+        pin_kept = false;
+    }
+}
+
 static cw_err login_with(const char *pin, size_t len)
 {
     cw_err e = cw_p11_login(&session, pin, len);
@@ -28,8 +45,9 @@ static cw_err login_with(const char *pin, size_t len)
     return e;
 }
 
-/* The appliance policy: the PIN from the callback, used at once and wiped. */
-static cw_err appliance_login(void)
+/* The appliance policy: the PIN from the callback, used at once and wiped; fresh says whether
+ * to end the login and everything the token holds for it first (cw_p11_relogin). */
+static cw_err appliance_login(bool fresh)
 {
     char pin[PIN_MAX + 1];
     size_t len = 0;
@@ -38,10 +56,35 @@ static cw_err appliance_login(void)
         e = CW_ERR_TOO_LARGE;
     }
     if (e == CW_OK) {
-        e = login_with(pin, len);
+        e = fresh ? cw_p11_relogin(&session, pin, len) : login_with(pin, len);
     }
     cw_wipe(pin, sizeof pin);
     return e;
+}
+
+/* The token's fresh-login hook: the same user again, with the appliance's PIN or the operator's
+ * kept one. Not cw_model_after_login: the records are the same, and a job is running. */
+static cw_err fresh_login(cw_p11_ctx *ctx, void *arg)
+{
+    cw_err e = CW_ERR_NOT_LOGGED_IN;
+    (void)arg;
+    if (pin_fn != NULL) {
+        e = appliance_login(true);
+    } else if (pin_kept) {
+        e = cw_p11_relogin(ctx, kept_pin, kept_len);
+        if (e != CW_OK) {
+            forget_pin();
+        }
+    }
+    if (e == CW_OK) {
+        fresh_logins++;
+    }
+    return e;
+}
+
+uint32_t cw_token_fresh_logins(void)
+{
+    return fresh_logins;
 }
 
 cw_err cw_token_init(cw_token_pin_fn get_pin, void *arg)
@@ -65,6 +108,7 @@ cw_err cw_token_init(cw_token_pin_fn get_pin, void *arg)
     if (e == CW_OK) {
         /* the appliance's own sessions share the login: never log out behind their back */
         cw_p11_set_idle_logout(&session, pin_fn != NULL ? 0u : t.idle_logout_ms);
+        cw_p11_set_relogin(&session, fresh_login, NULL);
     }
     open_error = e;
     return e;
@@ -72,8 +116,8 @@ cw_err cw_token_init(cw_token_pin_fn get_pin, void *arg)
 
 void cw_token_poll(uint32_t now_ms)
 {
-    if (open_error == CW_OK) {
-        (void)cw_p11_poll(&session, now_ms);
+    if (open_error == CW_OK && (cw_p11_poll(&session, now_ms) || !cw_p11_logged_in(&session))) {
+        forget_pin();
     }
 }
 
@@ -83,6 +127,7 @@ void cw_token_shutdown(void)
         cw_p11_close(&session);
         open_error = CW_ERR_NO_TOKEN;
     }
+    forget_pin();
 }
 
 cw_p11_ctx *cw_token_session(void)
@@ -104,7 +149,7 @@ cw_err cw_token_need_login(void)
         if (pin_fn == NULL) {
             return CW_ERR_NOT_LOGGED_IN;
         }
-        cw_err e = appliance_login();
+        cw_err e = appliance_login(false);
         if (e != CW_OK) {
             return e;
         }
@@ -115,11 +160,22 @@ cw_err cw_token_need_login(void)
 
 cw_err cw_token_login(const char *pin, size_t len)
 {
-    return open_error != CW_OK ? open_error : login_with(pin, len);
+    if (open_error != CW_OK) {
+        return open_error;
+    }
+    forget_pin();
+    cw_err e = login_with(pin, len);
+    if (e == CW_OK && pin_fn == NULL && len <= sizeof kept_pin) {
+        memcpy(kept_pin, pin, len);
+        kept_len = len;
+        pin_kept = true;
+    }
+    return e;
 }
 
 cw_err cw_token_logout(void)
 {
+    forget_pin();
     return open_error != CW_OK ? open_error : cw_p11_logout(&session);
 }
 

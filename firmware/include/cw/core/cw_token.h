@@ -41,9 +41,15 @@ cw_err cw_token_error(void);
  * no token. Counts as a use for the idle timer. */
 cw_err cw_token_need_login(void);
 
-/* The operator's login with pin (used at once, not kept): the token's own answer on error. After a
- * login the role model prunes what it no longer needs (cw_model_after_login). */
+/* The operator's login with pin: the token's own answer on error. After a login the role model
+ * prunes what it no longer needs (cw_model_after_login). The PIN is kept (in RAM, never written)
+ * until the login ends, for one use: a fresh login when the token has no room for another loaded
+ * key (cw_p11_set_relogin, decision 41); logout, idle logout, a lost login and shutdown wipe it. */
 cw_err cw_token_login(const char *pin, size_t len);
+
+/* How often since boot the token had no room for another loaded key and certwiz logged in
+ * afresh to give it back (cw_p11_set_relogin). */
+uint32_t cw_token_fresh_logins(void);
 
 /* Logs the user out (the operator's `logout`). */
 cw_err cw_token_logout(void);
