@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import CWCTL, SOFTHSM_MODULE
+from conftest import CWCTL
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -66,8 +66,7 @@ class Edge:
         self.boot()
 
     def boot(self):
-        self.dev = self.ca.start_device("--module", SOFTHSM_MODULE, "--token",
-                                        f"pkcs11:token={self.token.label}", env=self.token.env)
+        self.dev = self.ca.start_device(*self.token.args(), env=self.token.env)
         r = self.dev.cwctl("login", pin_file=self.token.pin_file)
         assert r.returncode == 0, r.stderr
 

@@ -1,20 +1,19 @@
-"""certwiz on a TPM 2.0 token (issue 17): tpm2-pkcs11 on swtpm behind tpm2-abrmd, the lab of
-tests/lab/tpm-lab.sh (a network namespace of its own; needs root). The firmware runs inside the
-lab's namespace through nsenter (which execs it, so signals reach certwiz); cwctl drives its pty
-from outside. The module is always named by path, never taken from p11-kit's list."""
+"""certwiz on a TPM 2.0 token (issue 17): tpm2-pkcs11 on swtpm behind tpm2-abrmd
+--max-transients=3 (as /dev/tpmrm0 allows), the lab of tests/lab/tpm-lab.sh that conftest.py
+runs once per session (needs root). Each test gets a fresh token of that lab. The module is
+always named by path, never taken from p11-kit's list. These tests are what only a TPM shows;
+`make check` also runs the offline, SCEP and power-cut tests on the TPM (CW_TOKEN=tpm)."""
 import json
+import re
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, start_device
+from conftest import CWCTL, TPM_MODULE, start_device
 from offline_pki import OfflineCA, csr_of, topology_pem
-
-LAB = ROOT / "tests/lab/tpm-lab.sh"
-TPM_MODULE = "/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so"
+from scep_fixture import ScepServer
 
 pytestmark = pytest.mark.skipif(
     shutil.which("swtpm") is None or not os.path.exists(TPM_MODULE) or os.geteuid() != 0,
@@ -22,52 +21,25 @@ pytestmark = pytest.mark.skipif(
 
 
 class Lab:
-    """A running TPM lab in its own directory: its environment and namespace."""
+    """A fresh token of the session's TPM lab, with the names these tests use."""
 
-    def __init__(self, path):
-        self.dir = path
-        # the lab's daemons keep inherited descriptors: no pipes, or the call waits for them
-        path.mkdir(parents=True)
-        with open(path.parent / "lab-start.log", "w") as log:
-            r = subprocess.run([str(LAB), "-d", str(path), "start"], stdin=subprocess.DEVNULL,
-                               stdout=log, stderr=log)
-        assert r.returncode == 0, (path.parent / "lab-start.log").read_text()
-        out = subprocess.run([str(LAB), "-d", str(path), "env"], capture_output=True, text=True,
-                             check=True).stdout
-        self.env = dict(os.environ)
-        for line in out.splitlines():
-            k, v = line[len("export "):].split("=", 1)
-            self.env[k] = v.strip("'")
-        self.ns = subprocess.run([str(LAB), "-d", str(path), "ns"], capture_output=True,
-                                 text=True, check=True).stdout.strip()
-        self.label = self.env["TPM_LAB_LABEL"]
-        self.pin = self.env["TPM_LAB_PIN"]
-        self.pin_file = path.parent / "tpm-pin"
-        self.pin_file.write_text(self.pin + "\n")
+    def __init__(self, tok):
+        self.tok = tok
+        self.label, self.pin, self.pin_file, self.env = tok.label, tok.pin, tok.pin_file, tok.env
 
-    def boot(self, *extra):
-        dev = start_device("--module", TPM_MODULE, "--token", f"pkcs11:token={self.label}", *extra,
-                           env=self.env, prefix=("nsenter", f"--net={self.ns}", "--"))
-        dev.lab = self
-        return dev
+    def boot(self, *extra, start=start_device):
+        return start(*self.tok.args(), *extra, env=self.env)
 
     def tool(self, *args):
-        """pkcs11-tool on the lab's token, logged in, inside the namespace; returns stdout."""
-        r = subprocess.run(["nsenter", f"--net={self.ns}", "--", "pkcs11-tool", "--module",
-                            TPM_MODULE, "--token-label", self.label, "--login", "--pin", self.pin,
-                            *args], env=self.env, capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr
-        return r.stdout
-
-    def stop(self):
-        subprocess.run([str(LAB), "-d", str(self.dir), "stop"], capture_output=True)
+        """pkcs11-tool on the token, logged in; returns stdout."""
+        return self.tok.tool(*args)
 
 
 @pytest.fixture
-def lab(tmp_path):
-    lab = Lab(tmp_path / "lab")
-    yield lab
-    lab.stop()
+def lab(tpm_lab, tmp_path):
+    tok = tpm_lab.new_token(tmp_path)
+    yield Lab(tok)
+    tpm_lab.remove_token(tok)
 
 
 @pytest.fixture
@@ -192,3 +164,119 @@ def test_offline_ec_request_import_and_reboot_on_the_tpm(lab, ca, tmp_path):
     assert "extractable" not in keys[0].replace("never extractable", ""), keys[0]
     assert objs.count("certwiz.topology.") == 1 and objs.count("certwiz.roles.") == 1, objs
     assert "certwiz.pending." not in objs
+
+
+def private_keys(objs):
+    """pkcs11-tool -O's blocks of the private keys (a block starts at an unindented line)."""
+    return [b for b in re.split(r"\n(?=\S)", objs) if b.startswith("Private Key Object")]
+
+
+def assert_sensitive(key_block):
+    assert "sensitive" in key_block and "never extractable" in key_block, key_block
+    assert "extractable" not in key_block.replace("never extractable", ""), key_block
+
+
+def with_sets(*key_types):
+    """A topology mutation adding set k0, k1, ... of these key types on the offline profile."""
+    def mutate(text):
+        t = json.loads(text)
+        for i, key_type in enumerate(key_types):
+            t["sets"].append({"name": f"k{i}", "roles": [f"K{i}"], "caProfile": "public-offline",
+                              "eku": ["serverAuth"], "keyType": key_type, "cn": f"k{i}.{{domain}}",
+                              "san": [{"dns": f"k{i}.{{domain}}"}]})
+        return json.dumps(t)
+    return mutate
+
+
+KEY_TYPES = ("rsa2048", "rsa3072", "ecP256", "ecP384")
+
+
+def test_four_offline_requests_of_every_key_type_in_one_login_behind_three_transients(lab, ca, tmp_path):
+    """RSA-2048, RSA-3072, P-256 and P-384 requests answered by `openssl ca`, in one boot and one
+    login: tpm2-pkcs11 keeps each key it made or used loaded until the next login, and behind
+    /dev/tpmrm0's 3 transients two fit, so certwiz logs in afresh (with the PIN the operator gave
+    at `login`) when the token says it has no room. A restart, then the roles; every key is
+    sensitive and never extractable."""
+    dev = lab.boot()
+    try:
+        assert dev.cwctl("login", pin_file=lab.pin_file).returncode == 0
+        pem, _ = topology_pem(tmp_path, ca.root_sha256, mutate=with_sets(*KEY_TYPES))
+        r = dev.cwctl("topology", "load", extra=("--input", str(pem)))
+        assert r.returncode == 0, r.stdout + r.stderr
+        for i, key_type in enumerate(KEY_TYPES):
+            r = dev.cwctl("request", f"k{i}", "offline", timeout=120)
+            assert r.returncode == 0, (key_type, r.stdout + r.stderr)
+            leaf = ca.sign(csr_of(r.stdout), f"k{i}")
+            f = tmp_path / f"k{i}.pem"
+            f.write_text(ca.bundle(leaf, "int", "root"))
+            r = dev.cwctl("import", f"k{i}", extra=("--paste", str(f)), timeout=120)
+            assert r.returncode == 0, (key_type, r.stdout + r.stderr)
+        status = dev.cwctl("status").stdout
+        assert "logged in afresh" in status, status
+        print(next(line for line in status.splitlines() if "afresh" in line))
+    finally:
+        assert dev.stop()[0] == 0
+    dev = lab.boot()
+    try:
+        assert dev.cwctl("login", pin_file=lab.pin_file).returncode == 0
+        roles = dev.cwctl("roles").stdout
+        for i in range(len(KEY_TYPES)):
+            assert f"role K{i}: set k{i}, assigned" in roles, roles
+    finally:
+        assert dev.stop()[0] == 0
+    keys = private_keys(lab.tool("-O"))
+    assert sorted(re.search(r"label:\s+(\S+)", k).group(1) for k in keys) == ["k0", "k1", "k2", "k3"], keys
+    for k in keys:
+        assert_sensitive(k)
+
+
+SCEP_CHALLENGE = "s3cret-Challenge"
+
+
+def scep_site(tmp_path, url, sets):
+    doc = {
+        "version": 1,
+        "appliance": {"host": "edge01.example.com", "site": "lab", "addresses": ["10.0.2.15"]},
+        "subject": {"organization": "certwiz test", "country": "US"},
+        "domains": ["example.com"],
+        "caProfiles": [{"name": "lab", "protocol": "scep", "url": url, "pollSeconds": 10}],
+        "sets": [{"name": s, "roles": [s.capitalize()], "caProfile": "lab", "eku": ["clientAuth"],
+                  "cn": f"{s}.{{domain}}"} for s in sets],
+    }
+    js = tmp_path / "site.json"
+    js.write_text(json.dumps(doc))
+    der = tmp_path / "site.der"
+    subprocess.run([str(CWCTL), "topology", "compile", str(js), "-o", str(der)], check=True)
+    return der
+
+
+def test_scep_enrolments_and_renewals_in_one_boot_behind_three_transients(lab, tmp_path):
+    """Two online enrolments against scepserver (the TPM decrypts each CertRep), then both sets
+    renewed with key rollover (a new key, the RenewalReq signed by the old one): six key uses
+    over four key generations in one boot and one login, behind 3 transients."""
+    with ScepServer(tmp_path / "scep", key_size=2048, challenge=SCEP_CHALLENGE) as ca:
+        dev = lab.boot(start=ca.start_device)
+        ch = tmp_path / "challenge"
+        ch.write_text(SCEP_CHALLENGE + "\n")
+        try:
+            assert dev.cwctl("login", pin_file=lab.pin_file).returncode == 0
+            r = dev.cwctl("topology", "load", str(scep_site(tmp_path, ca.device_url, ("web", "mail"))))
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert dev.cwctl("ca", "auth", "--profile", "lab", "--yes").returncode == 0
+            r = dev.cwctl("request", "all", "online", extra=("--challenge-file", str(ch)), timeout=180)
+            assert r.returncode == 0 and "summary: 2 enrolled" in r.stdout, r.stdout + r.stderr
+            before = {re.search(r"ID:\s+(\S+)", b).group(1) for b in private_keys(lab.tool("-O"))}
+            for s in ("web", "mail"):
+                r = dev.cwctl("renew", "--set", s, extra=("--challenge-file", str(ch)), timeout=180)
+                assert r.returncode == 0 and "RenewalReq sent" in r.stdout, r.stdout + r.stderr
+            roles = dev.cwctl("roles").stdout
+            assert "role Web: set web, assigned" in roles and "role Mail: set mail, assigned" in roles, roles
+            assert "logged in afresh" in dev.cwctl("status").stdout
+        finally:
+            assert dev.stop()[0] == 0
+    keys = private_keys(lab.tool("-O"))
+    assert len(keys) == 2, keys
+    after = {re.search(r"ID:\s+(\S+)", b).group(1) for b in keys}
+    assert not after & before  # both rolled over; the old keys are gone
+    for k in keys:
+        assert_sensitive(k)
