@@ -327,7 +327,14 @@ def _empty_p7(ca):
     return subprocess.run(["openssl", "crl2pkcs7", "-nocrl"], capture_output=True, text=True, check=True).stdout
 
 
-@pytest.mark.parametrize("case,make,error", BAD, ids=[b[0] for b in BAD])
+# On the TPM (CW_TOKEN=tpm) three cases run: the answer is judged before the token is touched, so
+# the rest would test the same parser again and cost a minute of the five issue 17 allows.
+ON_THE_TPM = ("expired", "CA certificate as the leaf", "unknown critical extension")
+
+
+@pytest.mark.parametrize("case,make,error", [
+    b if b[0] in ON_THE_TPM else pytest.param(*b, marks=pytest.mark.softhsm_only("judged before the token is touched"))
+    for b in BAD], ids=[b[0] for b in BAD])
 def test_bad_answers_are_refused_by_name_and_store_nothing(edge, ca, case, make, error):
     csr = csr_of(edge.cwctl("request", "external", "offline").stdout)
     before = sorted(objects(edge.token))

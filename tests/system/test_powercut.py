@@ -12,7 +12,9 @@ Two ways to time a cut:
 - at random: SIGKILL after a random delay. The seed is printed; CW_CUT_SEED replays a run,
   CW_CUTS sets how many cuts (`make powercut CUTS=1000` runs a campaign).
 
-Everything is checked with pkcs11-tool and by reading certwiz's records with asn1crypto.
+Everything is checked with pkcs11-tool and by reading certwiz's records with asn1crypto. With
+CW_TOKEN=tpm the random cuts run on a tpm2-pkcs11 token (its store is a sqlite file: a cut there is
+sqlite's to survive); the cut at each write is SoftHSM2's (strace times it at its file writes).
 """
 import os
 import random
@@ -26,7 +28,7 @@ from pathlib import Path
 import pytest
 from asn1crypto import core
 
-from conftest import CERTWIZ, CWCTL, SOFTHSM_MODULE, Token
+from conftest import CERTWIZ, CWCTL
 from offline_pki import OfflineCA, csr_of, topology_pem
 
 FOREIGN = "made-by-pkcs11-tool"  # a key pair another program made: certwiz must never touch it
@@ -146,21 +148,19 @@ def problems(token, tmp):
 # ---- a device on a prepared token ---------------------------------------------------------------
 
 class Lab:
-    """A SoftHSM2 token with the example topology loaded (public-offline pinned to the test
-    PKI's root) and a key pair made by pkcs11-tool; its token directory is kept as a template so
-    that each cut can start from the same state."""
+    """A token (the run's kind: conftest.py) with the example topology loaded (public-offline
+    pinned to the test PKI's root) and a key pair made by pkcs11-tool."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, token):
         self.tmp = tmp
-        self.token = Token(tmp)
+        self.token = token
         self.ca = OfflineCA(tmp)
         self.topology, _ = topology_pem(tmp, self.ca.root_sha256)
         self.token.tool("--keypairgen", "--key-type", "EC:prime256v1", "--label", FOREIGN, "--id", "f0")
 
     def start(self, wrap=(), args=()):
         # its own process group: a signal reaches the firmware under strace too
-        proc = subprocess.Popen([*wrap, str(CERTWIZ), "--uart", "pty", "--module", SOFTHSM_MODULE,
-                                 "--token", f"pkcs11:token={self.token.label}", *args],
+        proc = subprocess.Popen([*wrap, str(CERTWIZ), "--uart", "pty", *self.token.args(), *args],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.token.env,
                                 start_new_session=True)
         line = proc.stdout.readline()
@@ -220,8 +220,8 @@ def held(states):
 
 
 @pytest.fixture
-def lab(tmp_path):
-    lab = Lab(tmp_path)
+def lab(tmp_path, token):
+    lab = Lab(tmp_path, token)
     lab.start()
     try:
         lab.login()
@@ -237,6 +237,7 @@ def ftruncates(trace):
 
 # ---- a cut at every token write of a request -----------------------------------------------------
 
+@pytest.mark.softhsm_only("strace times the cut at SoftHSM2's object-file writes")
 @pytest.mark.parametrize("set_name", ["oauth", "external"])
 def test_cut_at_each_token_write_of_a_request_leaves_nothing_behind(lab, tmp_path, set_name):
     """`request <set> offline` (EC P-256 and RSA-2048 key generation, CSR, pending record), cut
@@ -353,7 +354,7 @@ def _online_topology(text, url):
     return re.sub(r'("name": "default",.*?"eku": \[)[^\]]*\]', r'\1"clientAuth"]', text, count=1, flags=re.S)
 
 
-def test_random_power_cuts_over_the_whole_life_lose_no_role_and_leave_no_orphan(tmp_path):
+def test_random_power_cuts_over_the_whole_life_lose_no_role_and_leave_no_orphan(tmp_path, token):
     """scepserver (one-day certificates, renewals without a challenge) serves the SCEP set
     `default`; `openssl ca` the offline sets. The device's clock is moved (--clock-offset @FILE, a
     test option) past the SCEP certificate's renewal time at random, so that automatic renewals
@@ -364,7 +365,7 @@ def test_random_power_cuts_over_the_whole_life_lose_no_role_and_leave_no_orphan(
     print(f"whole-life power cuts: {cuts} cuts, seed {seed} (CW_CUT_SEED={seed} replays it)")
     rnd = random.Random(seed)
     with ScepServer(tmp_path / "scep", key_size=2048, challenge=None, crtvalid="1") as ca:
-        lab = Lab(tmp_path)
+        lab = Lab(tmp_path, token)
         lab.topology, _ = topology_pem(tmp_path, lab.ca.root_sha256,
                                        mutate=lambda t: _online_topology(t, ca.device_url))
         offset = tmp_path / "clock-offset"
