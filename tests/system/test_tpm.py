@@ -280,3 +280,35 @@ def test_scep_enrolments_and_renewals_in_one_boot_behind_three_transients(lab, t
     assert not after & before  # both rolled over; the old keys are gone
     for k in keys:
         assert_sensitive(k)
+
+
+def test_the_tpm_global_lockout_is_named_and_status_says_logged_out(lab, ca, tmp_path, tpm_lab):
+    """Three wrong PINs on another token of the same TPM (from another program) lock every PIN of
+    the chip: the dictionary-attack counter is one for the whole TPM. The logged-in device's next
+    key generation fails; certwiz's fresh login then meets CKR_PIN_LOCKED, says so by name, and
+    status no longer says "logged in". After the lockout is cleared, a login works again."""
+    dev = lab.boot()
+    try:
+        assert dev.cwctl("login", pin_file=lab.pin_file).returncode == 0
+        pem, _ = topology_pem(tmp_path, ca.root_sha256, mutate=with_sets("ecP256", "ecP256"))
+        assert dev.cwctl("topology", "load", extra=("--input", str(pem))).returncode == 0
+        assert dev.cwctl("request", "k0", "offline").returncode == 0
+        other = tpm_lab.env["TPM_LAB_LABEL2"]
+        for _ in range(3):
+            r = subprocess.run(["pkcs11-tool", "--module", TPM_MODULE, "--token-label", other, "--login",
+                                "--pin", "0000", "-O"], env=lab.env, capture_output=True, text=True)
+            assert r.returncode != 0
+        r = dev.cwctl("request", "k1", "offline")
+        assert r.returncode == 1 and "CKR_PIN_LOCKED" in r.stderr, r.stdout + r.stderr
+        assert "a TPM locks them all for a while" in r.stderr
+        status = dev.cwctl("status").stdout
+        assert "user logged out" in status and "user logged in" not in status, status
+        r = dev.cwctl("login", pin_file=lab.pin_file)
+        assert r.returncode == 1 and "CKR_PIN_LOCKED" in r.stderr, r.stdout + r.stderr
+        tpm_lab.in_ns("tpm2_dictionarylockout", "--clear-lockout")
+        assert dev.cwctl("login", pin_file=lab.pin_file).returncode == 0
+        assert "user logged in" in dev.cwctl("status").stdout
+        assert dev.cwctl("request", "k1", "offline").returncode == 0
+    finally:
+        tpm_lab.in_ns("tpm2_dictionarylockout", "--clear-lockout")
+        assert dev.stop()[0] == 0
