@@ -110,7 +110,7 @@ help:
 	@echo "  make system-san the SCEP, offline and network system tests on an ASan+UBSan firmware"
 	@echo "  make fuzz       run every fuzz target for FUZZ_SECONDS (default 60) each"
 	@echo "  make powercut   a power-cut campaign: CUTS (default 1000) random SIGKILLs, SEED to replay"
-	@echo "  make demo       boot the firmware and drive it with cwctl (see README)"
+	@echo "  make demo       boot the firmware and drive it with cwctl (TOKEN=tpm: on a TPM 2.0; see README)"
 	@echo "  make run        build and start the firmware with its console on this terminal"
 	@echo "  make size       flash and RAM per component from the linker map (cross boards)"
 	@echo "  make target-check  the on-target unit tests (tests/target) in the board's emulator"
@@ -149,7 +149,7 @@ size: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory build
-	@tools/demo.sh
+	@CW_DEMO_TOKEN=$(TOKEN) tools/demo.sh
 
 # Benchmarks (docs/bench.md, tests/bench/): they measure and never assert; not part of `make check`.
 # The Cortex-M figures come from the output of `make size` and `make target-check` on mps2-an386.

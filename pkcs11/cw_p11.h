@@ -79,6 +79,7 @@ typedef struct cw_p11_ctx {
     uint32_t idle_ms;    /* 0 = never log out for idleness */
     uint32_t last_use_ms;
     bool key_work;       /* a key was made or used since the login (cw_p11_set_relogin) */
+    uint32_t gen;        /* counts fresh logins (cw_p11_relogin): key handles of an older one are stale */
     const char *last_call; /* static name of the C_* function that failed last, or "" */
     cw_p11_mechs_t mechs;
     cw_err (*relogin_fn)(struct cw_p11_ctx *ctx, void *arg); /* cw_p11_set_relogin */
@@ -124,11 +125,13 @@ cw_err cw_p11_relogin(cw_p11_ctx *ctx, const char *pin, size_t pin_len);
 /* The fresh-login hook. A token may keep every key it made or used loaded until the next login,
  * behind a resource manager with room for few: tpm2-pkcs11 1.9 behind /dev/tpmrm0 holds two key
  * pairs, and refuses the third key generation with CKR_GENERAL_ERROR (CKR_DEVICE_MEMORY would be
- * the honest answer; both count). When a key generation fails so after a key was made or used in
- * this login, cw_p11_keygen calls fn once (it should log in afresh: cw_p11_relogin with the PIN)
- * and tries again; every key handle the caller holds is stale after that, so call it only where
- * the caller holds none (certwiz generates a request's key first). fn NULL (the default): no
- * retry. The hook is kept across cw_p11_relogin, cleared by cw_p11_open and cw_p11_close. */
+ * the honest answer; both count). When a key generation, a signature or a decryption fails so
+ * after a key was made or used in this login, the layer calls fn once (it should log in afresh:
+ * cw_p11_relogin with the PIN) and tries again. The handles of every cw_p11_key read before are
+ * stale after that; the layer finds such a key again by its CKA_ID when it is next used (sign,
+ * decrypt, public key, destroy), so callers keep their cw_p11_key as it is. fn NULL (the
+ * default): no retry. The hook is kept across cw_p11_relogin, cleared by cw_p11_open and
+ * cw_p11_close. */
 void cw_p11_set_relogin(cw_p11_ctx *ctx, cw_err (*fn)(cw_p11_ctx *ctx, void *arg), void *arg);
 
 /* C_Logout; logging out when not logged in (CKR_USER_NOT_LOGGED_IN) counts as success. */
@@ -205,6 +208,7 @@ typedef struct cw_p11_key {
     cw_key_type type;
     uint8_t id[CW_P11_KEY_ID_LEN];
     size_t id_len;
+    uint32_t gen; /* the context's gen when the handles were read: older ones are found again by ID */
 } cw_p11_key;
 
 /* Generates a key pair in the token (needs the user login):

@@ -518,6 +518,33 @@ static cw_err check_half(cw_p11_ctx *ctx, CK_OBJECT_HANDLE h, CK_OBJECT_CLASS wa
     return CW_OK;
 }
 
+/* A key whose handles were read before the last fresh login (cw_p11_relogin) is found again by
+ * its CKA_ID into *tmp, and *key points there. */
+static cw_err current_handles(cw_p11_ctx *ctx, const cw_p11_key **key, cw_p11_key *tmp)
+{
+    if ((*key)->gen == ctx->gen) {
+        return CW_OK;
+    }
+    cw_err e = cw_p11_key_find_by_id(ctx, (*key)->id, (*key)->id_len, tmp);
+    if (e == CW_OK) {
+        *key = tmp;
+    }
+    return e;
+}
+
+/* The token refused a key generation or use (*e) as a token without room for another loaded key
+ * does, after key work earlier in this login (cw_p11_set_relogin): the hook logs in afresh and
+ * *e gets its answer. True: try once more. */
+static bool retry_after_fresh_login(cw_p11_ctx *ctx, bool work_before, cw_err *e)
+{
+    if (!work_before || ctx->relogin_fn == NULL ||
+        (!CW_ERR_IS_P11(*e, CKR_GENERAL_ERROR) && !CW_ERR_IS_P11(*e, CKR_DEVICE_MEMORY))) {
+        return false;
+    }
+    *e = ctx->relogin_fn(ctx, ctx->relogin_arg);
+    return *e == CW_OK;
+}
+
 cw_err cw_p11_key_destroy(cw_p11_ctx *ctx, const cw_p11_key *key)
 {
     if (key == NULL || key->id_len > CW_P11_KEY_ID_LEN) {
@@ -525,6 +552,11 @@ cw_err cw_p11_key_destroy(cw_p11_ctx *ctx, const cw_p11_key *key)
     }
     if (!cw_p11__ready(ctx)) {
         return CW_ERR_NO_TOKEN;
+    }
+    cw_p11_key now;
+    cw_err e = current_handles(ctx, &key, &now);
+    if (e != CW_OK) {
+        return e == CW_ERR_NOT_FOUND ? CW_OK : e; /* both halves already gone */
     }
     /* Both halves checked before either goes; a half already gone is no reason to keep the other. */
     cw_err ep = key->priv != CK_INVALID_HANDLE ? check_half(ctx, key->priv, CKO_PRIVATE_KEY, key)
@@ -629,23 +661,26 @@ cw_err cw_p11_keygen(cw_p11_ctx *ctx, cw_key_type type, const char *label, bool 
     };
     CK_ULONG priv_n = sizeof priv_t / sizeof priv_t[0];
 
+    bool work_before = ctx->key_work;
     CK_RV rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
                                           &out->priv);
-    if ((rv == CKR_GENERAL_ERROR || rv == CKR_DEVICE_MEMORY) && ctx->key_work && ctx->relogin_fn != NULL) {
-        /* no room for another loaded key in this login (cw_p11_set_relogin): a fresh one, once */
-        e = ctx->relogin_fn(ctx, ctx->relogin_arg);
-        if (e != CW_OK) {
+    ctx->key_work = true;
+    if (rv != CKR_OK) {
+        memset(out, 0, sizeof *out);
+        e = cw_p11__rv(ctx, "C_GenerateKeyPair", rv);
+        if (!retry_after_fresh_login(ctx, work_before, &e)) {
             return e;
         }
         rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
                                                &out->priv);
-    }
-    ctx->key_work = true;
-    if (rv != CKR_OK) {
-        memset(out, 0, sizeof *out);
-        return cw_p11__rv(ctx, "C_GenerateKeyPair", rv);
+        ctx->key_work = true;
+        if (rv != CKR_OK) {
+            memset(out, 0, sizeof *out);
+            return cw_p11__rv(ctx, "C_GenerateKeyPair", rv);
+        }
     }
     out->type = type;
+    out->gen = ctx->gen;
     e = set_key_id(ctx, out);
     if (e != CW_OK) {
         (void)destroy_halves(ctx, out->priv, out->pub); /* just made: no handle can be reused */
@@ -696,6 +731,7 @@ static cw_err complete_pair(cw_p11_ctx *ctx, CK_OBJECT_HANDLE priv, const char *
     }
     out->priv = priv;
     out->id_len = id_len;
+    out->gen = ctx->gen;
 
     pubkey_parts *pp = cw_arena_alloc(sizeof *pp);
     if (pp == NULL) {
@@ -755,11 +791,16 @@ cw_err cw_p11_pubkey_spki(cw_p11_ctx *ctx, const cw_p11_key *key, uint8_t *out, 
     if (!cw_p11__ready(ctx)) {
         return CW_ERR_NO_TOKEN;
     }
+    cw_p11_key now;
+    cw_err e = current_handles(ctx, &key, &now);
+    if (e != CW_OK) {
+        return e;
+    }
     pubkey_parts *pp = cw_arena_alloc(sizeof *pp);
     if (pp == NULL) {
         return CW_ERR_NO_MEMORY;
     }
-    cw_err e = read_pubkey(ctx, key->pub, pp);
+    e = read_pubkey(ctx, key->pub, pp);
     if (e == CW_OK) {
         size_t need = spki_size(pp);
         *len = need;
@@ -927,6 +968,26 @@ static cw_err sign_in_token(cw_p11_ctx *ctx, const cw_p11_key *key, int m, cw_ha
     return e;
 }
 
+/* sign_in_token with the key's current handles, and once more after a fresh login when the token
+ * had no room for the key (cw_p11_set_relogin). */
+static cw_err sign_with_room(cw_p11_ctx *ctx, const cw_p11_key *key, int m, cw_hash_alg hash,
+                             const uint8_t *in, size_t in_len, uint8_t *sig, size_t cap, size_t *siglen)
+{
+    cw_p11_key now;
+    bool work_before = ctx->key_work;
+    cw_err e = current_handles(ctx, &key, &now);
+    if (e == CW_OK) {
+        e = sign_in_token(ctx, key, m, hash, in, in_len, sig, cap, siglen);
+    }
+    if (retry_after_fresh_login(ctx, work_before, &e)) {
+        e = current_handles(ctx, &key, &now);
+        if (e == CW_OK) {
+            e = sign_in_token(ctx, key, m, hash, in, in_len, sig, cap, siglen);
+        }
+    }
+    return e;
+}
+
 /* Argument checks and the sizing pass shared by both signing calls; CW_OK: go on. */
 static cw_err sign_prepare(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash, uint8_t *sig, size_t cap,
                            size_t *siglen)
@@ -964,7 +1025,7 @@ cw_err cw_p11_sign_digest(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg ha
         return e;
     }
     int m = sign_mech_index(ctx, key->type, hash, false);
-    return m < 0 ? no_sign_mechanism(ctx) : sign_in_token(ctx, key, m, hash, digest, dlen, sig, cap, siglen);
+    return m < 0 ? no_sign_mechanism(ctx) : sign_with_room(ctx, key, m, hash, digest, dlen, sig, cap, siglen);
 }
 
 cw_err cw_p11_sign(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash, const uint8_t *data,
@@ -984,17 +1045,36 @@ cw_err cw_p11_sign(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash, con
         return no_sign_mechanism(ctx);
     }
     if (m != M_RSA_PKCS && m != M_ECDSA) {
-        return sign_in_token(ctx, key, m, hash, d, len, sig, cap, siglen); /* the token hashes */
+        return sign_with_room(ctx, key, m, hash, d, len, sig, cap, siglen); /* the token hashes */
     }
     e = hash_data(hash, d, len, digest);
     if (e == CW_OK) {
-        e = sign_in_token(ctx, key, m, hash, digest, hash_len(hash), sig, cap, siglen);
+        e = sign_with_room(ctx, key, m, hash, digest, hash_len(hash), sig, cap, siglen);
     }
     cw_p11__wipe(digest, sizeof digest);
     return e;
 }
 
 /* ---- decryption -------------------------------------------------------------------------------------- */
+
+/* One C_DecryptInit + C_Decrypt into scratch (mod bytes); a failed C_Decrypt ends the operation. */
+static cw_err decrypt_once(cw_p11_ctx *ctx, const cw_p11_key *key, const uint8_t *in, size_t len, uint8_t *scratch,
+                           size_t mod, CK_ULONG *n)
+{
+    CK_MECHANISM mech = {CKM_RSA_PKCS, NULL_PTR, 0};
+    ctx->key_work = true;
+    CK_RV rv = CW_P11_FN(ctx, C_DecryptInit)(ctx->session, &mech, key->priv);
+    cw_err e = key_use_error(ctx, "C_DecryptInit", rv);
+    if (e == CW_OK) {
+        *n = (CK_ULONG)mod;
+        rv = CW_P11_FN(ctx, C_Decrypt)(ctx->session, CW_P11_IN(in), (CK_ULONG)len, scratch, n);
+        e = cw_p11__rv(ctx, "C_Decrypt", rv);
+        if (e != CW_OK) {
+            end_operation(ctx);
+        }
+    }
+    return e;
+}
 
 CW_NOINLINE cw_err cw_p11_decrypt(cw_p11_ctx *ctx, const cw_p11_key *key, const uint8_t *in, size_t len,
                       uint8_t *out, size_t cap, size_t *outlen)
@@ -1016,24 +1096,25 @@ CW_NOINLINE cw_err cw_p11_decrypt(cw_p11_ctx *ctx, const cw_p11_key *key, const 
     if (scratch == NULL) {
         return CW_ERR_NO_MEMORY;
     }
-    CK_MECHANISM mech = {CKM_RSA_PKCS, NULL_PTR, 0};
-    ctx->key_work = true;
-    CK_RV rv = CW_P11_FN(ctx, C_DecryptInit)(ctx->session, &mech, key->priv);
-    cw_err e = key_use_error(ctx, "C_DecryptInit", rv);
+    cw_p11_key now;
+    CK_ULONG n = 0;
+    bool work_before = ctx->key_work;
+    cw_err e = current_handles(ctx, &key, &now);
     if (e == CW_OK) {
-        CK_ULONG n = (CK_ULONG)mod;
-        rv = CW_P11_FN(ctx, C_Decrypt)(ctx->session, CW_P11_IN(in), (CK_ULONG)len, scratch, &n);
-        e = cw_p11__rv(ctx, "C_Decrypt", rv);
-        if (e != CW_OK) {
-            end_operation(ctx);
-        }
-        if (e == CW_OK && n > cap) {
-            e = CW_ERR_MALFORMED; /* cannot happen with PKCS#1 v1.5 padding */
-        }
+        e = decrypt_once(ctx, key, in, len, scratch, mod, &n);
+    }
+    if (retry_after_fresh_login(ctx, work_before, &e)) {
+        e = current_handles(ctx, &key, &now);
         if (e == CW_OK) {
-            memcpy(out, scratch, (size_t)n);
-            *outlen = (size_t)n;
+            e = decrypt_once(ctx, key, in, len, scratch, mod, &n);
         }
+    }
+    if (e == CW_OK && n > cap) {
+        e = CW_ERR_MALFORMED; /* cannot happen with PKCS#1 v1.5 padding */
+    }
+    if (e == CW_OK) {
+        memcpy(out, scratch, (size_t)n);
+        *outlen = (size_t)n;
     }
     cw_p11__wipe(scratch, mod);
     cw_arena_free(scratch);

@@ -205,6 +205,7 @@ cw_err cw_p11_relogin(cw_p11_ctx *ctx, const char *pin, size_t pin_len)
     (void)CW_P11_FN(ctx, C_Logout)(ctx->session);
     ctx->logged_in = false;
     ctx->idle_armed = false;
+    ctx->gen++; /* key handles read before are stale (SoftHSM2 drops them at logout already) */
     if (ctx->own_init) {
         /* what the library keeps for the process (operations a failed call left behind, keys it
          * holds loaded) goes only with C_Finalize; the slot keeps its ID across it */

@@ -24,6 +24,24 @@ mkdir -p "$demo"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# make demo TOKEN=tpm: the token is a TPM 2.0 instead (tpm2-pkcs11 on swtpm behind tpm2-abrmd
+# --max-transients=3, as /dev/tpmrm0 allows: the lab of tests/lab/tpm-lab.sh; needs root).
+kind=${CW_DEMO_TOKEN:-softhsm2}
+if [ "$kind" = tpm ]; then
+  step "a TPM 2.0 for this demo (swtpm + tpm2-abrmd + tpm2-pkcs11: tests/lab/tpm-lab.sh)"
+  [ "$(id -u)" = 0 ] || { echo "demo: TOKEN=tpm needs root (the lab makes a network namespace)" >&2; exit 2; }
+  tests/lab/tpm-lab.sh -d "$demo/tpm-lab" stop
+  tests/lab/tpm-lab.sh -d "$demo/tpm-lab" start < /dev/null > "$demo/tpm-lab.log" 2>&1 \
+    || { cat "$demo/tpm-lab.log" >&2; exit 1; }
+  eval "$(tests/lab/tpm-lab.sh -d "$demo/tpm-lab" env)"
+  export TSS2_LOG='all+none' # the TSS's own log: the token's refusals certwiz answers (a fresh login) print as ERROR
+  TOKEN_LABEL=$TPM_LAB_LABEL
+  USER_PIN=$TPM_LAB_PIN
+  PKCS11_MODULE=$TPM_LAB_MODULE
+  TOKEN_ENV="DBUS_SESSION_BUS_ADDRESS='$DBUS_SESSION_BUS_ADDRESS' TPM2_PKCS11_STORE='$TPM2_PKCS11_STORE' TPM2_PKCS11_TCTI='$TPM2_PKCS11_TCTI'"
+  TOKEN_EXPORT="DBUS_SESSION_BUS_ADDRESS TPM2_PKCS11_STORE TPM2_PKCS11_TCTI"
+  echo "token $TOKEN_LABEL on a software TPM; tpm2-pkcs11's store: $TPM2_PKCS11_STORE"
+else
 step "a fresh SoftHSM2 token for this demo (the appliance's HSM)"
 rm -rf "$demo/softhsm"
 mkdir -p "$demo/softhsm/tokens"
@@ -35,6 +53,9 @@ TOKEN_LABEL=certwiz-demo
 USER_PIN=1234
 PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so
 softhsm2-util --init-token --free --label "$TOKEN_LABEL" --so-pin 12345678 --pin "$USER_PIN"
+TOKEN_ENV="SOFTHSM2_CONF='$SOFTHSM2_CONF'"
+TOKEN_EXPORT=SOFTHSM2_CONF
+fi
 printf '%s\n' "$USER_PIN" > "$demo/pin"
 printf '0000\n' > "$demo/wrong-pin"
 # A key pair made by another tool, so that `keys` has something to list.
@@ -42,13 +63,13 @@ pkcs11-tool --module "$PKCS11_MODULE" --token-label "$TOKEN_LABEL" --login --pin
   --keypairgen --key-type EC:prime256v1 --label made-by-pkcs11-tool --id 01 > /dev/null
 {
   echo "# Shell assignments for looking at the demo's token: . build/demo/env"
-  echo "SOFTHSM2_CONF='$SOFTHSM2_CONF'"
+  echo "$TOKEN_ENV"
   echo "TOKEN_LABEL='$TOKEN_LABEL'"
   echo "USER_PIN='$USER_PIN'"
   echo "PKCS11_MODULE='$PKCS11_MODULE'"
   echo "CA_CERT='$demo/ca/ca.pem'"
   echo "SCEP_CA_CERT='$demo/scep/depot/ca.pem'"
-  echo "export SOFTHSM2_CONF"
+  echo "export $TOKEN_EXPORT"
 } > "$demo/env"
 
 step "boot the firmware with its console on a pseudo-terminal"
@@ -56,7 +77,7 @@ step "boot the firmware with its console on a pseudo-terminal"
   --token "pkcs11:token=$TOKEN_LABEL" > "$demo/certwiz.out" 2> "$demo/certwiz.err" &
 fw=$!
 scep_pid=
-trap 'kill $fw $scep_pid 2>/dev/null || true' EXIT
+trap 'kill $fw $scep_pid 2>/dev/null || true; [ "$kind" = tpm ] && tests/lab/tpm-lab.sh -d "$demo/tpm-lab" stop' EXIT
 for _ in $(seq 50); do
   [ -L "$demo/console" ] && break
   sleep 0.1
@@ -198,7 +219,7 @@ step "every role, with its certificate"
 cw roles
 cw keys
 step "what other PKCS#11 tools see: each set's certificate beside its key, same label and ID"
-p11tool --list-all-certs "pkcs11:token=$TOKEN_LABEL" 2>/dev/null | grep -E "Label|ID|Type" || true
+p11tool --provider "$PKCS11_MODULE" --list-all-certs "pkcs11:token=$TOKEN_LABEL" 2>/dev/null | grep -E "Label|ID|Type" || true
 step "what it all cost in RAM: the arena's high-water mark and lwIP's pools"
 cw mem
 cw logout
@@ -210,8 +231,14 @@ kill $scep_pid 2>/dev/null || true
 trap - EXIT
 cat "$demo/certwiz.err"
 echo
+if [ "$kind" = tpm ]; then
+  tests/lab/tpm-lab.sh -d "$demo/tpm-lab" stop
+  echo "demo: done on the TPM token; the TPM lab is stopped (its daemons and store are gone)."
+  echo "A device with a real TPM: README, 'certwiz on a TPM 2.0'."
+  exit 0
+fi
 echo "demo: done. The token is in build/demo/softhsm; to look at it:"
 echo "  . build/demo/env && pkcs11-tool --module \$PKCS11_MODULE -O --login --pin \$USER_PIN"
 echo "  openssl x509 -in \$CA_CERT -noout -subject"
 echo "  openssl x509 -in \$SCEP_CA_CERT -noout -subject"
-echo "Not built yet: ACME (the EC set stays offline), automatic renewal, TLS (see README)."
+echo "Not built yet: ACME (the EC set stays offline), TLS (see README)."
