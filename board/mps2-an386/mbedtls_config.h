@@ -3,8 +3,8 @@
  *
  * Only what certwiz uses: ASN.1, X.509 certificate parsing, RSA (PKCS#1 v1.5, 2048 to 4096 bits)
  * and ECDSA (P-256, P-384) verification, RSA encryption to a public key (SCEP's key transport),
- * SHA-1, SHA-256, SHA-384, SHA-512, AES and DES/3DES in CBC mode (SCEP envelopes), base64
- * encoding. certwiz writes and reads PEM itself (cw_pem.c), writes and reads back its CSRs itself
+ * SHA-1, SHA-256, SHA-384, SHA-512, AES and DES/3DES in CBC mode (SCEP envelopes). certwiz
+ * writes and reads PEM and base64 itself (cw_pem.c), writes and reads back its CSRs itself
  * (cw_csr.c) and takes random numbers from the token, so mbedTLS's PEM, CSR, key writer, DRBG and
  * generic cipher layer are left out (with link-time optimisation they cost no flash, as nothing calls them;
  * without it they would). Memory comes from one static arena (cw_arena.c) through
@@ -43,7 +43,6 @@ void board_mbedtls_exit(int status);
 /* ---- what certwiz needs ------------------------------------------------------------------- */
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
-#define MBEDTLS_BASE64_C
 #define MBEDTLS_OID_C
 #define MBEDTLS_BIGNUM_C
 #define MBEDTLS_MD_C
