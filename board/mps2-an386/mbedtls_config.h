@@ -99,6 +99,11 @@ void board_mbedtls_exit(int status);
 /* ECDSA signing replaced by a function that refuses (mps2_mbedtls_alt.c): keys sign in the
  * token, but mbedTLS's key table links its signing path in (-640 bytes). */
 #define MBEDTLS_ECDSA_SIGN_ALT
+/* ECDSA verification of our own (firmware/src/mbedtls_alt/cw_ecdsa_small.c, SEC 1 4.1.4): one
+ * pass of double-and-add over both scalars in Jacobian coordinates, inverses by Fermat, instead of
+ * mbedTLS's comb method and constant-time inversion, which serve signing with a secret scalar
+ * (docs/decisions.md 44). */
+#define MBEDTLS_ECDSA_VERIFY_ALT
 /* Bignum: RSA up to 4096 bits (a CA key). Window 1: a public exponent (65537) of fewer than 80
  * bits is raised with a window of 1 whatever this says (bignum_core.c); larger windows would
  * only serve private exponents, which never come here (-0.1 KB). */

@@ -255,6 +255,7 @@ static const struct {
 } suites[] = {
     {"board libc", target_test_libc},
     {"pk refusals", target_test_pk_refusals},
+    {"ecdsa", target_test_ecdsa},
     {"cw_time", test_time},
     {"cw_err", test_err},
     {"cw_url", test_url},
