@@ -89,9 +89,13 @@ void board_mbedtls_exit(int status);
 
 /* ---- size: smaller code and tables, slower where it does not matter ----------------------- */
 /* (AES's table options are gone: its block functions are certwiz's own, above.) */
-/* SHA-256 and SHA-512 as loops, not unrolled. */
+/* SHA-256 and SHA-512 as loops, not unrolled; their block functions are certwiz's own
+ * (firmware/src/mbedtls_alt/cw_sha2_small.c: one table of round constants for both, the sigma
+ * functions' rotations in a loop; docs/decisions.md 44). */
 #define MBEDTLS_SHA256_SMALLER
 #define MBEDTLS_SHA512_SMALLER
+#define MBEDTLS_SHA256_PROCESS_ALT
+#define MBEDTLS_SHA512_PROCESS_ALT
 /* ECDSA verification only (private keys live in the token): small windows, no fixed-point
  * tables in RAM. */
 #define MBEDTLS_ECP_WINDOW_SIZE 2
