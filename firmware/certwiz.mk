@@ -42,7 +42,7 @@ CERTWIZ_CONSOLE_SRCS := $(call cw_src,console,cw_console.c cw_cmd_sys.c cw_cmd_t
                           cw_cmd_enrol.c cw_cmd_net.c)
 # The composition: the entry points of cw.h, the console's words, the scratch's storage.
 CERTWIZ_TOP_SRCS     := $(CERTWIZ_DIR)/src/cw_firmware.c
-CERTWIZ_ALT_SRCS     := $(call cw_src,mbedtls_alt,cw_aes_small.c cw_des_small.c cw_sha1_small.c)
+CERTWIZ_ALT_SRCS     := $(call cw_src,mbedtls_alt,cw_aes_small.c cw_des_small.c cw_sha1_small.c cw_sha2_small.c cw_ecdsa_small.c)
 CERTWIZ_P11_SRCS     := $(addprefix $(CERTWIZ_P11_DIR)/,cw_p11_session.c cw_p11_key.c cw_p11_object.c \
                           cw_p11_uri.c)
 

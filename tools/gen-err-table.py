@@ -9,69 +9,45 @@ Sources of truth (both keep each row's value, name and sentence on one line):
   FOREIGN_DEF  firmware/src/base/cw_err_foreign.def: PKCS#11, mbedTLS and lwIP codes
 
 The output, all for cw_err.c alone:
-  cw_err_values[]   each row's value (uint16_t), rows of one range next to each other:
-                    own codes (OK first), then PKCS#11, mbedTLS, lwIP
   CW_ERR_TABLE_<RANGE>_FIRST / _COUNT / _PREFIX
                     which rows belong to a range, and the name prefix its rows were stored without
-                    ("CKR_", "MBEDTLS_ERR_", "LWIP_ERR_"; "" for the own codes)
-  cw_err_strings[]  row i's name and sentence as the 2i-th and (2i+1)-th NUL-terminated string
-  cw_err_pairs[][2] the pair table: in a string, a printable ASCII byte (0x20..0x7E) that some
-                    string uses is that character; any other byte but NUL is a pair code,
-                    standing for the two bytes of one row of the table, each of which may be a
-                    pair again: codes 0x80..0xFF are rows 0..127, 0x01..0x1F rows 128..158, 0x7F
-                    row 159, and the printable characters no string uses (listed in
-                    CW_ERR_TABLE_EXTRA_CODES) rows 160 on, in that list's order
+                    ("CKR_", "MBEDTLS_ERR_", "LWIP_ERR_"; "" for the own codes). Within a range the
+                    rows are in the order of their values.
+  cw_err_values[]   each row's value as a byte, the difference from the row before it in its
+                    range (the first row's from 0); 0xFF: the value is in the next two bytes
+                    (big-endian)
+  cw_err_stream[]   row i's name and sentence as the 2i-th and (2i+1)-th string of a bit stream
+                    (most significant bit first), each a sequence of symbols ended by the symbol
+                    CW_ERR_TABLE_END; a symbol is written as its canonical Huffman code, whose
+                    lengths cw_err_code_counts[] gives (how many symbols have a code of each
+                    length, 1 to CW_ERR_TABLE_CODE_MAX; symbols are numbered in code order)
+  cw_err_index[]    the bit where row k * CW_ERR_TABLE_INDEX_STEP's name starts
+  cw_err_symbols[]  what each symbol stands for: two fields of CW_ERR_TABLE_SYMBOL_BITS bits
+                    (packed, most significant bit first): a character is the pair (itself, the
+                    character); any other symbol is a pair of symbols, each of which may be a pair
+                    again
   CW_ERR_TABLE_NAME_MAX / _TEXT_MAX
                     the longest decoded name (prefix included) and sentence, plus one for the NUL
 
-The pairs are chosen by byte-pair encoding: replace the most frequent pair of adjacent bytes in
-all strings by a new byte, and repeat while that is worth it. Alternatives measured on the tables
-as this script was written (226 rows, 14 133 bytes of names and sentences without their prefixes),
-table bytes including the 452 of 16-bit values:
-  no compression                                      14 585
-  dictionary of the 128 most profitable words          9 919
-  byte pairs, 128 of them (until 2026-11-25)           8 831
-  the 128 most profitable substrings, nested           8 451  (20 s per build in Python)
-  byte pairs, 160 (every non-printable byte a pair)   ~8 430  (this script)
-  16-bit offsets to each row's strings                  +452  (instead of walking the strings)
-Byte pairs give nearly the best size with the smallest decoder (a four-line recursive function)
-and a script that runs in under a second; the 32 codes below 0x20 and DEL were added as pair codes
-when the Cortex-M image had to fit 128 KiB (their decoder is one comparison longer). On Cortex-M, cw_err.o went from 18 038 to 9 662 bytes.
-The printable characters no string uses (15 of them when added, 2026-12-07) became pair codes too
-when the Cortex-M image had to fit 136 KiB with the integrator API: 8 317 -> 8 151 table bytes.
+The pairs are chosen by byte-pair encoding (replace the most frequent pair of adjacent symbols in
+all strings by a new symbol, and repeat); how many pairs is chosen by the size of the whole table.
+Then each symbol gets a Huffman code by how often the strings use it. Alternatives measured on
+these tables (237 rows, 15 093 bytes of names and sentences with their NULs), table bytes
+including the values:
+  byte pairs, 173 (every byte no string uses a pair code), values as uint16_t  8 842  (before)
+  the same bytes Huffman-coded (a list of 247 symbols), values as uint16_t  ~8 420  (estimated)
+  pairs without a byte limit (650, 731 symbols), Huffman-coded, values as
+  differences                                                                 7 387  (this script)
+The decoder stays small: a bit reader, canonical Huffman's loop over code lengths (as zlib's
+puff.c reads codes), and the recursive expansion of a pair. The script runs in a few seconds (the
+pair search), only when the error sources change. Finding a row walks the stream from
+the nearest index entry, which is quick enough for an error path. On Cortex-M, cw_err.o went from
+18 038 to 9 662 bytes with byte pairs, then (decision 44) to the figure docs/decisions.md gives.
 """
 import collections
+import heapq
 import re
 import sys
-
-# Pair codes are every byte the strings themselves do not use, NUL aside (it ends a string), in
-# the order cw_err.c's pair_row() numbers them: the bytes outside printable ASCII first, then the
-# printable characters no name or sentence contains (set_unused_printable, from the table's
-# strings: cw_err_table.h lists them in CW_ERR_TABLE_EXTRA_CODES, and cw_err.c reads such a byte
-# as a pair code, not as the character).
-BASE_PAIR_CODES = list(range(0x80, 0x100)) + list(range(0x01, 0x20)) + [0x7F]
-PAIR_CODES = list(BASE_PAIR_CODES)
-EXTRA_CODES = []
-MAX_PAIRS = len(PAIR_CODES)
-
-
-def set_unused_printable(strings):
-    """Adds the printable characters that no string uses to the pair codes."""
-    global PAIR_CODES, EXTRA_CODES, MAX_PAIRS
-    used = set(b for s in strings for b in s)
-    # '"', '\\' and '?' stay characters: the C literal would escape them, and nothing is won
-    EXTRA_CODES = [b for b in range(0x20, 0x7F) if b not in used and chr(b) not in '"\\?']
-    PAIR_CODES = BASE_PAIR_CODES + EXTRA_CODES
-    MAX_PAIRS = len(PAIR_CODES)
-
-
-def is_literal(b):
-    return 0x20 <= b < 0x7F and b not in EXTRA_CODES
-
-
-def pair_row(b):
-    return PAIR_CODES.index(b)
-
 
 # The ranges in the order of their rows. The macro is the one a row of FOREIGN_DEF starts with.
 RANGES = [
@@ -156,9 +132,72 @@ def check_range(macro, prefix, rows):
             fail(macro, f"{name}: a name of this range starts with {prefix}")
 
 
-def pair_encode(strings):
-    """Byte-pair encoding of a list of byte strings: returns (encoded strings, pairs)."""
+# Symbols: END (the end of a string) and the characters are the first; pairs are numbered from
+# FIRST_PAIR on while they are made, and renumbered in Huffman code order at the end.
+END = 0
+FIRST_PAIR = 0x80
+# Pairs are made one at a time, and the table's size is measured every PAIR_STEP pairs, up to
+# MAX_PAIRS: the smallest is kept.
+PAIR_STEP = 10
+MAX_PAIRS = 700
+# Longest Huffman code the decoder takes (its loop ends there).
+CODE_MAX = 20
+INDEX_STEP = 16
+
+
+def replace_pair(s, pair, code):
+    """s with every occurrence of pair, taken left to right without overlaps, replaced by code."""
+    out = []
+    i = 0
+    a, b = pair
+    n = len(s)
+    while i < n:
+        if s[i] == a and i + 1 < n and s[i + 1] == b:
+            out.append(code)
+            i += 2
+        else:
+            out.append(s[i])
+            i += 1
+    return out
+
+
+def huffman_lengths(counts):
+    """Code lengths of a Huffman code for {symbol: count}; ties broken by symbol, so stable."""
+    if len(counts) == 1:
+        return {next(iter(counts)): 1}
+    heap = [(n, i, (sym,)) for i, (sym, n) in enumerate(sorted(counts.items()))]
+    heapq.heapify(heap)
+    lengths = dict.fromkeys(counts, 0)
+    order = len(heap)
+    while len(heap) > 1:
+        n1, _, s1 = heapq.heappop(heap)
+        n2, _, s2 = heapq.heappop(heap)
+        for sym in s1 + s2:
+            lengths[sym] += 1
+        heapq.heappush(heap, (n1 + n2, order, s1 + s2))
+        order += 1
+    return lengths
+
+
+def table_bits(strings, symbols):
+    """Bits of the stream and of the symbol table for these strings, with that many symbols."""
+    counts = collections.Counter()
+    for s in strings:
+        counts.update(s)
+    counts[END] += len(strings)
+    lengths = huffman_lengths(counts)
+    width = max(1, (symbols - 1).bit_length())
+    return sum(counts[k] * lengths[k] for k in counts) + symbols * 2 * width
+
+
+def pair_encode(plain):
+    """Byte-pair encoding of the strings (lists of character codes): returns (strings, pairs),
+    pairs[k] being what symbol FIRST_PAIR + k stands for; the number of pairs gives the smallest
+    table."""
+    strings = [list(s) for s in plain]
+    characters = len(set(b for s in plain for b in s)) + 1  # and END
     pairs = []
+    best = (table_bits(strings, characters), 0, strings, [])
     while len(pairs) < MAX_PAIRS:
         counts = collections.Counter()
         for s in strings:
@@ -167,42 +206,62 @@ def pair_encode(strings):
             break
         # The most frequent pair; among equally frequent ones the lowest, so output is stable.
         pair, count = min(counts.items(), key=lambda item: (-item[1], item[0]))
-        # A pair costs its 2 bytes in the table and saves 1 byte per use (a little less where
-        # uses overlap, as in "aaa"): only worth it from 3 uses.
-        if count < 3:
+        if count < 2:
             break
-        code = bytes([PAIR_CODES[len(pairs)]])
+        code = FIRST_PAIR + len(pairs)
         pairs.append(pair)
-        # bytes.replace works left to right without overlaps, just as the pair is meant.
-        strings = [s.replace(bytes(pair), code) for s in strings]
-    return strings, pairs
+        strings = [replace_pair(s, pair, code) for s in strings]
+        if len(pairs) % PAIR_STEP == 0:
+            bits = table_bits(strings, characters + len(pairs))
+            if bits < best[0]:
+                best = (bits, len(pairs), strings, list(pairs))
+    return best[2], best[3]
 
 
-def expand(data, pairs):
-    """The decoder of cw_err.c, in Python: used to check the encoding before writing it."""
-    out = bytearray()
-    for b in data:
-        out += bytes([b]) if is_literal(b) else expand(pairs[pair_row(b)], pairs)
-    return bytes(out)
+def expand(sym, pairs):
+    """What symbol sym stands for, as bytes (before renumbering)."""
+    if sym < FIRST_PAIR:
+        return bytes([sym])
+    a, b = pairs[sym - FIRST_PAIR]
+    return expand(a, pairs) + expand(b, pairs)
 
 
-def depth(b, pairs):
-    """How deep the decoder recurses for byte b."""
-    if is_literal(b):
+def depth(sym, pairs):
+    """How deep the decoder recurses for sym."""
+    if sym < FIRST_PAIR:
         return 0
-    return 1 + max(depth(half, pairs) for half in pairs[pair_row(b)])
+    return 1 + max(depth(half, pairs) for half in pairs[sym - FIRST_PAIR])
 
 
-def c_string(data):
-    """A C string literal of data; every byte outside printable ASCII, and the characters that
-    would need an escape or could start a trigraph (" \\ ?), as a three-digit octal escape."""
-    return '"' + "".join(chr(b) if 0x20 <= b < 0x7F and chr(b) not in '"\\?' else f"\\{b:03o}"
-                         for b in data) + '"'
+class BitWriter:
+    def __init__(self):
+        self.bits = []
+
+    def put(self, value, width):
+        self.bits += [(value >> (width - 1 - i)) & 1 for i in range(width)]
+
+    def data(self):
+        padded = self.bits + [0] * (-len(self.bits) % 8)
+        return bytes(int("".join(map(str, padded[i:i + 8])), 2) for i in range(0, len(padded), 8))
 
 
-def c_comment(text):
-    """text made safe inside a C comment: no comment delimiters, no trigraphs."""
-    return text.replace("*/", "* /").replace("/*", "/ *").replace("??", "? ?")
+def c_bytes(data, indent="    "):
+    """data as lines of C hex bytes."""
+    items = [f"0x{b:02X}," for b in data]
+    return [indent + " ".join(items[i:i + 16]) for i in range(0, len(items), 16)]
+
+
+def encode_values(values):
+    """A range's values (ascending) as differences, 0xFF and two bytes where one does not fit."""
+    out = bytearray()
+    prev = 0
+    for v in values:
+        if 0 <= v - prev < 0xFF:
+            out.append(v - prev)
+        else:
+            out += bytes([0xFF, v >> 8, v & 0xFF])
+        prev = v
+    return bytes(out)
 
 
 def main():
@@ -214,16 +273,72 @@ def main():
     rows = []  # (range macro, value, full name, stored name, sentence), in table order
     for macro, prefix in RANGES:
         check_range(macro, prefix, by_range[macro])
+        by_range[macro] = sorted(by_range[macro], key=lambda row: row[0])
         rows += [(macro, v, n, n[len(prefix):], t) for v, n, t in by_range[macro]]
 
     # Strings in table order: row i's name, then its sentence.
     plain = [s.encode("ascii") for _, _, _, name, text in rows for s in (name, text)]
-    set_unused_printable(plain)
+    if any(b == END or b >= FIRST_PAIR for s in plain for b in s):
+        fail("strings", "a name or sentence holds a byte that is not printable ASCII")
     encoded, pairs = pair_encode(plain)
-    if [expand(s, pairs) for s in encoded] != plain:
+    if [b"".join(expand(sym, pairs) for sym in s) for s in encoded] != plain:
         fail("pair_encode", "the encoding does not decode to the input (a bug of this script)")
 
-    deepest = max(depth(b, pairs) for s in encoded for b in s)
+    # Huffman code lengths, then symbols renumbered in canonical order: by code length, then by
+    # their number before.
+    counts = collections.Counter()
+    for s in encoded:
+        counts.update(s)
+    counts[END] += len(encoded)
+    lengths = huffman_lengths(counts)
+    longest = max(lengths.values())
+    if longest > CODE_MAX:
+        fail("huffman", f"a code of {longest} bits, over the decoder's {CODE_MAX}")
+    order = sorted(counts, key=lambda sym: (lengths[sym], sym))
+    # then the symbols that only pairs use: they need no code
+    order += sorted(set([END] + [b for s in plain for b in s] +
+                        [FIRST_PAIR + k for k in range(len(pairs))]) - set(order))
+    number = {sym: i for i, sym in enumerate(order)}
+    per_length = [0] * (longest + 1)
+    for sym in counts:
+        per_length[lengths[sym]] += 1
+    codes = {}
+    code = 0
+    for length in range(1, longest + 1):
+        for sym in order:
+            if lengths.get(sym) == length:
+                codes[sym] = code
+                code += 1
+        code <<= 1
+
+    # What each symbol stands for: (itself, character) or (left, right), in the new numbers.
+    width = max(1, (len(order) - 1).bit_length())
+    table = BitWriter()
+    for sym in order:
+        if sym < FIRST_PAIR:
+            table.put(number[sym], width)
+            table.put(sym, width)
+        else:
+            a, b = pairs[sym - FIRST_PAIR]
+            table.put(number[a], width)
+            table.put(number[b], width)
+
+    stream = BitWriter()
+    index = []
+    for i in range(len(rows)):
+        if i % INDEX_STEP == 0:
+            index.append(len(stream.bits))
+        for s in encoded[2 * i:2 * i + 2]:
+            for sym in s + [END]:
+                stream.put(codes[sym], lengths[sym])
+    if len(stream.bits) > 0xFFFF:
+        fail("stream", "over 65535 bits: cw_err_index holds 16-bit positions")
+
+    values = b""
+    for macro, _ in RANGES:
+        values += encode_values([v for m, v, *_ in rows if m == macro])
+
+    deepest = max(depth(sym, pairs) for s in encoded for sym in s)
     out = [
         f"/* Generated by tools/gen-err-table.py from {own_path} and {foreign_path}; do not edit.",
         " * Included by firmware/src/base/cw_err.c only; the format is described in the script. */",
@@ -232,9 +347,11 @@ def main():
         f"#define CW_ERR_TABLE_ROWS {len(rows)}",
         f"#define CW_ERR_TABLE_NAME_MAX {max(len(r[2]) for r in rows) + 1}",
         f"#define CW_ERR_TABLE_TEXT_MAX {max(len(r[4]) for r in rows) + 1}",
-        f"/* the decoder recurses at most {deepest} deep */",
-        "/* printable characters no string uses: pair codes 160.. (cw_err.c's pair_row) */",
-        f"#define CW_ERR_TABLE_EXTRA_CODES {c_string(bytes(EXTRA_CODES))}",
+        f"/* {len(pairs)} pairs, {len(order)} symbols; the decoder recurses at most {deepest} deep */",
+        f"#define CW_ERR_TABLE_END {number[END]}",
+        f"#define CW_ERR_TABLE_SYMBOL_BITS {width}",
+        f"#define CW_ERR_TABLE_CODE_MAX {longest}",
+        f"#define CW_ERR_TABLE_INDEX_STEP {INDEX_STEP}",
         "",
     ]
     first = 0
@@ -245,28 +362,15 @@ def main():
                 f'#define CW_ERR_TABLE_{macro}_PREFIX "{prefix}"']
         first += count
 
-    out += ["", "static const uint16_t cw_err_values[CW_ERR_TABLE_ROWS] = {"]
-    for macro, _ in RANGES:
-        # As they are written in the sources: own codes in decimal, foreign ones in hex.
-        values = [f"{v}," if macro == "OWN" else f"0x{v:X},"
-                  for m, v, *_ in rows if m == macro]
-        out += [f"    /* {macro} */"] + ["    " + " ".join(values[i:i + 12])
-                                         for i in range(0, len(values), 12)]
-    out += ["};", ""]
-
-    out += [f"static const uint8_t cw_err_pairs[{len(pairs)}][2] = {{"]
-    for k, (a, b) in enumerate(pairs):
-        text = c_comment(expand(bytes([PAIR_CODES[k]]), pairs).decode("ascii"))
-        out.append(f"    {{0x{a:02X}, 0x{b:02X}}}, /* 0x{PAIR_CODES[k]:02X} \"{text}\" */")
-    out += ["};", ""]
-
-    # One line per row; the array's size leaves out the literal's own terminating NUL.
-    size = sum(len(s) + 1 for s in encoded)
-    out.append(f"static const uint8_t cw_err_strings[{size}] =")
-    for i, row in enumerate(rows):
-        literal = c_string(encoded[2 * i] + b"\0" + encoded[2 * i + 1] + b"\0")
-        out.append(f"    /* {row[2]} */ {literal}")
-    out[-1] += ";"
+    out += ["", f"static const uint8_t cw_err_values[{len(values)}] = {{"] + c_bytes(values) + ["};", ""]
+    out += [f"static const uint16_t cw_err_code_counts[{longest + 1}] = {{",
+            "    " + ", ".join(str(n) for n in per_length), "};", ""]
+    out += [f"static const uint16_t cw_err_index[{len(index)}] = {{",
+            "    " + ", ".join(str(n) for n in index), "};", ""]
+    data = table.data()
+    out += [f"static const uint8_t cw_err_symbols[{len(data)}] = {{"] + c_bytes(data) + ["};", ""]
+    data = stream.data()
+    out += [f"static const uint8_t cw_err_stream[{len(data)}] = {{"] + c_bytes(data) + ["};"]
     print("\n".join(out))
 
 

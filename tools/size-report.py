@@ -60,6 +60,7 @@ BSS_SECTIONS = {".bss"}
 STACK_SECTIONS = {".stack"}
 COMPONENTS = ["certwiz", "mbedTLS", "lwIP", "board", "tests", "libc", "padding", "unattributed"]
 UNKNOWN = "unattributed"
+ALWAYS_SHOWN = {"certwiz", "mbedTLS", "lwIP", "board", "libc"}
 
 # " .text.foo  0x00000123  0x44 path"  (the name may stand alone on the line before)
 INPUT_RE = re.compile(r"^ (\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
@@ -591,7 +592,9 @@ def main():
     print(f"{'component':<14} {'text':>9} {'data':>7} {'bss':>9} {'flash':>10} {'static RAM':>10}")
     print("-" * 64)
     for c in COMPONENTS:
-        if text[c] or data[c] or bss[c]:
+        # the parts of every image show also when empty (the board's image links nothing of
+        # newlib since it has its own memcpy and memset: libc 0); the others only when present
+        if text[c] or data[c] or bss[c] or c in ALWAYS_SHOWN:
             row(c, text[c], data[c], bss[c])
     print("-" * 64)
     row("total", sum(text.values()), sum(data.values()), sum(bss.values()))

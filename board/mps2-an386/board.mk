@@ -56,9 +56,22 @@ BOARD_CPPFLAGS  := -DCW_BOARD_COMPILER='"arm-none-eabi-gcc $(shell $(BOARD_CC) -
 # of a table of addresses (-96 bytes); -fno-schedule-insns2, no reordering of instructions after
 # register allocation, which at -Os on an in-order Cortex-M4 costs bytes (longer encodings, spills
 # moved apart) for stalls of a cycle or two (-304 bytes).
+# Room for the token client (decisions.md 44, measured one at a time on the whole image with the
+# others in place, 2026-12-07): -fno-move-loop-invariants, no hoisting of loop-invariant values out
+# of loops, which at -Os spends registers and spills on values a Cortex-M4 recomputes in one
+# instruction (-448); -fno-thread-jumps, no duplication of blocks to thread jumps through them
+# (-432); -fno-if-conversion, branches instead of IT-block sequences that compute both sides
+# (-184); -fno-tree-tail-merge, no merging of identical block tails in GIMPLE (-136: here the
+# jumps and copies it adds cost more than the tails). 1 200 bytes together, for 2.6 % more time in
+# the on-target ECDSA verifications (QEMU -icount). Then, with those and certwiz's other savings
+# in place: -fno-partial-inlining, no inlining of a function's early-exit part into its callers
+# (-104), and -fno-tree-forwprop (-64). Of the 60-odd other flags tried one at a time, none saved
+# 50 bytes (-fno-tree-loop-im -16 on top of these; -fno-ipa-cp +2.9 KB, -mno-unaligned-access
+# +2.3 KB).
 BOARD_CFLAGS    := $(BOARD_ARCH) -Os -g $(BOARD_LTO) $(BOARD_LTO_CHECK) \
                    -ffunction-sections -fdata-sections -fno-common -fno-jump-tables \
-                   -fno-schedule-insns2
+                   -fno-schedule-insns2 -fno-move-loop-invariants -fno-thread-jumps \
+                   -fno-if-conversion -fno-tree-tail-merge -fno-partial-inlining -fno-tree-forwprop
 BOARD_LDSCRIPT  := board/mps2-an386/mps2-an386.ld
 # `=`, not `:=`: $@ names each image's own map (certwiz.map, certwiz-tests.map).
 BOARD_LDLIBS     = -T$(BOARD_LDSCRIPT) --specs=nano.specs -nostartfiles \

@@ -3,8 +3,8 @@
  *
  * Only what certwiz uses: ASN.1, X.509 certificate parsing, RSA (PKCS#1 v1.5, 2048 to 4096 bits)
  * and ECDSA (P-256, P-384) verification, RSA encryption to a public key (SCEP's key transport),
- * SHA-1, SHA-256, SHA-384, SHA-512, AES and DES/3DES in CBC mode (SCEP envelopes), base64
- * encoding. certwiz writes and reads PEM itself (cw_pem.c), writes and reads back its CSRs itself
+ * SHA-1, SHA-256, SHA-384, SHA-512, AES and DES/3DES in CBC mode (SCEP envelopes). certwiz
+ * writes and reads PEM and base64 itself (cw_pem.c), writes and reads back its CSRs itself
  * (cw_csr.c) and takes random numbers from the token, so mbedTLS's PEM, CSR, key writer, DRBG and
  * generic cipher layer are left out (with link-time optimisation they cost no flash, as nothing calls them;
  * without it they would). Memory comes from one static arena (cw_arena.c) through
@@ -43,7 +43,6 @@ void board_mbedtls_exit(int status);
 /* ---- what certwiz needs ------------------------------------------------------------------- */
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
-#define MBEDTLS_BASE64_C
 #define MBEDTLS_OID_C
 #define MBEDTLS_BIGNUM_C
 #define MBEDTLS_MD_C
@@ -90,9 +89,13 @@ void board_mbedtls_exit(int status);
 
 /* ---- size: smaller code and tables, slower where it does not matter ----------------------- */
 /* (AES's table options are gone: its block functions are certwiz's own, above.) */
-/* SHA-256 and SHA-512 as loops, not unrolled. */
+/* SHA-256 and SHA-512 as loops, not unrolled; their block functions are certwiz's own
+ * (firmware/src/mbedtls_alt/cw_sha2_small.c: one table of round constants for both, the sigma
+ * functions' rotations in a loop; docs/decisions.md 44). */
 #define MBEDTLS_SHA256_SMALLER
 #define MBEDTLS_SHA512_SMALLER
+#define MBEDTLS_SHA256_PROCESS_ALT
+#define MBEDTLS_SHA512_PROCESS_ALT
 /* ECDSA verification only (private keys live in the token): small windows, no fixed-point
  * tables in RAM. */
 #define MBEDTLS_ECP_WINDOW_SIZE 2
@@ -100,6 +103,11 @@ void board_mbedtls_exit(int status);
 /* ECDSA signing replaced by a function that refuses (mps2_mbedtls_alt.c): keys sign in the
  * token, but mbedTLS's key table links its signing path in (-640 bytes). */
 #define MBEDTLS_ECDSA_SIGN_ALT
+/* ECDSA verification of our own (firmware/src/mbedtls_alt/cw_ecdsa_small.c, SEC 1 4.1.4): one
+ * pass of double-and-add over both scalars in Jacobian coordinates, inverses by Fermat, instead of
+ * mbedTLS's comb method and constant-time inversion, which serve signing with a secret scalar
+ * (docs/decisions.md 44). */
+#define MBEDTLS_ECDSA_VERIFY_ALT
 /* Bignum: RSA up to 4096 bits (a CA key). Window 1: a public exponent (65537) of fewer than 80
  * bits is raised with a window of 1 whatever this says (bignum_core.c); larger windows would
  * only serve private exponents, which never come here (-0.1 KB). */

@@ -28,6 +28,7 @@ void target_test_scep(void);     /* target_scep.c: GetCACaps and GetCACert from 
 void target_test_scep_rsa4096(void); /* target_scep.c: a CertRep and an import, RSA-4096 CA */
 void target_test_libc(void);     /* target_libc.c: the board's snprintf, strcmp, strlen */
 void target_test_pk_refusals(void); /* target_pk_refusals.c: no private-key code in mbedTLS */
+void target_test_ecdsa(void);    /* target_ecdsa.c: ECDSA verification, P-256 and P-384 */
 /* A suite that resets the arena's high-water mark to measure one step reports the mark first,
  * so that the run's final figure stays the highest of all (target_tests.c). */
 void target_arena_seen(size_t high_water);

@@ -1,7 +1,7 @@
 /*
  * target_libc.c: the C library functions a board defines itself in place of its C library's
- * (board/mps2-an386: snprintf and vsnprintf in mps2_printf.c, strcmp and strlen in
- * mps2_string.c) against C's meaning.
+ * (board/mps2-an386: snprintf and vsnprintf in mps2_printf.c, strcmp, strlen, memcpy, memset and
+ * the other string functions in mps2_string.c) against C's meaning.
  *
  * snprintf:
  * Every expected string below was produced by glibc 2.36's snprintf on an x86-64 Debian 12 host
@@ -369,10 +369,45 @@ static void test_memory(void)
     CHECK(memcmp(a, z, 2) == 0 && memcmp(a, z, 0) == 0);
 }
 
+/* memcpy and memset (word loops where the addresses allow them) at every alignment of source
+ * and destination and every length up to 20: the bytes asked for change, and no byte around them. */
+static void test_copy_and_fill(void)
+{
+    for (size_t doff = 0; doff < 4u; doff++) {
+        for (size_t soff = 0; soff < 4u; soff++) {
+            bool ok = true; /* one check per pair of alignments, over every length */
+            for (size_t n = 0; n <= 20u; n++) {
+                uint32_t dwords[8];
+                uint32_t swords[8];
+                unsigned char *d = (unsigned char *)dwords;
+                unsigned char *s = (unsigned char *)swords;
+                unsigned char *volatile vd = d + doff;
+                size_t volatile vn = n;
+                for (size_t i = 0; i < sizeof dwords; i++) {
+                    d[i] = 0xEE;
+                    s[i] = (unsigned char)(i * 7u + 1u);
+                }
+                ok = ok && memcpy(vd, s + soff, vn) == d + doff;
+                for (size_t i = 0; i < sizeof dwords; i++) {
+                    bool inside = i >= doff && i < doff + n;
+                    ok = ok && d[i] == (inside ? s[i - doff + soff] : 0xEE);
+                }
+                ok = ok && memset(vd, 0x80 + (int)soff, vn) == d + doff;
+                for (size_t i = 0; i < sizeof dwords; i++) {
+                    bool inside = i >= doff && i < doff + n;
+                    ok = ok && d[i] == (inside ? 0x80u + soff : 0xEEu);
+                }
+            }
+            CHECK(ok);
+        }
+    }
+}
+
 void target_test_libc(void)
 {
     test_printf();
     test_string();
     test_string_search();
     test_memory();
+    test_copy_and_fill();
 }

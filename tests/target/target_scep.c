@@ -22,6 +22,7 @@
 #include "cw/codec/cw_cms.h"
 #include "cw/net/cw_http.h"
 #include "cw/pki/cw_import.h"
+#include "cw/scep/cw_scep.h"
 #include "cw/scep/cw_scep_msg.h"
 #include "mbedtls/x509_crt.h"
 #include "target_board.h"
@@ -88,6 +89,22 @@ void target_test_scep(void)
     CHECK(cw_scep_parse_cacert(getcacert_der, sizeof getcacert_der - 1u, &ca) != CW_OK);
     /* a CA without an RA must take requests itself: a P-256 key cannot (no key transport) */
     CHECK(cw_scep_parse_cacert(target_cert_p256, target_cert_p256_len, &ca) == CW_ERR_SCEP_CACERT);
+
+    /* a GET's message: base64 (Python's base64.b64encode of these 100 bytes), then '+', '/' and
+     * '=' percent-encoded; a buffer one byte short is refused */
+    {
+        static const char want[] = "CzBVep%2FE6Q4zWH2ix%2BwRNluApcrvFDleg6jN8hc8YYar0PUaP2SJrtP4HUJnjLHW%2ByBFao"
+                                   "%2B02f4jSG2St9wBJktwlbrfBClOc5i94gcsUXabwOUKL1R5nsPoDTJXfKHG6xA1Wg%3D%3D";
+        uint8_t msg[100];
+        char out[200];
+        size_t len = 0;
+        for (size_t i = 0; i < sizeof msg; i++) {
+            msg[i] = (uint8_t)((i * 37u + 11u) % 256u);
+        }
+        CHECK(cw_scep_query_encode(msg, sizeof msg, out, sizeof out, &len) == CW_OK);
+        CHECK(len == sizeof want - 1u && memcmp(out, want, len) == 0);
+        CHECK(cw_scep_query_encode(msg, sizeof msg, out, sizeof want - 2u, &len) == CW_ERR_HTTP_REQUEST_TOO_LARGE);
+    }
 }
 
 /* ---- RSA-4096: the reply's signature and the import check, on the board's arena ------------- */

@@ -27,6 +27,8 @@
 
 #include "lwip/debug.h"
 #include "mbedtls/sha1.h"
+#include "mbedtls/sha256.h"
+#include "mbedtls/sha512.h"
 #include "mbedtls/x509_crt.h"
 
 static unsigned failures;
@@ -246,6 +248,66 @@ static void test_sha1(void)
     }
 }
 
+/* ---- SHA-256, SHA-384, SHA-512 (the board may use cw_sha2_small.c's block functions): the FIPS
+ * 180 examples (the digests as Python's hashlib gives them) --------------------------------- */
+
+static void test_sha2(void)
+{
+    static const struct {
+        unsigned bits; /* 256, or 384 and 512 of the SHA-512 context */
+        const char *msg;
+        size_t repeat;
+        const char *hex;
+    } cases[] = {
+        {256, "abc", 1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {256, "", 1, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {256, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+        {256, "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu", 1, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
+        {256, "a", 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+        {384, "abc", 1, "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"},
+        {384, "", 1, "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b"},
+        {384, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1, "3391fdddfc8dc7393707a65b1b4709397cf8b1d162af05abfe8f450de5f36bc6b0455a8520bc4e6f5fe95b1fe3c8452b"},
+        {384, "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu", 1, "09330c33f71147e83d192fc782cd1b4753111b173b3b05d22fa08086e3b0f712fcc7c71a557e2db966c3e9fa91746039"},
+        {384, "a", 1000000, "9d0e1809716474cb086e834e310a4a1ced149e9c00f248527972cec5704c2a5b07b8b3dc38ecc4ebae97ddd87f3d8985"},
+        {512, "abc", 1, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"},
+        {512, "", 1, "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"},
+        {512, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1, "204a8fc6dda82f0a0ced7beb8e08a41657c16ef468b228a8279be331a703c33596fd15c13b1b07f9aa1d3bea57789ca031ad85c7a71dd70354ec631238ca3445"},
+        {512, "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu", 1, "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909"},
+        {512, "a", 1000000, "e718483d0ce769644e2e42c7bc15b4638e1f98b13b2044285632a803afa973ebde0ff244877ea60a4cb0432ce577c31beb009c5c2c49aa2e4eadb217ad8cc09b"},
+    };
+    static unsigned char chunk[1000];
+
+    memset(chunk, 'a', sizeof chunk);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mbedtls_sha256_context c256;
+        mbedtls_sha512_context c512;
+        unsigned char out[64];
+        char hex[129];
+        size_t len = cases[i].bits / 8u;
+        const unsigned char *msg = (const unsigned char *)cases[i].msg;
+        size_t msg_len = strlen(cases[i].msg);
+        int r;
+        if (cases[i].repeat > 1) {
+            msg = chunk;
+            msg_len = sizeof chunk;
+        }
+        mbedtls_sha256_init(&c256);
+        mbedtls_sha512_init(&c512);
+        r = cases[i].bits == 256 ? mbedtls_sha256_starts(&c256, 0) : mbedtls_sha512_starts(&c512, cases[i].bits == 384);
+        for (size_t n = 0; n < (cases[i].repeat > 1 ? cases[i].repeat : 1u); n += msg_len > 0 ? msg_len : 1u) {
+            r |= cases[i].bits == 256 ? mbedtls_sha256_update(&c256, msg, msg_len) : mbedtls_sha512_update(&c512, msg, msg_len);
+        }
+        r |= cases[i].bits == 256 ? mbedtls_sha256_finish(&c256, out) : mbedtls_sha512_finish(&c512, out);
+        mbedtls_sha256_free(&c256);
+        mbedtls_sha512_free(&c512);
+        CHECK_IN(cases[i].hex, r == 0);
+        for (size_t j = 0; j < len; j++) {
+            (void)snprintf(hex + 2 * j, 3, "%02x", out[j]);
+        }
+        CHECK_IN(cases[i].hex, strcmp(hex, cases[i].hex) == 0);
+    }
+}
+
 /* target_ciphers.c: AES, DES and 3DES known answers (the board's own block functions) */
 void target_test_ciphers(void);
 
@@ -255,11 +317,13 @@ static const struct {
 } suites[] = {
     {"board libc", target_test_libc},
     {"pk refusals", target_test_pk_refusals},
+    {"ecdsa", target_test_ecdsa},
     {"cw_time", test_time},
     {"cw_err", test_err},
     {"cw_url", test_url},
     {"cw_pem+x509", test_pem_and_x509},
     {"sha1", test_sha1},
+    {"sha2", test_sha2},
     {"aes+des", target_test_ciphers},
     {"cw_http", target_test_http},
     {"cw_topology", target_test_topology},

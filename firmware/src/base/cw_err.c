@@ -6,12 +6,12 @@
  *
  * The rows come from CW_ERR_LIST (cw_err.h) and cw_err_foreign.def. tools/gen-err-table.py packs
  * them at build time into cw_err_table.h, because a table of pointers to plain strings took 18 KB
- * of a Cortex-M image and this takes about half: each row is a 16-bit value, and its name and
- * sentence are the next two NUL-terminated strings of one byte array, names without their range's
- * prefix ("CKR_"), frequent pairs of bytes replaced by one byte that is not printable ASCII
- * (byte-pair encoding).
- * A lookup walks the table, which is quick enough for an error path; the decoded strings go to
- * static buffers (cw_err.h says how long they stay valid).
+ * of a Cortex-M image and this takes less than half: each row's value is a byte (its difference
+ * from the row before), and its name and sentence are two strings of one bit stream, names without
+ * their range's prefix ("CKR_"), frequent pairs of symbols replaced by one symbol (byte-pair
+ * encoding), each symbol written as its Huffman code (the script describes the format).
+ * A lookup walks the table from the nearest index entry, which is quick enough for an error path;
+ * the decoded strings go to static buffers (cw_err.h says how long they stay valid).
  */
 #include "cw/base/cw_err.h"
 
@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cw_err_table.h" /* generated: cw_err_values, cw_err_strings, cw_err_pairs */
+#include "cw_err_table.h" /* generated: cw_err_values, _stream, _index, _symbols, _code_counts */
 
 /* One range of codes: where its rows are, and what its codes without a row are called. */
 typedef struct range_t {
@@ -43,21 +43,55 @@ static const range_t lwip_range = {CW_ERR_TABLE_LWIP_FIRST, CW_ERR_TABLE_LWIP_CO
                                    CW_ERR_TABLE_LWIP_PREFIX, "LWIP_ERR",
                                    "The network stack reported an error."};
 
-/* The n-th NUL-terminated string of cw_err_strings: row i has its name at 2i, its sentence at 2i+1. */
-static const uint8_t *string_at(size_t n)
+/* n bits of the packed array p from bit `at` on, most significant first. */
+static unsigned bits_at(const uint8_t *p, uint32_t at, unsigned n)
 {
-    const uint8_t *s = cw_err_strings;
-    for (; n > 0; n--) {
-        s += strlen((const char *)s) + 1;
+    unsigned v = 0;
+    for (; n > 0; n--, at++) {
+        v = (v << 1) | (((unsigned)p[at >> 3] >> (7u - (at & 7u))) & 1u);
     }
-    return s;
+    return v;
 }
 
-/* The row of e as a pointer to its encoded name, or NULL; *range gets e's range. */
-static const uint8_t *find(cw_err e, const range_t **range)
+/* The next symbol of the stream at *at (canonical Huffman: the codes of each length follow the
+ * shorter ones, numbered in the symbols' order, as zlib's puff.c reads them). */
+static unsigned next_symbol(uint32_t *at)
+{
+    unsigned code = 0;
+    unsigned first = 0;
+    unsigned index = 0;
+    for (unsigned len = 1; len <= CW_ERR_TABLE_CODE_MAX; len++) {
+        unsigned count = cw_err_code_counts[len];
+        code |= bits_at(cw_err_stream, (*at)++, 1);
+        if (code < first + count) {
+            return index + (code - first);
+        }
+        index += count;
+        first = (first + count) << 1;
+        code <<= 1;
+    }
+    return CW_ERR_TABLE_END; /* not reached: the generator wrote every code */
+}
+
+/* The bit where string n starts (row i's name is string 2i, its sentence 2i + 1). */
+static uint32_t string_at(size_t n)
+{
+    uint32_t at = cw_err_index[n / (2u * CW_ERR_TABLE_INDEX_STEP)];
+    for (n %= 2u * CW_ERR_TABLE_INDEX_STEP; n > 0;) {
+        if (next_symbol(&at) == CW_ERR_TABLE_END) {
+            n--;
+        }
+    }
+    return at;
+}
+
+/* The row of e, or -1; *range gets e's range. */
+static long find(cw_err e, const range_t **range)
 {
     long v = (long)e;
     long key = v % CW_ERR_RANGE; /* a foreign code's original value */
+    const uint8_t *d = cw_err_values;
+    long value = 0;
 
     switch (v - key) {
     case CW_ERR_P11_BASE:
@@ -74,57 +108,53 @@ static const uint8_t *find(cw_err e, const range_t **range)
         key = v;
         break;
     }
-    for (size_t i = (*range)->first; i < (*range)->first + (*range)->count; i++) {
-        if (cw_err_values[i] == key) {
-            return string_at(2 * i);
+    /* each row's value is the one before it in its range plus a byte, or two bytes after 0xFF */
+    for (size_t i = 0; i < (*range)->first + (*range)->count; i++) {
+        if (i == (*range)->first) {
+            value = 0;
+        }
+        if (*d == 0xFFu) {
+            value = (long)((unsigned)d[1] << 8 | d[2]);
+            d += 3;
+        } else {
+            value += *d++;
+        }
+        if (i >= (*range)->first && value == key) {
+            return (long)i;
         }
     }
-    return NULL;
+    return -1;
 }
 
-/* The printable characters no string of the table uses: they are pair codes (NULL if b is not
- * one of them). */
-static const char *extra_code(uint8_t b)
+/* Appends what symbol sym stands for at *out: a character, or a pair of symbols, each expanded in
+ * turn (pairs nest a few deep: the generator says how deep). */
+static void expand(unsigned sym, char **out)
 {
-    return b >= 0x20u && b < 0x7Fu ? strchr(CW_ERR_TABLE_EXTRA_CODES, b) : NULL;
-}
+    uint32_t at = (uint32_t)sym * 2u * CW_ERR_TABLE_SYMBOL_BITS;
+    unsigned left = bits_at(cw_err_symbols, at, CW_ERR_TABLE_SYMBOL_BITS);
+    unsigned right = bits_at(cw_err_symbols, at + CW_ERR_TABLE_SYMBOL_BITS, CW_ERR_TABLE_SYMBOL_BITS);
 
-/* The row of cw_err_pairs that pair code b stands for (tools/gen-err-table.py numbers them):
- * 0x80..0xFF are rows 0..127, 0x01..0x1F rows 128..158, 0x7F row 159, then the printable
- * characters of CW_ERR_TABLE_EXTRA_CODES in their order. */
-static size_t pair_row(uint8_t b)
-{
-    const char *x = extra_code(b);
-    if (x != NULL) {
-        return 160u + (size_t)(x - CW_ERR_TABLE_EXTRA_CODES);
-    }
-    return b >= 0x80u ? b - 0x80u : b == 0x7Fu ? 159u : 127u + b;
-}
-
-/* Appends the expansion of byte b at *out: printable ASCII is that character (unless the table
- * uses it as a pair code), any other byte stands for a pair of bytes, each expanded in turn
- * (pairs nest only a few deep). */
-static void expand(uint8_t b, char **out)
-{
-    if (b >= 0x20u && b < 0x7Fu && extra_code(b) == NULL) {
-        *(*out)++ = (char)b;
+    if (left == sym) {
+        *(*out)++ = (char)right;
     } else {
-        const uint8_t *pair = cw_err_pairs[pair_row(b)];
-        expand(pair[0], out);
-        expand(pair[1], out);
+        expand(left, out);
+        expand(right, out);
     }
 }
 
-/* Writes prefix and the decoding of the encoded string s to out, NUL-terminated, and returns out.
- * The generator sized CW_ERR_TABLE_NAME_MAX and _TEXT_MAX for the longest result. */
-static const char *decode(const char *prefix, const uint8_t *s, char *out)
+/* Writes prefix and string n of the stream to out, NUL-terminated, and returns out. The generator
+ * sized CW_ERR_TABLE_NAME_MAX and _TEXT_MAX for the longest result. */
+static const char *decode(const char *prefix, size_t n, char *out)
 {
     char *p = out;
+    uint32_t at = string_at(n);
+    unsigned sym;
+
     while (*prefix != '\0') {
         *p++ = *prefix++;
     }
-    for (; *s != 0; s++) {
-        expand(*s, &p);
+    while ((sym = next_symbol(&at)) != CW_ERR_TABLE_END) {
+        expand(sym, &p);
     }
     *p = '\0';
     return out;
@@ -136,31 +166,31 @@ const char *cw_err_name(cw_err e)
     static char names[2][CW_ERR_TABLE_NAME_MAX];
     static size_t turn;
     const range_t *range;
-    const uint8_t *row = find(e, &range);
+    long row = find(e, &range);
 
-    if (row == NULL) {
+    if (row < 0) {
         return range->unknown_name;
     }
     turn = 1 - turn;
-    return decode(range->prefix, row, names[turn]);
+    return decode(range->prefix, 2u * (size_t)row, names[turn]);
 }
 
 const char *cw_err_text(cw_err e)
 {
     static char text[CW_ERR_TABLE_TEXT_MAX];
     const range_t *range;
-    const uint8_t *row = find(e, &range);
+    long row = find(e, &range);
 
-    if (row == NULL) {
+    if (row < 0) {
         return range->unknown_text;
     }
-    return decode("", row + strlen((const char *)row) + 1, text);
+    return decode("", 2u * (size_t)row + 1u, text);
 }
 
 size_t cw_err_format(cw_err e, char *out, size_t cap)
 {
     const range_t *range;
-    const uint8_t *row = find(e, &range);
+    long row = find(e, &range);
     long v = (long)e;
     long sub = v % CW_ERR_RANGE;
     int n;
@@ -168,7 +198,7 @@ size_t cw_err_format(cw_err e, char *out, size_t cap)
     if (cap == 0) {
         return 0;
     }
-    if (row != NULL) {
+    if (row >= 0) {
         n = snprintf(out, cap, "%s: %s", cw_err_name(e), cw_err_text(e));
     } else if (v >= CW_ERR_P11_BASE && v < CW_ERR_LWIP_BASE + CW_ERR_RANGE) {
         n = snprintf(out, cap, "%s: %s (0x%lX)", range->unknown_name, range->unknown_text,

@@ -991,13 +991,19 @@ static int token_rng(void *rand, unsigned char *buf, size_t len)
     return rand_take(rand, buf, len) == CW_OK ? 0 : MBEDTLS_ERR_RSA_RNG_FAILED;
 }
 
-/* A content key from the token; DES keys get odd parity (FIPS 46-3), which peers may check. */
+/* A content key from the token; DES keys get odd parity (FIPS 46-3), which peers may check: each
+ * byte's low bit makes the number of its ones odd (what mbedtls_des_key_set_parity does with a
+ * 128-byte table; a loop here, for the Cortex-M image). */
 static cw_err content_key(token_rand_t *rand, const cipher_alg *a, uint8_t *key)
 {
     CW_TRY(rand_take(rand, key, a->key_len));
     if (a->block == 8u) {
-        for (size_t i = 0; i < a->key_len; i += 8u) {
-            mbedtls_des_key_set_parity(key + i);
+        for (size_t i = 0; i < a->key_len; i++) {
+            unsigned bit = 1;
+            for (unsigned v = key[i] >> 1; v != 0u; v >>= 1) {
+                bit ^= v & 1u;
+            }
+            key[i] = (uint8_t)((key[i] & 0xFEu) | bit);
         }
     }
     return CW_OK;

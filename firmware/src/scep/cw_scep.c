@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mbedtls/base64.h"
+#include "cw/codec/cw_pem.h"
 
 /* Content types each operation may answer with (RFC 8894 4.2, 4.3). */
 static bool content_type_ok(cw_scep_op op, const char *ct)
@@ -45,16 +45,13 @@ cw_err cw_scep_query_encode(const uint8_t *msg, size_t len, char *out, size_t ca
 {
     size_t w = 0;
 
-    /* 48 message bytes at a time: 64 base64 characters, each written as is or as %XX */
-    for (size_t i = 0; i < len; i += 48) {
-        unsigned char b64[65];
-        size_t n = 0;
-        size_t take = len - i < 48 ? len - i : 48;
-        if (mbedtls_base64_encode(b64, sizeof b64, &n, msg + i, take) != 0) {
-            return CW_ERR_INTERNAL;
-        }
+    /* 48 message bytes at a time: 64 base64 characters (the PEM encoder's, so that the image has
+     * one base64 encoder), each written as is or as %XX */
+    for (size_t i = 0; i < len; i += CW_PEM_LINE_BYTES) {
+        char b64[65];
+        size_t n = cw_pem_encode_line(msg + i, len - i, b64);
         for (size_t k = 0; k < n; k++) {
-            char c = (char)b64[k];
+            char c = b64[k];
             bool escape = c == '+' || c == '/' || c == '=';
             if (w + (escape ? 3u : 1u) > cap) {
                 return CW_ERR_HTTP_REQUEST_TOO_LARGE;
