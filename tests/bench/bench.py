@@ -129,7 +129,7 @@ class Bench:
 
     @contextmanager
     def device(self, token, server=None, args=()):
-        extra = ("--module", SOFTHSM_MODULE, "--token", f"pkcs11:token={token.label}", *args)
+        extra = (*token.args(), *args)
         if server is not None:
             dev = server.start_device(*extra, env=token.env)
         else:
@@ -215,6 +215,12 @@ class Bench:
         src.write_text(json.dumps(doc, indent=2))
         self.topology = self.work / "bench-topology.der"
         run([self.cwctl_bin, "topology", "compile", src, "-o", self.topology])
+        # the TPM makes RSA keys up to 3072 bits: its topology has no RSA-4096 set
+        doc["sets"] = [x for x in sets if x.get("keyType") != "rsa4096"]
+        src = self.work / "bench-topology-tpm.json"
+        src.write_text(json.dumps(doc, indent=2))
+        self.topology_tpm = self.work / "bench-topology-tpm.der"
+        run([self.cwctl_bin, "topology", "compile", src, "-o", self.topology_tpm])
 
     def openssl_conf(self):
         """An OpenSSL config that names SoftHSM2 as the pkcs11 engine's module (not p11-kit's list)."""
@@ -341,6 +347,51 @@ class Bench:
             self.add(f"sc_enrol_{bits}", dt)
             _, dt = run(common + ["-certificate", d / "client.pem"], cwd=d, ns=srv)
             self.add(f"sc_renew_{bits}", dt)
+
+    # -- issue 17: the same operations on a TPM 2.0 token beside SoftHSM2 -----------------------------
+    def bench_tpm(self, srv, n):
+        """Key generation and one CSR (`request --offline`) on a tpm2-pkcs11 token (swtpm behind
+        tpm2-abrmd --max-transients=3), against pkcs11-tool's key generation on the same kind of
+        token, and one SCEP enrolment there: times, arena high-water and token calls (`mem`)."""
+        lab = self.conftest.TpmLab(self.work / "tpm-lab")
+        try:
+            for kt in ("rsa2048", "ecP256"):
+                name, p11_type, _, _ = KEY_TYPES[kt]
+                label = KEY_LABEL[kt]
+                for _ in range(n):
+                    tok = lab.new_token(self.work / f"tpm-{kt}-{lab.made + 1}")
+                    with self.device(tok) as dev:
+                        self.login(dev, tok)
+                        self.cw(dev, "topology", "load", self.topology_tpm, token=tok)
+                    with self.device(tok) as dev:
+                        self.login(dev, tok)
+                        csr = self.work / f"{tok.label}.csr"
+                        out, dt = self.cw(dev, "request", "--set", name, "--offline", "-o", csr)
+                        m = re.search(r"key pair generated in (\d+) ms", out)
+                        if not m:
+                            raise BenchError(f"no key generation time in {out!r}")
+                        self.add(f"tpm_request_{kt}", dt)
+                        self.add(f"tpm_keygen_{kt}", int(m.group(1)) / 1000)
+                        self.read_mem(dev, f"keygen + CSR {label} (request offline), TPM")
+                    _, dt = run(["pkcs11-tool", "--module", tok.module, "--token-label", tok.label, "--login",
+                                 "--pin", tok.pin, "--keypairgen", "--key-type", p11_type, "--label", "k",
+                                 "--id", "0202"], env=tok.env)
+                    self.add(f"p11tpm_keygen_{kt}", dt)
+                    lab.remove_token(tok)
+            for _ in range(n):
+                tok = lab.new_token(self.work / f"tpm-scep-{lab.made + 1}")
+                with self.device(tok, srv) as dev:
+                    self.login(dev, tok)
+                    self.cw(dev, "topology", "load", self.topology_tpm, token=tok)
+                    self.cw(dev, "ca", "auth", "--profile", "scep2048")
+                with self.device(tok, srv) as dev:
+                    self.login(dev, tok)
+                    _, dt = self.cw(dev, "request", "--set", "online2048", "--online", challenge=True)
+                    self.add("tpm_enrol_2048", dt)
+                    self.read_mem(dev, "SCEP enrolment RSA-2048 key, RSA-2048 CA, TPM")
+                lab.remove_token(tok)
+        finally:
+            lab.stop()
 
     # -- 9 (issue 18): a background renewal; the idle cost of scheduling many sets ---------------
     def bench_lifecycle(self, srv, n):
@@ -540,6 +591,19 @@ def build_report(b, mcu, host_static, seconds, started):
              "RenewalReq with the SAME key (scepclient makes no new key), so less work than certwiz")
         trow(f"SCEP `ca auth`, RSA-{bits} CA (GetCACert, pin checked, stored)", f"cw_ca_auth_{bits}", [], "")
 
+    for kt, label in (("rsa2048", "RSA-2048"), ("ecP256", "EC P-256")):
+        trow(f"TPM: CSR {label}, certwiz `request --offline` (keygen + CSR)", f"tpm_request_{kt}",
+             [("the same on SoftHSM2", med(f"cw_request_{kt}")), ("pkcs11-tool keygen on the TPM", med(f"p11tpm_keygen_{kt}"))],
+             "tpm2-pkcs11 on swtpm (the TPM computes on this PC's CPU; a TPM chip is much slower)")
+        trow(f"TPM: key generation {label} (as the device prints it)", f"tpm_keygen_{kt}",
+             [("SoftHSM2", med(f"cw_keygen_{kt}")), ("pkcs11-tool --keypairgen on the TPM", med(f"p11tpm_keygen_{kt}"))],
+             "C_GenerateKeyPair inside the firmware")
+        trow(f"TPM: `pkcs11-tool --keypairgen` {label}", f"p11tpm_keygen_{kt}", [],
+             "process start + module load + login + C_GenerateKeyPair")
+    trow("TPM: SCEP enrolment, RSA-2048 CA: certwiz `request --online`", "tpm_enrol_2048",
+         [("the same on SoftHSM2", med("cw_enrol_2048")), ("scepclient", med("sc_enrol_2048"))],
+         "RSA-2048 key made in the TPM, which also decrypts the CertRep")
+
     trow("SCEP renewal on its own (the clock passes the renewal time): jump to new certificate",
          "cw_bg_renew_2048", [("certwiz `renew` (RSA-2048 CA)", med("cw_renew_2048"))],
          "RSA-2048 key rollover in the background; includes up to 1 s until the device reads its clock "
@@ -709,6 +773,7 @@ def main():
     ap.add_argument("--n-scep", type=int, default=5, help="enrolments per CA key size and client")
     ap.add_argument("--n-import", type=int, default=5, help="offline imports (RSA-2048)")
     ap.add_argument("--n-life", type=int, default=5, help="background renewals")
+    ap.add_argument("--n-tpm", type=int, default=5, help="runs of each operation on the TPM token")
     ap.add_argument("--keep", action="store_true", help="keep the temporary tokens and CAs")
     args = ap.parse_args()
     os.chdir(ROOT)
@@ -739,6 +804,11 @@ def main():
         for bits, srv in servers.items():
             log(f"SCEP against an RSA-{bits} CA: {args.n_scep} runs of certwiz and scepclient")
             b.bench_scep(bits, srv, args.n_scep)
+        if os.geteuid() == 0 and os.path.exists(b.conftest.TPM_MODULE):
+            log(f"TPM token: {args.n_tpm} runs of keygen + CSR per key type, and SCEP enrolments")
+            b.bench_tpm(servers[2048], args.n_tpm)
+        else:
+            b.notes.append("not root or no tpm2-pkcs11: the TPM figures were not measured")
         log(f"lifecycle: {args.n_life} background renewals (scepserver, one-day certificates, no challenge)")
         life = ScepServer(b.work / "scep-life", key_size=2048, challenge=None, crtvalid="1")
         servers["life"] = life
