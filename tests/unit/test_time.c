@@ -86,12 +86,29 @@ static void test_split_keeps_to_four_digit_years(void **state)
     assert_true(cw_time_join(&tm) == -62167219201); /* join takes any year */
 }
 
+/* The share of a lifetime where renewal starts: exact against 64-bit arithmetic for lifetimes a
+ * certificate has, no wrap for one beyond 32 bits, nothing for an empty or inverted one. */
+static void test_life_share(void **state)
+{
+    (void)state;
+    static const int64_t lives[] = {1, 99, 100, 86400, 90 * 86400, 397 * 86400, 10LL * 365 * 86400, 4000000000LL};
+    for (size_t i = 0; i < sizeof lives / sizeof lives[0]; i++) {
+        int64_t l = lives[i] > (int64_t)UINT32_MAX ? (int64_t)UINT32_MAX : lives[i];
+        for (unsigned p = 0; p <= 100u; p += 5u) {
+            assert_int_equal(cw_time_life_share(1000, 1000 + lives[i], p), (uint32_t)(l * p / 100));
+        }
+    }
+    assert_int_equal(cw_time_life_share(1000, 1000, 80), 0);
+    assert_int_equal(cw_time_life_share(2000, 1000, 80), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_dates),
         cmocka_unit_test(test_sweep_against_gmtime),
         cmocka_unit_test(test_split_keeps_to_four_digit_years),
+        cmocka_unit_test(test_life_share),
     };
     return cmocka_run_group_tests_name("time", tests, NULL, NULL);
 }

@@ -78,3 +78,10 @@ void cw_time_format(int64_t utc, char *out, size_t cap)
     (void)snprintf(out, cap, "%04d-%02u-%02uT%02u:%02u:%02uZ", (int)tm.year, (unsigned)tm.month,
                    (unsigned)tm.day, (unsigned)tm.hour, (unsigned)tm.min, (unsigned)tm.sec);
 }
+
+uint32_t cw_time_life_share(int64_t not_before, int64_t not_after, unsigned percent)
+{
+    int64_t span = not_after - not_before;
+    uint32_t life = span <= 0 ? 0u : span > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)span;
+    return life / 100u * percent + life % 100u * percent / 100u;
+}

@@ -98,12 +98,8 @@ static uint32_t id_seed(const cw_set_facts_t *f)
 /* When the set's renewal starts: renewPercent of the lifetime, plus the jitter. */
 static int64_t renewal_time(const cw_set_facts_t *f, uint32_t seed, unsigned percent)
 {
-    /* in 32 bits (a lifetime up to 136 years; longer counts as that): no 64-bit division on a
-     * small board */
-    int64_t span = f->not_after - f->not_before;
-    uint32_t life_s = span <= 0 ? 0u : span > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)span;
-    uint32_t before = life_s / 100u * percent + life_s % 100u * percent / 100u;
-    uint32_t window = (life_s - before) / 100u * CW_LIFE_JITTER_PERCENT;
+    uint32_t before = cw_time_life_share(f->not_before, f->not_after, percent);
+    uint32_t window = (cw_time_life_share(f->not_before, f->not_after, 100u) - before) / 100u * CW_LIFE_JITTER_PERCENT;
     if (window == 0u) {
         return f->not_before + before;
     }

@@ -19,6 +19,7 @@
 #include "cw/base/cw_clock.h"
 #include "cw/base/cw_fault.h"
 #include "cw/base/cw_opts.h"
+#include "cw/base/cw_time.h"
 #include "cw/base/cw_wipe.h"
 #include "cw/core/cw_events.h"
 #include "cw/core/cw_scratch.h"
@@ -969,9 +970,6 @@ cw_err cw_model_role(size_t i, cw_role_info_t *out)
     if (c.found) {
         size_t si;
         unsigned renew = CW_TOPO_DEFAULT_RENEW_PERCENT;
-        int64_t life = c.sum.not_after - c.sum.not_before;
-        /* 32 bits (lifetimes up to 136 years): no 64-bit division on a small board */
-        uint32_t life32 = life <= 0 ? 0u : life > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)life;
         if (cw_model_find_set(out->set, &si) == CW_OK) {
             unsigned p = topo.t.profiles[topo.t.sets[si].profile].renew_percent;
             renew = p != 0u ? p : CW_TOPO_DEFAULT_RENEW_PERCENT;
@@ -980,7 +978,7 @@ cw_err cw_model_role(size_t i, cw_role_info_t *out)
             out->state = CW_ROLE_TIME_UNKNOWN;
         } else if (now > c.sum.not_after) {
             out->state = CW_ROLE_EXPIRED;
-        } else if (now >= c.sum.not_before + (int64_t)(life32 / 100u * renew + life32 % 100u * renew / 100u)) {
+        } else if (now >= c.sum.not_before + (int64_t)cw_time_life_share(c.sum.not_before, c.sum.not_after, renew)) {
             out->state = CW_ROLE_EXPIRING;
         } else {
             out->state = CW_ROLE_ASSIGNED;

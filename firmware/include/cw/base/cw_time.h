@@ -26,4 +26,9 @@ int64_t cw_time_join(const cw_tm_t *tm);
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL) into out; cap must be at least 21. */
 void cw_time_format(int64_t utc, char *out, size_t cap);
 
+/* percent (0..100) of a certificate's lifetime from not_before to not_after, in seconds: where
+ * its renewal starts. In 32 bits (a lifetime up to 136 years; longer counts as that; none as 0):
+ * no 64-bit division on a small board. */
+uint32_t cw_time_life_share(int64_t not_before, int64_t not_after, unsigned percent);
+
 #endif /* CW_TIME_H */
