@@ -38,7 +38,7 @@ typedef struct call_t {
 
 enum {
     INITIALIZE, FINALIZE, GET_SLOT_LIST, GET_TOKEN_INFO, GET_MECHANISM_LIST, GET_MECHANISM_INFO,
-    OPEN_SESSION, CLOSE_SESSION, GET_SESSION_INFO, LOGIN, LOGOUT, CREATE_OBJECT, DESTROY_OBJECT,
+    OPEN_SESSION, CLOSE_SESSION, CLOSE_ALL_SESSIONS, GET_SESSION_INFO, LOGIN, LOGOUT, CREATE_OBJECT, DESTROY_OBJECT,
     GET_ATTRIBUTE_VALUE, SET_ATTRIBUTE_VALUE, FIND_OBJECTS_INIT, FIND_OBJECTS, FIND_OBJECTS_FINAL,
     DECRYPT_INIT, DECRYPT, SIGN_INIT, SIGN, GENERATE_KEY_PAIR, GENERATE_RANDOM
 };
@@ -53,6 +53,7 @@ static const call_t calls[] = {
     [GET_MECHANISM_INFO] = {8, "uu", "uuu"},
     [OPEN_SESSION] = {10, "uu", "u"},
     [CLOSE_SESSION] = {11, "u", ""},
+    [CLOSE_ALL_SESSIONS] = {12, "u", ""},
     [GET_SESSION_INFO] = {13, "u", "uuuu"},
     [LOGIN] = {18, "uuay", ""},
     [LOGOUT] = {19, "u", ""},
@@ -600,7 +601,7 @@ CK_RV cw_p11_rpc_connect(void)
         return CKR_OK;
     }
     /* Whatever a previous server still had to say is not for this link. */
-    for (int i = 0; i < 64 && rpc.link->recv(rpc.link->arg, b, sizeof b, 0) > 0u; i++) {
+    for (int i = 0; i < 64 && link_recv(b, sizeof b, 0) > 0u; i++) {
     }
     b[0] = 0; /* the protocol version offered */
     if (!link_send(b, 1)) {
@@ -809,6 +810,11 @@ static CK_RV rpc_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, C
 static CK_RV rpc_CloseSession(CK_SESSION_HANDLE session)
 {
     return call_ulongs(CLOSE_SESSION, &session, 1, NULL, 0);
+}
+
+static CK_RV rpc_CloseAllSessions(CK_SLOT_ID slot)
+{
+    return call_ulongs(CLOSE_ALL_SESSIONS, &slot, 1, NULL, 0);
 }
 
 static CK_RV rpc_GetSessionInfo(CK_SESSION_HANDLE session, CK_SESSION_INFO_PTR info)
@@ -1135,6 +1141,7 @@ static CK_FUNCTION_LIST function_list = {
     .C_GetMechanismInfo = rpc_GetMechanismInfo,
     .C_OpenSession = rpc_OpenSession,
     .C_CloseSession = rpc_CloseSession,
+    .C_CloseAllSessions = rpc_CloseAllSessions,
     .C_GetSessionInfo = rpc_GetSessionInfo,
     .C_Login = rpc_Login,
     .C_Logout = rpc_Logout,

@@ -28,6 +28,7 @@
 #include "support/p11_rpc_pipe.h"
 #include "support/p11_softhsm.h"
 #include "support/test_board.h"
+#include "../fuzz/p11_rpc_drive.h"
 
 static p11_softhsm_t hsm;
 static p11_rpc_pipe_t server;
@@ -380,6 +381,51 @@ static void test_garbage_reply(void **state)
     }
 }
 
+/* The fuzz target's conversation (p11_rpc_drive.h) against the real server: every call answers
+ * as written there. With CW_RPC_SEED_DIR set, what the link received is written there as
+ * p11-kit-0.24.1-softhsm2.bin, the fuzz target's seed. */
+static FILE *capture;
+
+static size_t capturing_recv(void *arg, uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    size_t n = server.link.recv(arg, buf, len, timeout_ms);
+    if (capture != NULL && n > 0u) {
+        fwrite(buf, 1, n, capture);
+    }
+    return n;
+}
+
+static void test_drive_conversation(void **state)
+{
+    (void)state;
+    char path[512];
+    const char *dir = getenv("CW_RPC_SEED_DIR");
+    assert_int_equal(p11_softhsm_setup(&hsm, P11_SOFTHSM_LABEL, P11_SOFTHSM_SO_PIN, P11_SOFTHSM_PIN, NULL), 0);
+    assert_int_equal(p11_rpc_pipe_start(&server), 0);
+    cw_p11_rpc_link_t tee = server.link;
+    tee.recv = capturing_recv;
+    if (dir != NULL) {
+        snprintf(path, sizeof path, "%s/p11-kit-0.24.1-softhsm2.bin", dir);
+        capture = fopen(path, "wb");
+        assert_non_null(capture);
+    }
+    cw_p11_rpc_init(&tee);
+    cw_p11_rpc_stats_reset();
+    int ok = p11_rpc_drive();
+    if (ok != P11_RPC_DRIVE_CALLS) {
+        fprintf(stderr, "  p11_rpc_drive.h:%d answered otherwise (link: %s)\n", p11_rpc_drive_first_miss,
+                cw_p11_rpc_why());
+    }
+    assert_int_equal(ok, P11_RPC_DRIVE_CALLS);
+    wire("the fuzz conversation");
+    if (capture != NULL) {
+        fclose(capture);
+        capture = NULL;
+    }
+    p11_rpc_pipe_kill(&server);
+    p11_softhsm_teardown(&hsm);
+}
+
 int main(void)
 {
     cw_arena_init();
@@ -393,6 +439,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reinitialise_after_break, setup, teardown),
         cmocka_unit_test(test_nothing_answers),
         cmocka_unit_test(test_garbage_reply),
+        cmocka_unit_test(test_drive_conversation),
     };
     return cmocka_run_group_tests_name("p11 over p11-kit RPC (" CW_P11_RPC_WIRE_NAME ")", tests, NULL, NULL) == 0 ? 0
                                                                                                               : 1;
