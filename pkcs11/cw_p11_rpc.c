@@ -1131,7 +1131,8 @@ static CK_RV rpc_GenerateRandom(CK_SESSION_HANDLE session, CK_BYTE_PTR out, CK_U
     return rv == CKR_OK && n != len ? broken("the PC side sent another number of random bytes") : rv;
 }
 
-static CK_FUNCTION_LIST function_list = {
+/* const: in flash, not RAM; Cryptoki's prototypes want it writable, nobody writes it. */
+static const CK_FUNCTION_LIST function_list = {
     .version = {2, 40},
     .C_Initialize = rpc_Initialize,
     .C_Finalize = rpc_Finalize,
@@ -1162,5 +1163,5 @@ static CK_FUNCTION_LIST function_list = {
 
 CK_FUNCTION_LIST *cw_p11_rpc_function_list(void)
 {
-    return &function_list;
+    return (CK_FUNCTION_LIST *)(uintptr_t)&function_list;
 }

@@ -42,7 +42,9 @@ cw_err cw_token_error(void);
 cw_err cw_token_need_login(void);
 
 /* The operator's login with pin (used at once, not kept): the token's own answer on error. After a
- * login the role model prunes what it no longer needs (cw_model_after_login). */
+ * login the role model prunes what it no longer needs (cw_model_after_login). A token the library
+ * lost (CKR_DEVICE_ERROR, DEVICE_REMOVED, CRYPTOKI_NOT_INITIALIZED: a broken link to a token on a
+ * PC) is opened afresh first, here and on the appliance's own login, if it was there at boot. */
 cw_err cw_token_login(const char *pin, size_t len);
 
 /* Logs the user out (the operator's `logout`). */
