@@ -21,6 +21,8 @@
 #include <cmocka.h>
 
 #include "cw/base/cw_arena.h"
+#include "cw/core/cw_token.h"
+#include "hal_token.h"
 #include "cw_p11.h"
 #include "cw_p11_rpc.h"
 #include "mbedtls/md.h"
@@ -295,8 +297,9 @@ static void test_link_killed(void **state)
 
     /* a new server; close (no bytes on a broken link) and open again: a fresh handshake */
     cw_p11_close(&ctx);
+    /* the same link object with the new pipes behind it, as a board's UART1 stays the same */
     assert_int_equal(p11_rpc_pipe_start(&server), 0);
-    cw_p11_rpc_init(&server.link); /* the new pipes; a board's UART stays the same link */
+    assert_int_equal(cw_p11_rpc_state(), CW_P11_RPC_BROKEN);
     assert_int_equal(cw_p11_open(&ctx, fl, NULL), CW_OK);
     login();
     uint8_t back[8];
@@ -308,6 +311,33 @@ static void test_link_killed(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(cw_p11_read_attr(&ctx, h, CKA_VALUE, back, sizeof back, &n), CW_OK);
     assert_memory_equal(back, value, sizeof value);
+    test_assert_arena_empty();
+}
+
+/* The core's token session over the link (cw_token.c): the server killed mid-session, a command
+ * gets CKR_DEVICE_ERROR; the next login, with a server back on the link, opens the token afresh
+ * and succeeds (issue 19's link loss, as the board's `login` meets it). */
+static void test_core_login_reconnects(void **state)
+{
+    (void)state;
+    hal_token_t t = {fl, NULL, 0};
+    uint8_t rnd[4];
+
+    cw_p11_close(&ctx);
+    test_board_set_token(&t);
+    assert_int_equal(cw_token_init(NULL, NULL), CW_OK);
+    assert_int_equal(cw_token_login(P11_SOFTHSM_PIN, strlen(P11_SOFTHSM_PIN)), CW_OK);
+    p11_rpc_pipe_kill(&server);
+    assert_p11(cw_p11_random(cw_token_session(), rnd, sizeof rnd), CKR_DEVICE_ERROR);
+    /* nothing behind the link yet: the login says so, the link stays down */
+    assert_p11(cw_token_login(P11_SOFTHSM_PIN, strlen(P11_SOFTHSM_PIN)), CKR_DEVICE_ERROR);
+    /* the server is back: the next login reconnects */
+    assert_int_equal(p11_rpc_pipe_start(&server), 0);
+    assert_int_equal(cw_token_login(P11_SOFTHSM_PIN, strlen(P11_SOFTHSM_PIN)), CW_OK);
+    assert_int_equal(cw_p11_random(cw_token_session(), rnd, sizeof rnd), CW_OK);
+    assert_int_equal(cw_p11_rpc_state(), CW_P11_RPC_READY);
+    cw_token_shutdown();
+    test_board_set_token(NULL);
     test_assert_arena_empty();
 }
 
@@ -437,6 +467,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_data_objects_and_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_killed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reinitialise_after_break, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_core_login_reconnects, setup, teardown),
         cmocka_unit_test(test_nothing_answers),
         cmocka_unit_test(test_garbage_reply),
         cmocka_unit_test(test_drive_conversation),
