@@ -2,19 +2,29 @@
 booted in QEMU's `-M mps2-an386`, the console on QEMU's stdio (a pty under pexpect), the LAN9118 on
 QEMU's user networking (slirp: the PC's loopback is 10.0.2.2, DHCP gives 10.0.2.15).
 
+Issue 19: the token on UART1, p11-kit's RPC protocol to a real `p11-kit server` serving a SoftHSM2
+token on the PC (TokenLink below, with a relay that counts what crosses the line). Without a second
+-serial, nothing answers the handshake and the board runs without a token.
+
 Skipped, with the reason printed, only when qemu-system-arm or the cross compiler is absent (both
 are in tools/deps/debian-packages.txt, so CI has them).
 """
 import calendar
 import hashlib
 import http.server
+import json
 import os
+import select
 import shutil
+import socket
+import struct
 import subprocess
+import tempfile
 import threading
 import re
 import shlex
 import time
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -60,10 +70,10 @@ def qemu_argv(elf_path):
 class Board:
     """QEMU running the firmware; console lines through pexpect."""
 
-    def __init__(self, elf_path, wrap=None):
+    def __init__(self, elf_path, wrap=None, extra=()):
         """wrap: an argv in which "{qemu}" stands for the QEMU command line (a shell in a network
-        namespace of its own, say)."""
-        argv = qemu_argv(elf_path)
+        namespace of its own, say). extra: more QEMU arguments (UART1's, TokenLink.qemu_args)."""
+        argv = qemu_argv(elf_path) + list(extra)
         if wrap is not None:
             line = " ".join(shlex.quote(a) for a in argv)
             argv = [w.replace("{qemu}", line) for w in wrap]
@@ -80,6 +90,14 @@ class Board:
         lines = out.split("\n")
         assert lines[0].strip() == line  # the echo
         return lines[1:]
+
+    def login(self, pin, timeout=20):
+        """`login` with the PIN at its prompt; returns the output lines up to OK or ERR."""
+        self.p.send("login\r")
+        self.p.expect("PIN", timeout=timeout)
+        self.p.send(pin + "\r")
+        self.p.expect(r"\r*\n(OK|ERR [^\r\n]*)\r*\n" + PROMPT, timeout=timeout)
+        return (self.p.before + "\r\n" + self.p.match.group(1)).replace("\r", "").split("\n")
 
     def monitor(self, line):
         """Runs one QEMU monitor command (Ctrl-A c switches the mux to the monitor and back)."""
@@ -112,12 +130,15 @@ def board(elf):
 
 def test_boot_banner_and_version(board):
     assert "certwiz" in board.banner and "on mps2-an386" in board.banner
-    # the board names the missing token at boot
-    assert "no PKCS#11 provider on this board" in board.banner
+    # nothing behind UART1 (no second -serial): the board says why it has no token, and boots on
+    assert ("mps2-an386: no token on UART1: nothing answered the p11-kit handshake on the token link"
+            in board.banner.replace("\r", "").replace("\n", " ")), board.banner
     out = board.cmd("version")
     assert out[-1] == "OK"
     assert out[0].startswith("certwiz 0.1.0")
     assert out[1].startswith("board: mps2-an386 (Arm MPS2 AN386, Cortex-M4")
+    # the wire of the p11-kit version the client is paired with (cw_p11_rpc.h)
+    assert out[1].endswith("token on UART1: p11-kit RPC v0, mechanisms as up to p11-kit 0.25.5)"), out
     assert "mbedTLS 3.6" in out[2] and "lwIP 2.2" in out[2]
 
 
@@ -403,3 +424,261 @@ def test_the_board_takes_its_wall_clock_from_sntp(elf, tmp_path):
         pid = tmp_path / "chrony" / "chronyd.pid"
         if pid.exists():
             subprocess.run(["kill", pid.read_text().strip()], check=False)
+
+
+# ---- the token on UART1 (issue 19) ------------------------------------------------------------
+
+from conftest import CWCTL, Device, SOFTHSM_MODULE, Token  # noqa: E402
+
+LINE_BAUD = 115200  # the line time figures: 10 bits a byte on an 8N1 UART
+
+
+class TokenLink:
+    """The PC side of the board's UART1: `p11-kit server` exporting one SoftHSM2 token on a unix
+    socket, and a relay on a second socket, where QEMU's UART1 chardev connects (reconnect=1),
+    that passes bytes both ways and counts them: bytes each way and the requests (message headers)
+    the board sent. kill() ends the server and the `p11-kit remote` it forked; start() starts it
+    again on the same socket; QEMU reconnects within a second."""
+
+    def __init__(self, token):
+        self.token = token
+        self.dir = Path(tempfile.mkdtemp(prefix="rpc-link-"))  # unix socket paths must be short
+        self.server_sock = self.dir / "p11-kit.sock"
+        self.uart1_sock = self.dir / "uart1.sock"
+        self.lock = threading.Lock()
+        self.calls = self.bytes_out = self.bytes_in = 0
+        self.server = None
+        self.start()
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(str(self.uart1_sock))
+        self.listener.listen(1)
+        self.listener.settimeout(0.2)
+        self.stopping = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def qemu_args(self):
+        return ["-chardev", f"socket,id=token,path={self.uart1_sock},reconnect=1", "-serial", "chardev:token"]
+
+    def start(self):
+        if self.server_sock.exists():
+            self.server_sock.unlink()
+        self.server = subprocess.Popen(
+            ["p11-kit", "server", "-f", "-n", str(self.server_sock), "--provider", SOFTHSM_MODULE,
+             f"pkcs11:token={self.token.label}"],
+            env=self.token.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 5
+        while not self.server_sock.exists():
+            assert self.server.poll() is None, self.server.stderr.read()
+            assert time.monotonic() < deadline, "p11-kit server made no socket in 5 s"
+            time.sleep(0.05)
+
+    def kill(self):
+        """The PC side dies: the server and every `p11-kit remote` it forked (by their pids)."""
+        if self.server is None:
+            return
+        r = subprocess.run(["pgrep", "-P", str(self.server.pid)], capture_output=True, text=True)
+        for pid in r.stdout.split():
+            try:
+                os.kill(int(pid), 9)
+            except ProcessLookupError:
+                pass
+        self.server.kill()
+        self.server.wait()
+        self.server = None
+
+    def counters(self):
+        with self.lock:
+            return {"calls": self.calls, "bytes_out": self.bytes_out, "bytes_in": self.bytes_in}
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(5)
+        self.listener.close()
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- the relay ---------------------------------------------------------------------------
+    def _serve(self):
+        while not self.stopping:
+            try:
+                board, _ = self.listener.accept()
+            except OSError:
+                continue
+            up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                up.connect(str(self.server_sock))
+            except OSError:
+                up.close()
+                board.close()  # nothing behind: QEMU tries again in a second
+                continue
+            self._pump(board, up)
+
+    def _pump(self, board, up):
+        phase, header, skip = "version", b"", 0
+        try:
+            while not self.stopping:
+                ready, _, _ = select.select([board, up], [], [], 0.2)
+                for s in ready:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    if s is up:
+                        board.sendall(data)
+                        with self.lock:
+                            self.bytes_in += len(data)
+                        continue
+                    up.sendall(data)
+                    i = 0
+                    with self.lock:
+                        self.bytes_out += len(data)
+                        while i < len(data):  # count the requests: p11-kit's 12-byte headers
+                            if phase == "version":
+                                i, phase = i + 1, "header"
+                            elif phase == "header":
+                                take = min(12 - len(header), len(data) - i)
+                                header, i = header + data[i:i + take], i + take
+                                if len(header) == 12:
+                                    self.calls += 1
+                                    _, olen, blen = struct.unpack(">III", header)
+                                    header, skip = b"", olen + blen
+                                    phase = "body" if skip else "header"
+                            else:
+                                take = min(skip, len(data) - i)
+                                i, skip = i + take, skip - take
+                                if skip == 0:
+                                    phase = "header"
+        except OSError:
+            return
+        finally:
+            board.close()
+            up.close()
+
+
+def qemu_pty_argv(elf_path, link):
+    """QEMU with the console on a pty (for cwctl) and UART1 on the token link."""
+    return [QEMU, "-M", BOARD, "-display", "none", "-monitor", "none", "-serial", "pty", *link.qemu_args(),
+            "-nic", "user", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf_path)]
+
+
+def start_qemu_device(elf_path, link, popen=subprocess.Popen):
+    """QEMU booting the image, as a conftest.Device (cwctl on its console pty). popen: how to
+    start it (a ScepServer's popen_in_ns runs it in the CA's network namespace)."""
+    p = popen(qemu_pty_argv(elf_path, link), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    m = re.match(r"char device redirected to (/dev/pts/\d+) \(label serial0\)", line)
+    if not m:
+        p.kill()
+        raise RuntimeError(f"QEMU did not announce its pty: {line!r} {p.communicate()}")
+    return Device(p, m.group(1))
+
+
+@pytest.fixture
+def token_link(tmp_path):
+    token = Token(tmp_path, label="certwiz-mps2")
+    link = TokenLink(token)
+    yield link
+    link.close()
+
+
+def test_the_token_is_reached_over_uart1(elf, token_link):
+    """login, the token's identity, a key generated by `request` in SoftHSM2 on the PC and found
+    there by pkcs11-tool; the wrong PIN gets the token's own answer."""
+    b = Board(elf, extra=token_link.qemu_args())
+    try:
+        assert "no token on UART1" not in b.banner
+        out = b.cmd("status")
+        assert any(l.startswith("token: certwiz-mps2 (serial ") and l.endswith("user logged out") for l in out), out
+        assert b.login("9999")[-1].startswith("ERR CKR_PIN_INCORRECT"), "the token's own answer"
+        before = token_link.counters()
+        assert b.login("1234")[-1] == "OK"
+        after = token_link.counters()
+        print(f"login over UART1: {after['calls'] - before['calls']} calls, "
+              f"{after['bytes_out'] - before['bytes_out']} + {after['bytes_in'] - before['bytes_in']} bytes")
+        assert b.cmd("keys")[-2:] == ["0 key pairs", "OK"]
+    finally:
+        b.close()
+
+
+def uptime(board):
+    """The board's SysTick clock, in seconds (`status`)."""
+    line = next(l for l in board.cmd("status") if l.startswith("uptime: "))
+    return float(line.split()[1])
+
+
+def test_link_loss_is_a_named_error_and_a_login_reconnects(elf, token_link):
+    """The PC side's server killed mid-session: the next token command ends with a named error
+    within the reply timeout (CW_P11_RPC_REPLY_MS, 5 s; a UART hears only silence); once the server
+    is back, `login` opens the token afresh and the commands work again."""
+    b = Board(elf, extra=token_link.qemu_args())
+    if os.environ.get("CW_MPS2_TRACE"):
+        import sys
+        b.p.logfile_read = sys.stdout
+    try:
+        assert b.login("1234")[-1] == "OK"
+        assert b.cmd("keys")[-1] == "OK"
+        up0 = uptime(b)  # (status asks the token: before the kill)
+        token_link.kill()
+        t0 = time.monotonic()
+        out = b.cmd("keys", timeout=30)
+        took = time.monotonic() - t0
+        board_took = uptime(b) - up0  # the board's own clock: QEMU's ticks lag on a busy PC
+        print(f"link loss: {out[-1]} after {board_took:.1f} s of the board's clock ({took:.1f} s here)")
+        assert out[-1] == "ERR CKR_DEVICE_ERROR: The token device reports an error.", out
+        assert 4.5 < board_took < 5 + 1.5, board_took
+        assert took < 15, took
+        # still broken: answered at once, nothing sent
+        t0 = time.monotonic()
+        assert b.cmd("keys")[-1].startswith("ERR CKR_DEVICE_ERROR")
+        assert time.monotonic() - t0 < 1.5
+        # nobody there yet: the login says so by name (the handshake's 0.5 s), and again
+        out = b.login("1234")
+        assert out[-1].startswith("ERR NO_TOKEN"), out
+        assert any("nothing answered the p11-kit handshake" in l for l in out), out
+        out = b.cmd("login")
+        assert out[-1].startswith("ERR NO_TOKEN"), out
+        assert any("nothing answered the p11-kit handshake" in l for l in out), out
+        token_link.start()
+        time.sleep(3)  # QEMU reconnects UART1's socket within a second (of its clock)
+        assert b.login("1234")[-1] == "OK"
+        assert b.cmd("keys")[-2:] == ["0 key pairs", "OK"]
+        assert any(l.endswith("user logged in") for l in b.cmd("status"))
+    finally:
+        b.close()
+
+
+def test_make_run_starts_the_token_server_and_keeps_the_token(elf, tmp_path):
+    """`make run`'s script: a SoftHSM2 token made under the given directory the first time (PIN
+    1234), served by p11-kit server on UART1; the second run finds what the first stored."""
+    env = {**os.environ, "MPS2_TOKEN_DIR": str(tmp_path / "tok"), "QEMU": QEMU}
+
+    def run():
+        p = pexpect.spawn("sh", [str(ROOT / "board/mps2-an386/run-with-token.sh"), str(elf_path)], env=env,
+                          encoding="utf-8", codec_errors="replace", timeout=30, cwd=str(ROOT))
+        p.expect(PROMPT)
+        return p
+
+    elf_path = elf
+    p = run()
+    try:
+        assert "made the SoftHSM2 token 'certwiz-mps2'" in p.before
+        p.send("login\r")
+        p.expect("PIN")
+        p.send("1234\r")
+        p.expect(r"\n(OK|ERR[^\r\n]*)\r*\n")
+        assert p.match.group(1) == "OK"
+        p.send("random-check\r")  # any word: the console answers, the board runs on
+        p.expect(PROMPT)
+    finally:
+        p.sendcontrol("a")
+        p.send("x")
+        p.expect(pexpect.EOF)
+    p = run()
+    try:
+        assert "made the SoftHSM2 token" not in p.before
+        p.send("status\r")
+        p.expect(r"token: certwiz-mps2 \(serial [0-9a-f]+\)")
+    finally:
+        p.sendcontrol("a")
+        p.send("x")
+        p.expect(pexpect.EOF)

@@ -119,8 +119,26 @@ cw_err cw_token_error(void)
     return open_error;
 }
 
+/* A token lost at a login (its link broke) that may be back: opened afresh (a handshake, which
+ * answers within the board's timeout when nobody is there). */
+static void reopen_if_lost(void)
+{
+    if (open_error != CW_OK && ever_open) {
+        open_error = open_token();
+    }
+}
+
+cw_p11_ctx *cw_token_session_for_login(void)
+{
+    reopen_if_lost();
+    return cw_token_session();
+}
+
 cw_err cw_token_need_login(void)
 {
+    if (pin_fn != NULL) {
+        reopen_if_lost(); /* the appliance logs in by itself: it reconnects by itself too */
+    }
     if (open_error != CW_OK) {
         return open_error;
     }
@@ -139,9 +157,7 @@ cw_err cw_token_need_login(void)
 
 cw_err cw_token_login(const char *pin, size_t len)
 {
-    if (open_error != CW_OK && ever_open) {
-        open_error = open_token(); /* lost at an earlier login: perhaps back now */
-    }
+    reopen_if_lost();
     return open_error != CW_OK ? open_error : login_with(pin, len);
 }
 

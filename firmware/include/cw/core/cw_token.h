@@ -33,12 +33,18 @@ void cw_token_shutdown(void);
 /* The open session, or NULL when there is no token (cw_token_error() says why). */
 cw_p11_ctx *cw_token_session(void);
 
+/* The session for the `login` word: as cw_token_session(), but a token lost at an earlier login
+ * (its link broke) is opened afresh first, so that the operator is asked for the PIN only when
+ * there is a token to give it to. */
+cw_p11_ctx *cw_token_session_for_login(void);
+
 /* Why there is no session: CW_OK when there is one. */
 cw_err cw_token_error(void);
 
 /* CW_OK when the token user is logged in (with the appliance policy, after logging in through
- * the callback if needed); else CW_ERR_NOT_LOGGED_IN, the token's answer, or the reason there is
- * no token. Counts as a use for the idle timer. */
+ * the callback if needed, and opening afresh a token whose link broke); else
+ * CW_ERR_NOT_LOGGED_IN, the token's answer, or the reason there is no token. Counts as a use for
+ * the idle timer. */
 cw_err cw_token_need_login(void);
 
 /* The operator's login with pin (used at once, not kept): the token's own answer on error. After a
