@@ -47,7 +47,7 @@
 /* SCEP with RSA-2048 device keys (docs/scep.md): a PKCSReq with its signer certificate is about
  * 3 KiB; a CertRep from an RSA-4096 CA about 5 KiB; a GetCACert of CA + two RA certificates
  * about 4 KiB; a GET query is 1.42 times the message. */
-#define CW_SCEP_MESSAGE_MAX (4u * 1024u)
+#define CW_SCEP_MESSAGE_MAX (5u * 1024u)
 #define CW_SCEP_REPLY_MAX (6u * 1024u)
 #define CW_SCEP_CACERT_MAX (4u * 1024u)
 #define CW_SCEP_QUERY_MAX (6u * 1024u)

@@ -682,3 +682,127 @@ def test_make_run_starts_the_token_server_and_keeps_the_token(elf, tmp_path):
         p.sendcontrol("a")
         p.send("x")
         p.expect(pexpect.EOF)
+
+
+def life_topology(tmp, scep_url, scep_sha256, offline_sha256):
+    """Sets of every kind the board handles: `web` enrolled online over SCEP (RSA-2048; scepserver
+    issues clientAuth only), `ext` (RSA-2048) and `ec` (P-256) offline."""
+    from offline_pki import fingerprint_colons
+    doc = {
+        "version": 1,
+        "appliance": {"host": "edge01.example.com", "site": "lab", "addresses": ["10.0.2.15"]},
+        "subject": {"organization": "certwiz test", "country": "US"},
+        "domains": ["example.com"],
+        "caProfiles": [
+            {"name": "lab", "protocol": "scep", "url": scep_url, "caFingerprint": fingerprint_colons(scep_sha256),
+             "pollSeconds": 10},
+            {"name": "offline", "protocol": "offline", "caFingerprint": fingerprint_colons(offline_sha256)},
+        ],
+        "sets": [
+            {"name": "web", "roles": ["Web"], "caProfile": "lab", "eku": ["clientAuth"], "cn": "web.{domain}"},
+            {"name": "ext", "roles": ["EdgeExternal"], "caProfile": "offline", "eku": ["serverAuth"],
+             "cn": "ext.{domain}", "san": [{"dns": "ext.{domain}"}]},
+            {"name": "ec", "roles": ["EdgeInternal"], "caProfile": "offline", "keyType": "ecP256",
+             "eku": ["serverAuth"], "cn": "ec.{domain}", "san": [{"dns": "ec.{domain}"}]},
+        ],
+    }
+    js = tmp / "life.json"
+    js.write_text(json.dumps(doc))
+    der = tmp / "life.der"
+    subprocess.run([str(CWCTL), "topology", "compile", str(js), "-o", str(der)], check=True)
+    return der
+
+
+def test_the_whole_life_on_the_target(elf, tmp_path):
+    """Issue 19's item 3 on the emulated Cortex-M4 with its token on UART1: SNTP time from chronyd,
+    login, topology load, offline RSA and EC requests answered by `openssl ca` and imported,
+    `ca auth` and an online SCEP enrolment against scepserver, every role assigned; an idle board
+    sends nothing on UART1 for ten seconds; a second boot shows the stored state. The bytes and
+    requests on UART1 per operation, the arena and stack high-water marks are written to
+    build/mps2-an386/uart1-costs.json for `make bench`."""
+    from ntp_lab import chrony_argv, need_chrony, wait_ntp
+    from offline_pki import OfflineCA, csr_of
+    from scep_fixture import ScepServer
+    need_chrony()
+    challenge = "s3cret-Challenge"
+    offline = OfflineCA(tmp_path)
+    token = Token(tmp_path, label="certwiz-mps2")
+    link = TokenLink(token)
+    costs = {}
+    try:
+        with ScepServer(tmp_path / "scep", key_size=2048, challenge=challenge) as ca:
+            ca.popen_in_ns(chrony_argv(tmp_path / "chrony"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_ntp(ca.run_in_ns)
+            der = life_topology(tmp_path, ca.device_url, ca.ca_sha256, offline.root_sha256)
+            (tmp_path / "challenge").write_text(challenge + "\n")
+
+            def measured(name, *args, extra=(), ok=True, **kw):
+                before = link.counters()
+                t0 = time.monotonic()
+                r = dev.cwctl(*args, extra=extra, timeout=180, **kw)
+                after = link.counters()
+                if name:
+                    costs[name] = {k: after[k] - before[k] for k in after}
+                    costs[name]["seconds_here"] = round(time.monotonic() - t0, 2)
+                if ok:
+                    assert r.returncode == 0, r.stdout + r.stderr
+                return r
+
+            def paste_import(name, leaf):
+                f = tmp_path / f"{name}.in"
+                f.write_text(offline.bundle(leaf, "int", "root"))
+                return measured(f"import {name} (offline answer)", "import", name, extra=("--paste", str(f)))
+
+            dev = start_qemu_device(elf, link, popen=ca.popen_in_ns)
+            try:
+                end = time.monotonic() + 60
+                while "clock source: sntp" not in (st := dev.cwctl("status").stdout) and time.monotonic() < end:
+                    time.sleep(1)
+                assert "clock source: sntp" in st, st
+                measured("login", "login", pin_file=token.pin_file)
+                measured("topology load", "topology", "load", str(der))
+                for name, kind in (("ext", "RSA-2048"), ("ec", "P-256")):
+                    r = measured(f"request {name} offline ({kind})", "request", name, "offline")
+                    csr = csr_of(r.stdout)
+                    v = subprocess.run(["openssl", "req", "-verify", "-noout"], input=csr, capture_output=True,
+                                       text=True)
+                    assert v.returncode == 0, v.stderr  # signed in the token on the PC, verified here
+                    paste_import(name, offline.sign(csr, name))
+                r = measured("ca auth", "ca", "auth", "--profile", "lab", "--yes")
+                assert "matches the fingerprint the topology pins" in r.stdout, r.stdout
+                r = measured("request web online (SCEP, RSA-2048)", "request", "--set", "web", "--online",
+                             extra=("--challenge-file", str(tmp_path / "challenge")))
+                assert "reply verified: SUCCESS" in r.stdout and "role Web assigned to set web" in r.stdout, r.stdout
+                roles = dev.cwctl("roles").stdout
+                for role, s in (("Web", "web"), ("EdgeExternal", "ext"), ("EdgeInternal", "ec")):
+                    assert f"role {role}: set {s}, assigned" in roles, roles
+                mem = dev.cwctl("mem").stdout
+                arena = re.search(r"^arena: size (\d+), .* high-water (\d+) in", mem, re.M)
+                stack = re.search(r"^stack: size (\d+), high-water (\d+)", mem, re.M)
+                assert arena and stack, mem
+                costs["arena high-water"] = int(arena.group(2))
+                costs["stack high-water"] = int(stack.group(2))
+                # idle, logged in, topology loaded, three certificates: not a byte on UART1
+                before = link.counters()
+                time.sleep(10)
+                assert link.counters() == before, (before, link.counters())
+                assert dev.stop()[0] == 0
+                # a second boot reads the stored state back from the token (public records: no login)
+                dev = start_qemu_device(elf, link, popen=ca.popen_in_ns)
+                roles = dev.cwctl("roles").stdout
+                for role, s in (("Web", "web"), ("EdgeExternal", "ext"), ("EdgeInternal", "ec")):
+                    assert f"role {role}: set {s}, assigned" in roles, roles
+                assert "CN=web.example.com" in roles and "CN=ec.example.com" in roles, roles
+            finally:
+                dev.stop()
+        # the keys never left the token: pkcs11-tool on the PC finds them sensitive, never extractable
+        out = token.tool("-O")
+        assert out.count("Private Key Object") == 3, out
+        assert out.count("never extractable") >= 3, out
+    finally:
+        link.close()
+    for k, v in costs.items():
+        if isinstance(v, dict):
+            v["line_seconds_115200"] = round((v["bytes_out"] + v["bytes_in"]) * 10 / LINE_BAUD, 3)
+        print(f"UART1 {k}: {v}")
+    (BUILD / "uart1-costs.json").write_text(json.dumps(costs, indent=1) + "\n")
