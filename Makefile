@@ -165,8 +165,13 @@ bench: all
 	@echo "bench: make size BOARD=$(BENCH_BOARD) > $(BENCH_OUT)/size.txt"
 	@$(MAKE) --no-print-directory BOARD=$(BENCH_BOARD) size > $(BENCH_OUT)/size.txt 2>&1 \
 		|| { cat $(BENCH_OUT)/size.txt; exit 1; }
+	@echo "bench: the whole life on $(BENCH_BOARD) with its token on UART1 (test_mps2.py) > $(BENCH_OUT)/uart1.txt"
+	@rm -f build/$(BENCH_BOARD)/uart1-costs.json
+	@CW_BUILD=$(BUILD) $(PYTHON) -m pytest -q -s tests/system/test_mps2.py -k whole_life > $(BENCH_OUT)/uart1.txt 2>&1 \
+		|| { tail -40 $(BENCH_OUT)/uart1.txt; exit 1; }
 	@$(PYTHON) tests/bench/bench.py --out $(BENCH_OUT) --build $(BUILD) \
-		--size $(BENCH_OUT)/size.txt --target-check $(BENCH_OUT)/target-check.txt
+		--size $(BENCH_OUT)/size.txt --target-check $(BENCH_OUT)/target-check.txt \
+		--uart1 build/$(BENCH_BOARD)/uart1-costs.json
 
 clean:
 	rm -rf build
