@@ -503,20 +503,21 @@ static CK_RV r_out_ulongs(rd_t *r, CK_ULONG *out, CK_ULONG *count)
     if (valid == 0u) {
         return out != NULL ? CKR_BUFFER_TOO_SMALL : CKR_OK;
     }
-    if (n > r->left / 8u) {
+    if (n > r->left / 8u || (out != NULL && n > cap)) {
+        /* more than it holds, or than the room it was told of (a caller indexes by the count) */
         if (r->bad == NULL) {
-            r->bad = "a reply from the PC side announces more numbers than it holds";
+            r->bad = "a reply from the PC side holds more numbers than there is room for";
         }
+        *count = 0;
         return CKR_DEVICE_ERROR;
     }
-    CK_RV rv = out != NULL && n > cap ? CKR_BUFFER_TOO_SMALL : CKR_OK;
     for (uint32_t i = 0; i < n; i++) {
         CK_ULONG v = r_ulong(r);
-        if (out != NULL && i < cap) {
+        if (out != NULL) {
             out[i] = v;
         }
     }
-    return rv;
+    return CKR_OK;
 }
 
 /* Reads the reply's header, call id and signature. CKR_OK: the fields of the call's reply follow.

@@ -3,7 +3,7 @@
  * board's token link crosses its trust boundary. The client sends a fixed conversation
  * (p11_rpc_drive.h); the input is everything the link receives, version byte included.
  * Properties: no crash or sanitizer report (every reply is decoded into caller buffers of
- * certwiz's sizes); a link marked broken answers CKR_DEVICE_ERROR without reading; the client
+ * certwiz's sizes); a call that answers OK never reports more items or bytes than its room; a link marked broken answers CKR_DEVICE_ERROR without reading; the client
  * never reads more than it was given (the link counts).
  * Seeds (tests/fuzz/corpus/p11_rpc/): the replies of a real `p11-kit remote` 0.24.1 serving SoftHSM2
  * 2.6.1 to this conversation, captured by test_p11_rpc (CW_RPC_SEED_DIR=...).
@@ -52,7 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the conversation, and again after a break while input remains (C_Initialize starts afresh) */
     for (int round = 0; round < 3 && (round == 0 || in.off < in.size); round++) {
         size_t before = in.off;
-        (void)p11_rpc_drive();
+        if (p11_rpc_drive() < 0) {
+            abort(); /* OK with a count or length past the caller's room */
+        }
         if (cw_p11_rpc_state() == CW_P11_RPC_BROKEN) {
             CK_ULONG n = 0;
             size_t at = in.off;
