@@ -28,6 +28,8 @@ void board_systick_handler(void);
 #define FPGAIO_COUNTER MPS2_REG(0x40028018u)
 #define FPGAIO_PRESCALE MPS2_REG(0x4002801Cu)
 
+static uint32_t boot_count; /* COUNTER when the prescaler was set: until then it counted at 25 MHz */
+
 void board_systick_handler(void)
 {
 }
@@ -35,6 +37,7 @@ void board_systick_handler(void)
 void board_clock_init(void)
 {
     FPGAIO_PRESCALE = MPS2_SYSCLK_HZ / 1000u - 1u;
+    boot_count = FPGAIO_COUNTER;
     SYST_RVR = MPS2_SYSCLK_HZ / 1000u - 1u;
     SYST_CVR = 0;
     SYST_CSR = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
@@ -47,7 +50,7 @@ void board_idle(void)
 
 uint32_t hal_clock_ms(void)
 {
-    return FPGAIO_COUNTER; /* wraps at 2^32 ms, as hal_clock.h says */
+    return FPGAIO_COUNTER - boot_count; /* wraps at 2^32 ms, as hal_clock.h says */
 }
 
 int64_t hal_clock_utc(void)

@@ -60,17 +60,21 @@ static int p11_rpc_drive(void)
     p11_rpc_drive_first_miss = 0;
 
     ok += step(__LINE__, f->C_Initialize(NULL), CKR_OK);
-    ok += step(__LINE__, f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
-    if (n > 4) {
-        return -1; /* a count past the room the caller gave: it would index past it */
+    if (step(__LINE__, f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK)) {
+        ok++;
+        if (n > 4) {
+            return -1; /* a count past the room the caller gave: it would index past it */
+        }
     }
     ok += step(__LINE__, f->C_GetTokenInfo(slots[0], &ti), CKR_OK);
     ok += step(__LINE__, f->C_OpenSession(slots[0], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s), CKR_OK);
     ok += step(__LINE__, f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "1234", 4), CKR_OK);
     n = 96;
-    ok += step(__LINE__, f->C_GetMechanismList(slots[0], mechs, &n), CKR_OK);
-    if (n > 96) {
-        return -1;
+    if (step(__LINE__, f->C_GetMechanismList(slots[0], mechs, &n), CKR_OK)) {
+        ok++;
+        if (n > 96) {
+            return -1;
+        }
     }
     ok += step(__LINE__, f->C_GetMechanismInfo(slots[0], CKM_EC_KEY_PAIR_GEN, &mi), CKR_OK);
     ok += step(__LINE__, f->C_GenerateKeyPair(s, &gen, pubt, 4, privt, 4, &pub, &priv), CKR_OK);

@@ -806,3 +806,95 @@ def test_the_whole_life_on_the_target(elf, tmp_path):
             v["line_seconds_115200"] = round((v["bytes_out"] + v["bytes_in"]) * 10 / LINE_BAUD, 3)
         print(f"UART1 {k}: {v}")
     (BUILD / "uart1-costs.json").write_text(json.dumps(costs, indent=1) + "\n")
+
+
+# An SNTP server for the renewal test: answers on 127.0.0.1:123 with this PC's time plus the
+# seconds in the file argv[1] (read at every request), echoing the request's transmit stamp as the
+# originate stamp, as lwIP's client checks (SNTP_CHECK_RESPONSE 2). chronyd cannot serve a time
+# other than its own clock.
+_SNTP_AHEAD = r"""
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 123))
+while True:
+    req, peer = s.recvfrom(512)
+    if len(req) < 48:
+        continue
+    t = time.time() + float(open(sys.argv[1]).read().strip() or 0) + 2208988800
+    stamp = struct.pack(">II", int(t), int((t % 1) * 2**32))
+    s.sendto(bytes([0x24, 1, 4, 0xec]) + bytes(8) + b"LOCL" + stamp + req[40:48] + stamp + stamp, peer)
+"""
+
+
+def test_automatic_renewal_on_the_target(elf, tmp_path):
+    """The lifecycle on the board with its token on UART1: a set enrolled over SCEP with a one-day
+    certificate (scepserver -crtvalid 1, no challenge for renewals) is renewed in the background
+    (RenewalReq, a new key in the token) once the board's clock says it is due. The board's clock
+    comes from SNTP; the test's SNTP server runs 20.5 hours ahead after a reboot (past every
+    one-day certificate's renewal time with its jitter, test_lifecycle.py's PAST_DUE)."""
+    import sys
+    from ntp_lab import need_chrony
+    from scep_fixture import ScepServer
+    need_chrony()  # root: a network namespace and port 123
+    offset = tmp_path / "sntp-offset"
+    offset.write_text("0\n")
+    (tmp_path / "challenge").write_text("unused\n")  # the CA asks none; the console still prompts
+    token = Token(tmp_path, label="certwiz-mps2")
+    link = TokenLink(token)
+
+    def cert_ids():
+        """The CKA_IDs of set web's certificates in the token (pkcs11-tool on the PC)."""
+        from test_scep import set_objects
+        return {i for k, i in set_objects(token, "web") if k == "Certificate"}
+
+    def wait_sntp(dev):
+        end = time.monotonic() + 60
+        while "clock source: sntp" not in (st := dev.cwctl("status").stdout) and time.monotonic() < end:
+            time.sleep(1)
+        assert "clock source: sntp" in st, st
+
+    try:
+        with ScepServer(tmp_path / "scep", key_size=2048, challenge=None, crtvalid="1") as ca:
+            ca.popen_in_ns([sys.executable, "-c", _SNTP_AHEAD, str(offset)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            der = life_topology(tmp_path, ca.device_url, ca.ca_sha256, ca.ca_sha256)
+            dev = start_qemu_device(elf, link, popen=ca.popen_in_ns)
+            try:
+                wait_sntp(dev)
+                for args in (("login",), ("topology", "load", str(der)), ("ca", "auth", "--profile", "lab", "--yes"),
+                             ("request", "--set", "web", "--online")):
+                    r = dev.cwctl(*args, pin_file=token.pin_file if args == ("login",) else None, timeout=180,
+                                  extra=("--challenge-file", str(tmp_path / "challenge")))
+                    assert r.returncode == 0, (args, r.stdout + r.stderr)
+                old = cert_ids()
+                assert len(old) == 1, old
+                assert dev.stop()[0] == 0
+                # the second boot's clock is 20.5 h ahead: the console (pexpect) shows the notices
+                offset.write_text(str(int(20.5 * 3600)) + "\n")
+                b = Board(elf, wrap=ca.ns_argv(["sh", "-c", "exec {qemu}"]), extra=link.qemu_args())
+                try:
+                    end = time.monotonic() + 60
+                    while not any(l.startswith("clock source: sntp") for l in b.cmd("status")):
+                        assert time.monotonic() < end, "no SNTP answer"
+                        time.sleep(1)
+                    assert b.login("1234")[-1] == "OK"
+                    b.p.expect(r"notice: set web: renewal due: renewing in the background \(SCEP, new key\)",
+                               timeout=60)
+                    b.p.expect(r"notice: set web: renewed in the background; its roles use the new certificate",
+                               timeout=120)
+                    # the new certificate is due at once too (the board's clock runs 20.5 h ahead of
+                    # the CA's): the board renews again; the first renewal is what is checked, and a
+                    # power cut in the next one leaves the old or the new certificate (decisions.md)
+                finally:
+                    b.close()
+                new = cert_ids()
+                assert new and new != old, (old, new)
+                from test_scep import token_objects
+                assert not [o for o in token_objects(token) if o[2] in old], "the old key and certificate are gone"
+                dev = start_qemu_device(elf, link, popen=ca.popen_in_ns)
+                roles = dev.cwctl("roles").stdout
+                assert "role Web: set web, assigned" in roles, roles
+            finally:
+                dev.stop()
+    finally:
+        link.close()
