@@ -376,7 +376,7 @@ static CK_RV w_end(const wr_t *w)
     if (w->rv != CKR_OK) {
         return w->rv;
     }
-    return w->failed ? broken("the PC side stopped taking bytes (send failed or timed out)") : CKR_OK;
+    return w->failed ? broken("the PC side takes no bytes (send failed or timed out)") : CKR_OK;
 }
 
 /* ---- replies ---------------------------------------------------------------------------------- */
@@ -392,11 +392,11 @@ static bool r_raw(rd_t *r, uint8_t *p, size_t n)
         return false;
     }
     if (n > r->left) {
-        r->bad = "a reply from the PC side is shorter than its fields";
+        r->bad = "a reply shorter than its fields";
         return false;
     }
     if (n > 0u && link_recv(p, n, CW_P11_RPC_GAP_MS) != n) {
-        r->bad = "a reply from the PC side stopped in the middle";
+        r->bad = "a reply stopped midway";
         return false;
     }
     r->left -= (uint32_t)n;
@@ -438,7 +438,7 @@ static CK_ULONG r_ulong(rd_t *r)
         return CK_UNAVAILABLE_INFORMATION;
     }
     if (v > (uint64_t)(CK_ULONG)-1 && r->bad == NULL) {
-        r->bad = "a reply from the PC side holds a number too large for this CPU";
+        r->bad = "a reply number too large for this CPU";
         return 0;
     }
     return (CK_ULONG)v;
@@ -449,7 +449,7 @@ static uint32_t r_array_len(rd_t *r)
 {
     uint32_t n = r_u32(r);
     if (n != ARRAY_NULL && n > r->left && r->bad == NULL) {
-        r->bad = "a reply from the PC side announces more bytes than it holds";
+        r->bad = "a reply array longer than its body";
     }
     return r->bad != NULL ? 0u : n;
 }
@@ -459,7 +459,7 @@ static void r_string(rd_t *r, CK_UTF8CHAR *dst, uint32_t n)
 {
     if (r_array_len(r) != n) {
         if (r->bad == NULL) {
-            r->bad = "a reply from the PC side has a string of the wrong length";
+            r->bad = "a reply string of the wrong length";
         }
         return;
     }
@@ -506,7 +506,7 @@ static CK_RV r_out_ulongs(rd_t *r, CK_ULONG *out, CK_ULONG *count)
     if (n > r->left / 8u || (out != NULL && n > cap)) {
         /* more than it holds, or than the room it was told of (a caller indexes by the count) */
         if (r->bad == NULL) {
-            r->bad = "a reply from the PC side holds more numbers than there is room for";
+            r->bad = "a reply list longer than its room";
         }
         *count = 0;
         return CKR_DEVICE_ERROR;
@@ -531,31 +531,31 @@ static CK_RV r_begin(rd_t *r, uint32_t call, uint32_t timeout_ms)
     r->bad = NULL;
     r->left = 0;
     if (link_recv(h, 1, timeout_ms) != 1u) {
-        return broken("no reply from the PC side in time (is the token server running?)");
+        return broken("no reply in time (is the token server running?)");
     }
     if (link_recv(h + 1, HEADER_LEN - 1u, CW_P11_RPC_GAP_MS) != HEADER_LEN - 1u) {
-        return broken("a reply header from the PC side stopped in the middle");
+        return broken("a reply header stopped midway");
     }
     uint32_t olen = get_be32(h + 4);
     uint32_t blen = get_be32(h + 8);
     if (get_be32(h) != rpc.seq) {
-        return broken("a reply from the PC side answers another request");
+        return broken("a reply to another request");
     }
     if (olen > 0u || blen < 8u || blen > CW_P11_RPC_BODY_MAX) {
-        return broken("a reply header from the PC side has impossible lengths");
+        return broken("a reply header with impossible lengths");
     }
     r->left = blen;
     uint32_t id = r_u32(r);
     uint32_t slen = r_array_len(r);
     const char *want = id == 0u ? "u" : calls[call].rep;
     if (r->bad == NULL && (id != 0u && id != calls[call].id)) {
-        r->bad = "a reply from the PC side is for another call";
+        r->bad = "a reply for another call";
     }
     if (r->bad == NULL && (slen != strlen(want) || slen > SIG_MAX)) {
-        r->bad = "a reply from the PC side has the wrong signature";
+        r->bad = "a reply with the wrong signature";
     }
     if (r->bad == NULL && r_raw(r, (uint8_t *)sig, slen) && memcmp(sig, want, slen) != 0) {
-        r->bad = "a reply from the PC side has the wrong signature";
+        r->bad = "a reply with the wrong signature";
     }
     if (r->bad != NULL) {
         return broken(r->bad);
@@ -563,7 +563,7 @@ static CK_RV r_begin(rd_t *r, uint32_t call, uint32_t timeout_ms)
     if (id == 0u) {
         CK_ULONG rv = r_ulong(r);
         if (r->bad == NULL && (rv == CKR_OK || r->left != 0u)) {
-            r->bad = "an error reply from the PC side is malformed";
+            r->bad = "a malformed error reply";
         }
         return r->bad != NULL ? broken(r->bad) : (CK_RV)rv;
     }
@@ -574,7 +574,7 @@ static CK_RV r_begin(rd_t *r, uint32_t call, uint32_t timeout_ms)
 static CK_RV r_end(rd_t *r, CK_RV rv)
 {
     if (r->bad == NULL && r->left != 0u) {
-        r->bad = "a reply from the PC side is longer than its fields";
+        r->bad = "a reply longer than its fields";
     }
     return r->bad != NULL ? broken(r->bad) : rv;
 }
@@ -607,7 +607,7 @@ CK_RV cw_p11_rpc_connect(void)
     b[0] = 0; /* the protocol version offered */
     if (!link_send(b, 1)) {
         rpc.state = CW_P11_RPC_DOWN;
-        rpc.why = "the token link takes no bytes (nothing connected?)";
+        rpc.why = "the token link takes no bytes";
         return CKR_DEVICE_ERROR;
     }
     n = link_recv(b, 1, CW_P11_RPC_HANDSHAKE_MS);
@@ -617,7 +617,7 @@ CK_RV cw_p11_rpc_connect(void)
         return CKR_DEVICE_ERROR;
     }
     if (b[0] != 0u) {
-        return broken("the PC side answered the handshake with a protocol version other than 0");
+        return broken("a handshake answer other than version 0");
     }
     rpc.state = CW_P11_RPC_LINKED;
     rpc.why = "";
@@ -907,7 +907,7 @@ static CK_RV r_attribute(rd_t *r, CK_ATTRIBUTE *a)
 {
     uint32_t type = r_u32(r);
     if (r->bad == NULL && type != (uint32_t)a->type) {
-        r->bad = "a reply from the PC side lists other attributes than asked for";
+        r->bad = "a reply with other attributes than asked";
     }
     if (r_u8(r) == 0u) {
         a->ulValueLen = CK_UNAVAILABLE_INFORMATION; /* sensitive, invalid or too small: rv says */
@@ -943,7 +943,7 @@ static CK_RV r_attribute(rd_t *r, CK_ATTRIBUTE *a)
     if (n == ARRAY_NULL) {
         /* the server had no buffer either: the length is the declared one */
         if (a->pValue != NULL && r->bad == NULL) {
-            r->bad = "a reply from the PC side holds no value where one was asked for";
+            r->bad = "a reply without a value asked for";
         }
         a->ulValueLen = declared;
         return CKR_OK;
@@ -981,7 +981,7 @@ static CK_RV rpc_GetAttributeValue(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE o
     }
     CK_RV mine = CKR_OK;
     if (r_u32(&r) != n && r.bad == NULL) {
-        r.bad = "a reply from the PC side lists other attributes than asked for";
+        r.bad = "a reply with other attributes than asked";
     }
     for (CK_ULONG i = 0; i < n && r.bad == NULL; i++) {
         CK_RV e = r_attribute(&r, &t[i]);
@@ -1129,7 +1129,7 @@ static CK_RV rpc_GenerateRandom(CK_SESSION_HANDLE session, CK_BYTE_PTR out, CK_U
         return CKR_ARGUMENTS_BAD;
     }
     CK_RV rv = call_bytes(GENERATE_RANDOM, session, NULL, 0, out, &n);
-    return rv == CKR_OK && n != len ? broken("the PC side sent another number of random bytes") : rv;
+    return rv == CKR_OK && n != len ? broken("a reply with another number of random bytes") : rv;
 }
 
 /* const: in flash, not RAM; Cryptoki's prototypes want it writable, nobody writes it. */

@@ -36,6 +36,11 @@ cw_err hal_token_get(hal_token_t *out)
         started = true;
     }
     /* at boot, and at a login after the link broke (cw_token.c): is anyone there? */
+    if (cw_p11_rpc_state() == CW_P11_RPC_BROKEN) {
+        board_uart_puts("\r\nmps2-an386: the token link broke: ");
+        board_uart_puts(cw_p11_rpc_why());
+        board_uart_puts("; reconnecting\r\n");
+    }
     if (cw_p11_rpc_connect() != CKR_OK) {
         board_uart_puts("\r\nmps2-an386: no token on UART1: ");
         board_uart_puts(cw_p11_rpc_why());

@@ -631,9 +631,11 @@ def test_link_loss_is_a_named_error_and_a_login_reconnects(elf, token_link):
         t0 = time.monotonic()
         assert b.cmd("keys")[-1].startswith("ERR CKR_DEVICE_ERROR")
         assert time.monotonic() - t0 < 1.5
-        # nobody there yet: the login says so by name (the handshake's 0.5 s), and again
+        # nobody there yet: the login says why the link broke, and by name that nobody answers
+        # (the handshake's 0.5 s), and again
         out = b.login("1234")
         assert out[-1].startswith("ERR NO_TOKEN"), out
+        assert any("the token link broke: no reply in time" in l for l in out), out
         assert any("nothing answered the p11-kit handshake" in l for l in out), out
         out = b.cmd("login")
         assert out[-1].startswith("ERR NO_TOKEN"), out
