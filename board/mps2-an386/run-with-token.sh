@@ -2,7 +2,10 @@
 # board/mps2-an386/run-with-token.sh ELF: what `make run BOARD=mps2-an386` runs. Starts
 # `p11-kit server` with a SoftHSM2 token (made the first time, reused after) and boots ELF in
 # QEMU with the console on this terminal (UART0) and UART1 connected to the server's socket, the
-# board's token link (docs/mps2-an386.md). QEMU reconnects within a second if the server restarts.
+# board's token link (docs/mps2-an386.md). QEMU connects once, at its start, before the board runs
+# (its `reconnect=` option would connect asynchronously, and the board, which boots in
+# milliseconds, could send its handshake before the connection is up); the server lives as long as
+# QEMU. If the connection ends, the board says the link broke; quit and `make run` again.
 #
 #   MPS2_TOKEN_DIR     where the token, its softhsm2.conf and the socket live
 #                      (default: build/mps2-an386/token, beside the image)
@@ -36,8 +39,14 @@ rm -f "$sock"
 p11-kit server -f -n "$sock" --provider "$module" "pkcs11:token=$label" > "$dir/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT INT TERM HUP
+# Until the socket listens (the file appears at bind, a moment before listen): QEMU's first connect
+# is asynchronous and the board's handshake waits only 0.5 s, so a connect refused here would boot
+# the board without its token.
+listening() {
+    [ -S "$sock" ] && { ! command -v ss >/dev/null 2>&1 || ss -xln | grep -qF "$sock"; }
+}
 i=0
-while [ ! -S "$sock" ]; do
+while ! listening; do
     i=$((i + 1))
     if [ $i -gt 50 ] || ! kill -0 $server 2>/dev/null; then
         echo "mps2-an386: p11-kit server did not start (see $dir/server.log)" >&2
@@ -47,5 +56,5 @@ while [ ! -S "$sock" ]; do
 done
 echo "mps2-an386: token '$label' served on UART1 by p11-kit server (pid $server); Ctrl-A x quits QEMU"
 "$qemu" -M mps2-an386 -nographic -serial mon:stdio \
-    -chardev "socket,id=token,path=$sock,reconnect=1" -serial chardev:token \
+    -chardev "socket,id=token,path=$sock" -serial chardev:token \
     -nic user -semihosting-config enable=on,target=native -kernel "$elf"

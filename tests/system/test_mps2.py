@@ -435,10 +435,14 @@ LINE_BAUD = 115200  # the line time figures: 10 bits a byte on an 8N1 UART
 
 class TokenLink:
     """The PC side of the board's UART1: `p11-kit server` exporting one SoftHSM2 token on a unix
-    socket, and a relay on a second socket, where QEMU's UART1 chardev connects (reconnect=1),
-    that passes bytes both ways and counts them: bytes each way and the requests (message headers)
-    the board sent. kill() ends the server and the `p11-kit remote` it forked; start() starts it
-    again on the same socket; QEMU reconnects within a second."""
+    socket, and a relay on a second socket, where QEMU's UART1 chardev connects, that passes bytes
+    both ways and counts them: bytes each way and the requests (message headers) the board sent.
+    kill() ends the server and the `p11-kit remote` it forked; start() starts it again on the same
+    socket. The relay keeps QEMU's side connected throughout, as a UART's cable stays plugged in:
+    while no server is there, what the board sends is lost and nothing answers; the board's next
+    bytes after that connect to the server again. (QEMU's own `reconnect=` connects asynchronously,
+    and a board that boots in milliseconds could send its version byte before the connection is
+    up.)"""
 
     def __init__(self, token):
         self.token = token
@@ -458,7 +462,7 @@ class TokenLink:
         self.thread.start()
 
     def qemu_args(self):
-        return ["-chardev", f"socket,id=token,path={self.uart1_sock},reconnect=1", "-serial", "chardev:token"]
+        return ["-chardev", f"socket,id=token,path={self.uart1_sock}", "-serial", "chardev:token"]
 
     def start(self):
         if self.server_sock.exists():
@@ -505,30 +509,47 @@ class TokenLink:
                 board, _ = self.listener.accept()
             except OSError:
                 continue
-            up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                up.connect(str(self.server_sock))
-            except OSError:
-                up.close()
-                board.close()  # nothing behind: QEMU tries again in a second
-                continue
-            self._pump(board, up)
+            self._pump(board)
 
-    def _pump(self, board, up):
+    def _connect_up(self):
+        up = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            up.connect(str(self.server_sock))
+            return up
+        except OSError:
+            up.close()
+            return None
+
+    def _pump(self, board):
+        """Until QEMU closes UART1: bytes both ways; a server that went away is connected again
+        when the board next sends (a new handshake, as the board only sends one after a break)."""
+        up = self._connect_up()
         phase, header, skip = "version", b"", 0
         try:
             while not self.stopping:
-                ready, _, _ = select.select([board, up], [], [], 0.2)
+                ready, _, _ = select.select([board] + ([up] if up else []), [], [], 0.2)
                 for s in ready:
                     data = s.recv(65536)
-                    if not data:
-                        return
                     if s is up:
+                        if not data:  # the server is gone: the line goes silent
+                            up.close()
+                            up, phase, header, skip = None, "version", b"", 0
+                            continue
                         board.sendall(data)
                         with self.lock:
                             self.bytes_in += len(data)
                         continue
-                    up.sendall(data)
+                    if not data:
+                        return  # QEMU ended
+                    if up is None:
+                        up = self._connect_up()
+                        phase, header, skip = "version", b"", 0
+                    if up is not None:
+                        try:
+                            up.sendall(data)
+                        except OSError:
+                            up.close()
+                            up = None
                     i = 0
                     with self.lock:
                         self.bytes_out += len(data)
@@ -552,7 +573,8 @@ class TokenLink:
             return
         finally:
             board.close()
-            up.close()
+            if up is not None:
+                up.close()
 
 
 def qemu_pty_argv(elf_path, link):
@@ -641,7 +663,6 @@ def test_link_loss_is_a_named_error_and_a_login_reconnects(elf, token_link):
         assert out[-1].startswith("ERR NO_TOKEN"), out
         assert any("nothing answered the p11-kit handshake" in l for l in out), out
         token_link.start()
-        time.sleep(3)  # QEMU reconnects UART1's socket within a second (of its clock)
         assert b.login("1234")[-1] == "OK"
         assert b.cmd("keys")[-2:] == ["0 key pairs", "OK"]
         assert any(l.endswith("user logged in") for l in b.cmd("status"))
