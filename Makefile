@@ -19,7 +19,7 @@ BOARD_RUN  ?= $(BUILD)/certwiz
 
 # Unit tests (ASan), fuzzing, the system tests and the demo run the host board's programs; the
 # host board's system tests also boot BOARD=mps2-an386 in QEMU (tests/system/test_mps2.py).
-HOST_GOALS := check unit system fuzz fuzz-smoke demo powercut
+HOST_GOALS := check unit unit-rpc system fuzz fuzz-smoke demo powercut
 ifeq ($(BOARD_IS_HOST),)
 ifneq ($(filter $(HOST_GOALS),$(MAKECMDGOALS)),)
 $(error make $(filter $(HOST_GOALS),$(MAKECMDGOALS)) runs host programs: use BOARD=host)
@@ -96,7 +96,7 @@ FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno
 
 # ---- top-level targets ---------------------------------------------------------------------
 
-.PHONY: all deps build check unit unit-tpm system system-tpm system-san fuzz fuzz-smoke demo clean help run size target-check bench powercut
+.PHONY: all deps build check unit unit-rpc unit-tpm system system-tpm system-san fuzz fuzz-smoke demo clean help run size target-check bench powercut
 .DEFAULT_GOAL := all
 
 help:
@@ -104,7 +104,8 @@ help:
 	@echo "  make            fetch dependencies, build firmware, cwctl, run the no-malloc check"
 	@echo "  make deps       install missing Debian packages; fetch, verify and unpack mbedTLS/lwIP"
 	@echo "  make check      build, then run every test: unit (ASan+UBSan) and system (pytest)"
-	@echo "  make unit       only the unit tests (the token tests also on the TPM lab: make unit-tpm)"
+	@echo "  make unit       only the unit tests (the token tests also over p11-kit RPC: make unit-rpc,"
+	@echo "                  and on the TPM lab: make unit-tpm)"
 	@echo "  make system     only the system tests"
 	@echo "  make system-tpm the offline, SCEP and power-cut system tests again on a TPM token (root)"
 	@echo "  make system-san the SCEP, offline and network system tests on an ASan+UBSan firmware"
@@ -166,8 +167,13 @@ bench: all
 	@echo "bench: make size BOARD=$(BENCH_BOARD) > $(BENCH_OUT)/size.txt"
 	@$(MAKE) --no-print-directory BOARD=$(BENCH_BOARD) size > $(BENCH_OUT)/size.txt 2>&1 \
 		|| { cat $(BENCH_OUT)/size.txt; exit 1; }
+	@echo "bench: the whole life on $(BENCH_BOARD) with its token on UART1 (test_mps2.py) > $(BENCH_OUT)/uart1.txt"
+	@rm -f build/$(BENCH_BOARD)/uart1-costs.json
+	@CW_BUILD=$(BUILD) $(PYTHON) -m pytest -q -s tests/system/test_mps2.py -k whole_life > $(BENCH_OUT)/uart1.txt 2>&1 \
+		|| { tail -40 $(BENCH_OUT)/uart1.txt; exit 1; }
 	@$(PYTHON) tests/bench/bench.py --out $(BENCH_OUT) --build $(BUILD) \
-		--size $(BENCH_OUT)/size.txt --target-check $(BENCH_OUT)/target-check.txt
+		--size $(BENCH_OUT)/size.txt --target-check $(BENCH_OUT)/target-check.txt \
+		--uart1 build/$(BENCH_BOARD)/uart1-costs.json
 
 clean:
 	rm -rf build
@@ -301,7 +307,14 @@ $(ASAN)/tests/%: $(ASAN)/obj/tests/unit/%.o $(ASAN_CORE) $(ASAN_SUPPORT) $(LIBMB
 
 unit: $(UNIT_BINS)
 	@tools/run-unit-tests.sh $(UNIT_BINS)
+	@$(MAKE) --no-print-directory unit-rpc
 	@$(MAKE) --no-print-directory unit-tpm
+
+# The token suite once more through the RPC client (pkcs11/cw_p11_rpc.c) and a real
+# `p11-kit remote` serving the SoftHSM2 token: the Cortex-M board's path to its token, on the host.
+unit-rpc: $(ASAN)/tests/test_p11_token
+	@echo "== test_p11_token --rpc (SoftHSM2 behind p11-kit remote)"
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp $(ASAN)/tests/test_p11_token --rpc
 
 # The token suite once more on a TPM 2.0 token: tpm2-pkcs11 on swtpm behind tpm2-abrmd
 # --max-transients=3, in a network namespace of its own (tests/lab/tpm-lab.sh; needs root).

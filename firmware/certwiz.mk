@@ -44,7 +44,7 @@ CERTWIZ_CONSOLE_SRCS := $(call cw_src,console,cw_console.c cw_cmd_sys.c cw_cmd_t
 CERTWIZ_TOP_SRCS     := $(CERTWIZ_DIR)/src/cw_firmware.c
 CERTWIZ_ALT_SRCS     := $(call cw_src,mbedtls_alt,cw_aes_small.c cw_des_small.c cw_sha1_small.c cw_sha2_small.c cw_ecdsa_small.c)
 CERTWIZ_P11_SRCS     := $(addprefix $(CERTWIZ_P11_DIR)/,cw_p11_session.c cw_p11_key.c cw_p11_object.c \
-                          cw_p11_uri.c)
+                          cw_p11_uri.c cw_p11_rpc.c)
 
 CERTWIZ_SRCS := $(CERTWIZ_BASE_SRCS) $(CERTWIZ_CODEC_SRCS) $(CERTWIZ_NET_SRCS) $(CERTWIZ_PKI_SRCS) \
                 $(CERTWIZ_SCEP_SRCS) $(CERTWIZ_CORE_SRCS) $(CERTWIZ_CONSOLE_SRCS) $(CERTWIZ_TOP_SRCS) \

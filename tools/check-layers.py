@@ -33,7 +33,7 @@ API_HEADERS = {"cw_roles.h": "core", "cw.h": "top"}
 # or the token, or run the loop. Codecs and checks are functions of what they are given.
 MAY_USE_HAL = {"base", "net", "scep", "core", "console", "top"}
 
-PKCS11_HEADERS = {"cw_p11.h", "cw_p11_uri.h", "cw_p11_cryptoki.h", "cw_p11_internal.h"}
+PKCS11_HEADERS = {"cw_p11.h", "cw_p11_uri.h", "cw_p11_cryptoki.h", "cw_p11_internal.h", "cw_p11_rpc.h"}
 
 
 def layer_of_path(rel):

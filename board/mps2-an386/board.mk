@@ -82,8 +82,8 @@ BOARD_MAIN_SRC  := board/mps2-an386/mps2_main.c
 BOARD_IS_HOST   :=
 
 QEMU            ?= qemu-system-arm
-BOARD_RUN       := $(QEMU) -M mps2-an386 -nographic -serial mon:stdio -nic user \
-                   -semihosting-config enable=on,target=native -kernel $(BUILD)/certwiz
+# `make run`: the console here, UART1 to `p11-kit server` with a SoftHSM2 token under $(BUILD)/token.
+BOARD_RUN       := QEMU=$(QEMU) sh board/mps2-an386/run-with-token.sh $(BUILD)/certwiz
 # The on-target unit tests: console on stdout, exit status through semihosting.
 BOARD_TEST_RUN  := $(QEMU) -M mps2-an386 -nographic -serial stdio -monitor none -nic user \
                    -semihosting-config enable=on,target=native -kernel $(BUILD)/certwiz-tests

@@ -3,12 +3,13 @@
  */
 #include <stdint.h>
 
+#include "cw_p11_rpc.h"
 #include "hal_board.h"
 #include "mps2_board.h"
 
 const char *hal_board_describe(void)
 {
-    return "Arm MPS2 AN386, Cortex-M4, " CW_BOARD_COMPILER ", newlib-nano";
+    return "Arm MPS2 AN386, Cortex-M4, " CW_BOARD_COMPILER ", newlib-nano; token on UART1: " CW_P11_RPC_WIRE_NAME;
 }
 
 void hal_board_assert_failed(const char *file, int line, const char *expr)

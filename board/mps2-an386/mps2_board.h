@@ -7,6 +7,7 @@
 #ifndef MPS2_BOARD_H
 #define MPS2_BOARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,13 @@ void board_uart_init(void);
 
 /* Writes a NUL-terminated string to the console (board messages before and beside the core). */
 void board_uart_puts(const char *s);
+
+/* UART1, the token link (mps2_token.c): 115200 baud, 8N1, polled. send gives up when the UART
+ * has not taken a byte within timeout_ms of the call (nothing reads on the other side); recv
+ * returns what arrived within timeout_ms of the call (0: only what is already there). */
+void board_uart1_init(void);
+bool board_uart1_send(const uint8_t *buf, size_t len, uint32_t timeout_ms);
+size_t board_uart1_recv(uint8_t *buf, size_t len, uint32_t timeout_ms);
 
 /* ---- mps2_lan9118.c -------------------------------------------------------------------------- */
 

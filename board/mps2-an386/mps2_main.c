@@ -23,8 +23,6 @@ int main(void)
     board_uart_init();
     lwip_init();
     (void)board_net_init(); /* the console works without a network; `net` says why */
-    board_uart_puts("\r\nmps2-an386: no PKCS#11 provider on this board (no secure element attached); "
-                    "token commands answer NO_TOKEN\r\n");
     cw_config_default(&cfg);
     cfg.ntp_server = MPS2_NTP_SERVER[0] != '\0' ? MPS2_NTP_SERVER : NULL;
     if (cw_init(&cfg) != CW_OK) {

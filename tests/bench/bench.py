@@ -506,6 +506,10 @@ class Bench:
         res["arena_size"] = int(m.group(2)) if m else MCU_ARENA_DEFAULT
         m = re.search(r"^(\d+) checks, (\d+) failed", tc_txt, re.MULTILINE)
         res["target_checks"] = f"{m.group(1)} checks, {m.group(2)} failed" if m else None
+        # the token on UART1 (test_mps2.py's whole life on the target): bytes and requests per
+        # operation, and the arena and stack high-water marks of that run (an online enrolment)
+        uart1 = Path(self.args.uart1) if self.args.uart1 else None
+        res["uart1"] = json.loads(uart1.read_text()) if uart1 is not None and uart1.exists() else None
         return res
 
     def close(self):
@@ -654,6 +658,13 @@ def build_report(b, mcu, host_static, seconds, started):
                              "checks) + stack high-water (on-target checks)",
                              need, ram_limit, "48 KiB limit"))
             mcu_rows.append(("RAM needed (as above)", need, ram_aim, "32 KiB aim"))
+        u = mcu.get("uart1") or {}
+        if "arena high-water" in u and "stack high-water" in u:
+            need = total["static_ram"] - mcu_arena + u["arena high-water"] + u["stack high-water"]
+            what = ("RAM needed on the target with its token on UART1: static RAM − arena + arena high-water "
+                    "+ stack high-water, measured through an online SCEP enrolment and two offline requests")
+            mcu_rows.append((what, need, ram_limit, "48 KiB target"))
+            mcu_rows.append(("RAM needed on the target (as above)", need, ram_aim, "32 KiB aim"))
 
     data = {
         "started": started, "seconds": seconds, "machine": platform.node(), "cpus": os.cpu_count(),
@@ -726,6 +737,21 @@ def build_report(b, mcu, host_static, seconds, started):
                   f"on-target checks: {mcu.get('target_checks')}.\n")
     else:
         md.append("No `make size` output was given (run through `make bench`).\n")
+    u = mcu.get("uart1")
+    md.append("## Cortex-M: the token on UART1 (p11-kit RPC to SoftHSM2 on the PC)\n")
+    if u:
+        md.append("| operation | token calls | bytes board → PC | bytes PC → board | line time at 115 200 baud |")
+        md.append("| --- | ---: | ---: | ---: | ---: |")
+        for op, v in u.items():
+            if isinstance(v, dict):
+                md.append(f"| {op} | {v['calls']} | {v['bytes_out']} | {v['bytes_in']} | "
+                          f"{v['line_seconds_115200']:.2f} s |")
+        md.append(f"\nCounted on the PC side of the line (a relay in tests/system/test_mps2.py between QEMU's "
+                  f"UART1 and `p11-kit server`); line time = bytes × 10 bits / 115 200 (QEMU does not model the "
+                  f"baud rate: the runs themselves are faster). Arena high-water in that run: "
+                  f"{u.get('arena high-water')} bytes, stack high-water: {u.get('stack high-water')} bytes.\n")
+    else:
+        md.append("No UART1 figures (run through `make bench`, which runs test_mps2.py's whole-life test).\n")
     if b.notes:
         md.append("## Notes\n")
         md.extend(f"- {n}" for n in b.notes)
@@ -768,6 +794,7 @@ def main():
     ap.add_argument("--build", default="build/host", help="the host build directory (certwiz, cwctl)")
     ap.add_argument("--size", help="saved output of `make size BOARD=mps2-an386`")
     ap.add_argument("--target-check", help="saved output of `make target-check BOARD=mps2-an386`")
+    ap.add_argument("--uart1", help="test_mps2.py's uart1-costs.json (the token on UART1, on the target)")
     ap.add_argument("-n", type=int, default=9, help="runs of the fast operations (RSA-2048, EC)")
     ap.add_argument("--n-slow", type=int, default=3, help="runs of RSA-3072/4096 key generation")
     ap.add_argument("--n-scep", type=int, default=5, help="enrolments per CA key size and client")

@@ -55,7 +55,7 @@ static cw_err cmd_login(cw_console_ctx *con, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    if (cw_token_session() == NULL) {
+    if (cw_token_session_for_login() == NULL) {
         return cw_token_error();
     }
     cw_console_expect(con, "PIN (hidden): ", true, take_pin, NULL);

@@ -15,6 +15,7 @@
 
 static cw_p11_ctx session;
 static cw_err open_error = CW_ERR_NO_TOKEN;
+static bool ever_open; /* the token was there once: a login may open it again (token_gone) */
 static cw_token_pin_fn pin_fn;
 static void *pin_arg;
 
@@ -35,9 +36,26 @@ static void forget_pin(void)
     }
 }
 
+static cw_err open_token(void);
+
+/* Answers that say the library lost its token rather than refused the login: the link to a token
+ * on a PC (the Cortex-M board's UART1, docs/decisions.md 43) broke, or the library was finalised
+ * under us. The login then opens the token afresh (C_Finalize, C_Initialize: a new handshake on
+ * such a link) and tries once more; the role model still holds, as the token is the same. */
+static bool token_gone(cw_err e)
+{
+    return CW_ERR_IS_P11(e, CKR_DEVICE_ERROR) || CW_ERR_IS_P11(e, CKR_DEVICE_REMOVED) ||
+           CW_ERR_IS_P11(e, CKR_CRYPTOKI_NOT_INITIALIZED);
+}
+
 static cw_err login_with(const char *pin, size_t len)
 {
     cw_err e = cw_p11_login(&session, pin, len);
+    if (token_gone(e)) {
+        cw_p11_close(&session);
+        open_error = open_token();
+        e = open_error == CW_OK ? cw_p11_login(&session, pin, len) : open_error;
+    }
     if (e == CW_OK) {
         cw_p11_touch(&session, hal_clock_ms());
         cw_model_after_login();
@@ -87,17 +105,13 @@ uint32_t cw_token_fresh_logins(void)
     return fresh_logins;
 }
 
-cw_err cw_token_init(cw_token_pin_fn get_pin, void *arg)
+/* The board's token, opened; its session configured for the login policy. */
+static cw_err open_token(void)
 {
     hal_token_t t;
     cw_p11_uri_t uri;
     const cw_p11_uri_t *match = NULL;
-    cw_err e;
-
-    memset(&session, 0, sizeof session);
-    pin_fn = get_pin;
-    pin_arg = arg;
-    e = hal_token_get(&t);
+    cw_err e = hal_token_get(&t);
     if (e == CW_OK && t.uri != NULL) {
         e = cw_p11_uri_parse(t.uri, strlen(t.uri), &uri);
         match = &uri;
@@ -109,9 +123,19 @@ cw_err cw_token_init(cw_token_pin_fn get_pin, void *arg)
         /* the appliance's own sessions share the login: never log out behind their back */
         cw_p11_set_idle_logout(&session, pin_fn != NULL ? 0u : t.idle_logout_ms);
         cw_p11_set_relogin(&session, fresh_login, NULL);
+        ever_open = true;
     }
-    open_error = e;
     return e;
+}
+
+cw_err cw_token_init(cw_token_pin_fn get_pin, void *arg)
+{
+    memset(&session, 0, sizeof session);
+    ever_open = false;
+    pin_fn = get_pin;
+    pin_arg = arg;
+    open_error = open_token();
+    return open_error;
 }
 
 void cw_token_poll(uint32_t now_ms)
@@ -140,8 +164,26 @@ cw_err cw_token_error(void)
     return open_error;
 }
 
+/* A token lost at a login (its link broke) that may be back: opened afresh (a handshake, which
+ * answers within the board's timeout when nobody is there). */
+static void reopen_if_lost(void)
+{
+    if (open_error != CW_OK && ever_open) {
+        open_error = open_token();
+    }
+}
+
+cw_p11_ctx *cw_token_session_for_login(void)
+{
+    reopen_if_lost();
+    return cw_token_session();
+}
+
 cw_err cw_token_need_login(void)
 {
+    if (pin_fn != NULL) {
+        reopen_if_lost(); /* the appliance logs in by itself: it reconnects by itself too */
+    }
     if (open_error != CW_OK) {
         return open_error;
     }
@@ -160,6 +202,7 @@ cw_err cw_token_need_login(void)
 
 cw_err cw_token_login(const char *pin, size_t len)
 {
+    reopen_if_lost();
     if (open_error != CW_OK) {
         return open_error;
     }

@@ -9,9 +9,13 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "p11_rpc_pipe.h"
+
 #define SOFTHSM_LABEL2 "certwiz-test-2"
 
 static bool tpm;
+static bool rpc;              /* --rpc: SoftHSM2 behind `p11-kit remote`, through cw_p11_rpc */
+static p11_rpc_pipe_t server;
 static void *tpm_lib; /* loaded once, never unloaded (tpm2-tss keeps state in the library) */
 static CK_FUNCTION_LIST *tpm_fl;
 
@@ -20,6 +24,9 @@ bool p11_token_args(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--tpm") == 0) {
             tpm = true;
+        }
+        if (strcmp(argv[i], "--rpc") == 0) {
+            rpc = true;
         }
     }
     if (tpm && (getenv("TPM_LAB_MODULE") == NULL || getenv("TPM_LAB_LABEL") == NULL ||
@@ -37,7 +44,7 @@ bool p11_token_is_tpm(void)
 
 const char *p11_token_name(void)
 {
-    return tpm ? "TPM (tpm2-pkcs11)" : "SoftHSM2";
+    return tpm ? "TPM (tpm2-pkcs11)" : rpc ? "SoftHSM2 over p11-kit RPC (" CW_P11_RPC_WIRE_NAME ")" : "SoftHSM2";
 }
 
 static int load_tpm(void)
@@ -108,6 +115,15 @@ int p11_token_setup(p11_token_t *t)
             return -1;
         }
         t->fl = t->hsm.fl;
+        if (rpc) {
+            /* the server reads the token through SOFTHSM2_CONF, which setup exported */
+            if (p11_rpc_pipe_start(&server) != 0) {
+                p11_softhsm_teardown(&t->hsm);
+                return -1;
+            }
+            cw_p11_rpc_init(&server.link);
+            t->fl = cw_p11_rpc_function_list();
+        }
         t->module = P11_SOFTHSM_MODULE;
         t->label = P11_SOFTHSM_LABEL;
         t->label2 = SOFTHSM_LABEL2;
@@ -153,6 +169,10 @@ void p11_token_teardown(p11_token_t *t, cw_p11_ctx *ctx)
 {
     cw_p11_close(ctx);
     if (!tpm) {
+        if (rpc) {
+            (void)t->fl->C_Finalize(NULL_PTR);
+            p11_rpc_pipe_kill(&server);
+        }
         p11_softhsm_teardown(&t->hsm);
         return;
     }

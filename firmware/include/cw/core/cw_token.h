@@ -33,18 +33,27 @@ void cw_token_shutdown(void);
 /* The open session, or NULL when there is no token (cw_token_error() says why). */
 cw_p11_ctx *cw_token_session(void);
 
+/* The session for the `login` word: as cw_token_session(), but a token lost at an earlier login
+ * (its link broke) is opened afresh first, so that the operator is asked for the PIN only when
+ * there is a token to give it to. */
+cw_p11_ctx *cw_token_session_for_login(void);
+
 /* Why there is no session: CW_OK when there is one. */
 cw_err cw_token_error(void);
 
 /* CW_OK when the token user is logged in (with the appliance policy, after logging in through
- * the callback if needed); else CW_ERR_NOT_LOGGED_IN, the token's answer, or the reason there is
- * no token. Counts as a use for the idle timer. */
+ * the callback if needed, and opening afresh a token whose link broke); else
+ * CW_ERR_NOT_LOGGED_IN, the token's answer, or the reason there is no token. Counts as a use for
+ * the idle timer. */
 cw_err cw_token_need_login(void);
 
 /* The operator's login with pin: the token's own answer on error. After a login the role model
  * prunes what it no longer needs (cw_model_after_login). The PIN is kept (in RAM, never written)
  * until the login ends, for one use: a fresh login when the token has no room for another loaded
- * key (cw_p11_set_relogin, decision 41); logout, idle logout, a lost login and shutdown wipe it. */
+ * key (cw_p11_set_relogin, decision 41); logout, idle logout, a lost login and shutdown wipe it.
+ * A token the library lost (CKR_DEVICE_ERROR, DEVICE_REMOVED, CRYPTOKI_NOT_INITIALIZED: a broken
+ * link to a token on a PC) is opened afresh first, here and on the appliance's own login, if it
+ * was there at boot. */
 cw_err cw_token_login(const char *pin, size_t len);
 
 /* How often since boot the token had no room for another loaded key and certwiz logged in
