@@ -353,7 +353,7 @@ system: build
 # tpm2-abrmd --max-transients=3, one lab for the run (tests/system/conftest.py; needs root, else
 # they skip and say so). Fewer random power cuts than on SoftHSM2: the TPM pass has five minutes.
 TPM_TESTS := tests/system/test_offline.py tests/system/test_scep.py tests/system/test_powercut.py
-TPM_CUTS  ?= 20
+TPM_CUTS  ?= 10
 
 system-tpm: build
 	@CW_BUILD=$(BUILD) CW_TOKEN=tpm CW_CUTS=$(TPM_CUTS) CW_LIFE_CUTS=$(TPM_CUTS) $(PYTHON) -m pytest -q $(TPM_TESTS)
