@@ -192,11 +192,20 @@ FORCE:
 
 ERR_TABLE_SRCS := $(CERTWIZ_ERR_TABLE_SRCS)
 ERR_TABLE      := $(BUILD)/gen/cw_err_table.h
+# The console's own lines (cw_console_say) are rows of the same table; cw_say_rows.h gives each
+# call its row. Rewritten only when it changes, as cw_version.h.
+SAY_SRCS       := $(CERTWIZ_SAY_SRCS)
+SAY_ROWS       := $(BUILD)/gen/cw_say_rows.h
 
-$(ERR_TABLE): tools/gen-err-table.py $(ERR_TABLE_SRCS)
+$(ERR_TABLE): tools/gen-err-table.py $(ERR_TABLE_SRCS) $(SAY_SRCS)
 	@mkdir -p $(@D)
 	@echo "GEN $@"
-	@$(PYTHON) tools/gen-err-table.py $(ERR_TABLE_SRCS) > $@.tmp && mv $@.tmp $@
+	@$(PYTHON) tools/gen-err-table.py $(ERR_TABLE_SRCS) $(SAY_SRCS) > $@.tmp && mv $@.tmp $@
+
+$(SAY_ROWS): tools/gen-err-table.py $(SAY_SRCS)
+	@mkdir -p $(@D)
+	@$(PYTHON) tools/gen-err-table.py --say-rows $(SAY_SRCS) > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 # Every compile of cw_err.c includes it (cwctl's too: see $(CWCTL)).
 $(BUILD)/obj/firmware/src/base/cw_err.o $(ASAN)/obj/firmware/src/base/cw_err.o \
@@ -204,7 +213,7 @@ $(FUZZ)/obj/firmware/src/base/cw_err.o: $(ERR_TABLE)
 
 # ---- compile rules -------------------------------------------------------------------------
 
-$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
+$(BUILD)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h $(SAY_ROWS)
 	@mkdir -p $(@D)
 	@echo "CC $<"
 	@$(BOARD_CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
@@ -295,7 +304,7 @@ $(CWCTL): $(CWCTL_SRCS) $(wildcard tools/cwctl/*.h) $(wildcard firmware/include/
 	@$(CC) -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Ifirmware/include -Iboard/$(BOARD) -I$(BUILD)/gen $(WARN) -O2 -g -o $@ \
 		$(CWCTL_SRCS) -ljansson
 
-$(ASAN)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
+$(ASAN)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h $(SAY_ROWS)
 	@mkdir -p $(@D)
 	@echo "CC (asan) $<"
 	@$(CC) $(CPPFLAGS) -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
@@ -330,7 +339,7 @@ unit-tpm: $(TPM_UNIT_BINS)
 		echo "#### SKIPPED: the TPM token tests (swtpm is not installed; make deps installs it) ####"; \
 	fi
 
-$(FUZZ)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h
+$(FUZZ)/obj/%.o: %.c | $(BUILD)/gen/cw_version.h $(SAY_ROWS)
 	@mkdir -p $(@D)
 	@echo "CC (fuzz) $<"
 	@$(FUZZ_CC) $(CPPFLAGS) -D_DEFAULT_SOURCE $(WARN) -MMD -MP $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

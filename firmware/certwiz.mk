@@ -56,3 +56,5 @@ CERTWIZ_INCLUDES := -I$(CERTWIZ_DIR)/include -I$(CERTWIZ_DIR)/src -I$(CERTWIZ_P1
 # The error table (base/cw_err.c includes the generated cw_err_table.h; tools/gen-err-table.py
 # writes it from these two files).
 CERTWIZ_ERR_TABLE_SRCS := $(CERTWIZ_DIR)/include/cw/base/cw_err.h $(CERTWIZ_DIR)/src/base/cw_err_foreign.def
+# The console's sources: their cw_console_say formats are rows of the same table (cw_console.h).
+CERTWIZ_SAY_SRCS := $(CERTWIZ_CONSOLE_SRCS)

@@ -187,6 +187,15 @@ const char *cw_err_text(cw_err e)
     return decode("", 2u * (size_t)row + 1u, text);
 }
 
+const char *cw_err_say_line(unsigned row, char *out)
+{
+    if (row >= CW_ERR_TABLE_SAY_COUNT) {
+        out[0] = '\0'; /* not reached: rows come from the same generator as the table */
+        return out;
+    }
+    return decode("", CW_ERR_TABLE_SAY_FIRST + (size_t)row, out);
+}
+
 size_t cw_err_format(cw_err e, char *out, size_t cap)
 {
     const range_t *range;

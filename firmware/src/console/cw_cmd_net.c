@@ -11,6 +11,8 @@
  * cw_console_finish().
  */
 #include "cw/console/cw_cmd.h"
+
+#define CW_SAY_FILE cw_cmd_net /* cw_console_say's rows (cw_console.h) */
 #include "cw/core/cw_scratch.h"
 
 #include <stdio.h>
@@ -82,7 +84,7 @@ static void print_pool_use(cw_console_ctx *con)
     const struct stats_mem *pool = lwip_stats.memp[MEMP_PBUF_POOL];
     const struct stats_mem *heap = &lwip_stats.mem;
 
-    cw_console_printf(con, "pools: TCP_PCB %lu of %lu in use (high %lu), PBUF_POOL %lu of %lu (high %lu), "
+    cw_console_say(con, "pools: TCP_PCB %lu of %lu in use (high %lu), PBUF_POOL %lu of %lu (high %lu), "
                       "heap %lu of %lu bytes (high %lu); mem lists every pool",
                       (unsigned long)pcb->used, (unsigned long)pcb->avail, (unsigned long)pcb->max,
                       (unsigned long)pool->used, (unsigned long)pool->avail, (unsigned long)pool->max,
@@ -98,25 +100,25 @@ static cw_err cmd_net(cw_console_ctx *con, int argc, char **argv)
     (void)argc;
     (void)argv;
     if (n == NULL) {
-        cw_console_printf(con, "interface: none (%s)", hal_net_describe());
+        cw_console_say(con, "interface: none (%s)", hal_net_describe());
         return CW_ERR_NET_NO_INTERFACE;
     }
-    cw_console_printf(con, "interface: %c%c%u (%s)", n->name[0], n->name[1], (unsigned)n->num, hal_net_describe());
+    cw_console_say(con, "interface: %c%c%u (%s)", n->name[0], n->name[1], (unsigned)n->num, hal_net_describe());
     if (n->hwaddr_len == 6) {
-        cw_console_printf(con, "mac: %02x:%02x:%02x:%02x:%02x:%02x", n->hwaddr[0], n->hwaddr[1], n->hwaddr[2],
+        cw_console_say(con, "mac: %02x:%02x:%02x:%02x:%02x:%02x", n->hwaddr[0], n->hwaddr[1], n->hwaddr[2],
                           n->hwaddr[3], n->hwaddr[4], n->hwaddr[5]);
     }
-    cw_console_printf(con, "link: %s, interface %s, mtu %u", netif_is_link_up(n) ? "up" : "down",
+    cw_console_say(con, "link: %s, interface %s, mtu %u", netif_is_link_up(n) ? "up" : "down",
                       netif_is_up(n) ? "up" : "down", (unsigned)n->mtu);
     addr_text(netif_ip4_addr(n), a, sizeof a);
     if (ip4_addr_isany(netif_ip4_addr(n))) {
-        cw_console_printf(con, "address: none yet (%s)", using_dhcp(n) ? "DHCP" : "static");
+        cw_console_say(con, "address: none yet (%s)", using_dhcp(n) ? "DHCP" : "static");
     } else {
-        cw_console_printf(con, "address: %s/%u (%s)", a, prefix_len(netif_ip4_netmask(n)),
+        cw_console_say(con, "address: %s/%u (%s)", a, prefix_len(netif_ip4_netmask(n)),
                           using_dhcp(n) ? "DHCP" : "static");
     }
     addr_text(netif_ip4_gw(n), a, sizeof a);
-    cw_console_printf(con, "gateway: %s", a);
+    cw_console_say(con, "gateway: %s", a);
     for (u8_t i = 0; i < DNS_MAX_SERVERS; i++) {
         const ip_addr_t *s = dns_getserver(i);
         if (s != NULL && !ip_addr_isany(s)) {
@@ -125,17 +127,17 @@ static cw_err cmd_net(cw_console_ctx *con, int argc, char **argv)
                            ipaddr_ntoa_r(s, a, (int)sizeof a) != NULL ? a : "?");
         }
     }
-    cw_console_printf(con, "dns: %s", servers[0] != '\0' ? servers : "none");
+    cw_console_say(con, "dns: %s", servers[0] != '\0' ? servers : "none");
     if (using_dhcp(n)) {
         const struct dhcp *d = netif_dhcp_data(n);
         if (d->state == DHCP_STATE_BOUND) {
             addr_text(ip_2_ip4(&d->server_ip_addr), a, sizeof a);
-            cw_console_printf(con, "dhcp: bound (server %s, lease %lu s)", a, (unsigned long)d->offered_t0_lease);
+            cw_console_say(con, "dhcp: bound (server %s, lease %lu s)", a, (unsigned long)d->offered_t0_lease);
         } else {
-            cw_console_printf(con, "dhcp: %s", dhcp_state_name(d->state));
+            cw_console_say(con, "dhcp: %s", dhcp_state_name(d->state));
         }
     } else {
-        cw_console_printf(con, "dhcp: off (static address)");
+        cw_console_say(con, "dhcp: off (static address)");
     }
     print_pool_use(con);
     return CW_OK;
@@ -227,14 +229,14 @@ static cw_err start_next(void)
         if (!diag.waiting_net) {
             diag.waiting_net = true;
             diag.t_wait = hal_clock_ms();
-            cw_console_printf(diag.con, "waiting for the network (link up and an address)");
+            cw_console_say(diag.con, "waiting for the network (link up and an address)");
         }
         return CW_ERR_IN_PROGRESS;
     }
     diag.waiting_net = false;
     memset(&req, 0, sizeof req);
     req.url = diag_url_now;
-    cw_console_printf(diag.con, "%s %s", diag.post ? "POST" : "GET", text);
+    cw_console_say(diag.con, "%s %s", diag.post ? "POST" : "GET", text);
     if (diag.post) {
         req.method = CW_HTTP_POST;
         req.content_type = "application/octet-stream";
@@ -283,26 +285,26 @@ static void print_headers(void)
 {
     const cw_http_response_t *r = cw_http_response(diag_http);
 
-    cw_console_printf(diag.con, "status %u %s", (unsigned)r->status, r->reason);
+    cw_console_say(diag.con, "status %u %s", (unsigned)r->status, r->reason);
     if (r->interim > 0) {
-        cw_console_printf(diag.con, "interim responses skipped: %u", (unsigned)r->interim);
+        cw_console_say(diag.con, "interim responses skipped: %u", (unsigned)r->interim);
     }
-    cw_console_printf(diag.con, "content-type: %s", r->content_type[0] != '\0' ? r->content_type : "(none)");
+    cw_console_say(diag.con, "content-type: %s", r->content_type[0] != '\0' ? r->content_type : "(none)");
     switch (r->framing) {
     case CW_HTTP_FRAMING_LENGTH:
-        cw_console_printf(diag.con, "content-length: %lu", (unsigned long)r->content_length);
+        cw_console_say(diag.con, "content-length: %lu", (unsigned long)r->content_length);
         break;
     case CW_HTTP_FRAMING_CHUNKED:
-        cw_console_printf(diag.con, "transfer-encoding: chunked");
+        cw_console_say(diag.con, "transfer-encoding: chunked");
         break;
     case CW_HTTP_FRAMING_CLOSE:
-        cw_console_printf(diag.con, "body delimited by: connection close");
+        cw_console_say(diag.con, "body delimited by: connection close");
         break;
     case CW_HTTP_FRAMING_NONE:
-        cw_console_printf(diag.con, "body: none for this status");
+        cw_console_say(diag.con, "body: none for this status");
         break;
     }
-    cw_console_printf(diag.con, "connection: %s", r->keep_alive ? "keep-alive" : "close");
+    cw_console_say(diag.con, "connection: %s", r->keep_alive ? "keep-alive" : "close");
 }
 
 static void print_events(uint32_t ev)
@@ -310,26 +312,26 @@ static void print_events(uint32_t ev)
     char peer[32];
 
     if (ev & CW_HTTP_EV_RESOLVING) {
-        cw_console_printf(diag.con, "resolving %s", diag_url_now->host);
+        cw_console_say(diag.con, "resolving %s", diag_url_now->host);
     }
     if (ev & CW_HTTP_EV_RETRY) {
-        cw_console_printf(diag.con, "the server closed the kept-alive connection; sending again on a new one");
+        cw_console_say(diag.con, "the server closed the kept-alive connection; sending again on a new one");
     }
     cw_http_peer(diag_http, peer, sizeof peer);
     if (ev & CW_HTTP_EV_CONNECTING) {
         diag.connections++;
-        cw_console_printf(diag.con, "connecting to %s", peer);
+        cw_console_say(diag.con, "connecting to %s", peer);
     }
     if (ev & CW_HTTP_EV_REUSED) {
-        cw_console_printf(diag.con, "reusing the connection to %s", peer);
+        cw_console_say(diag.con, "reusing the connection to %s", peer);
     }
     if (ev & CW_HTTP_EV_CONNECTED) {
         cw_http_timing_t t;
         cw_http_timing(diag_http, &t);
-        cw_console_printf(diag.con, "connected in %lu ms", (unsigned long)t.connect_ms);
+        cw_console_say(diag.con, "connected in %lu ms", (unsigned long)t.connect_ms);
     }
     if (ev & CW_HTTP_EV_SENT) {
-        cw_console_printf(diag.con, "sent request (%lu bytes)", (unsigned long)cw_http_request_size(diag_http));
+        cw_console_say(diag.con, "sent request (%lu bytes)", (unsigned long)cw_http_request_size(diag_http));
     }
     if (ev & CW_HTTP_EV_HEADERS) {
         print_headers();
@@ -343,12 +345,12 @@ static void print_body(size_t len)
     char hex[2 * sizeof digest + 1];
 
     if (diag.post) {
-        cw_console_printf(diag.con, "body: %lu bytes", (unsigned long)len);
+        cw_console_say(diag.con, "body: %lu bytes", (unsigned long)len);
         return;
     }
     (void)mbedtls_sha256_finish(diag_sha, digest);
     cw_hex_encode(digest, sizeof digest, hex, false);
-    cw_console_printf(diag.con, "body: %lu bytes, SHA-256 %s", (unsigned long)len, hex);
+    cw_console_say(diag.con, "body: %lu bytes, SHA-256 %s", (unsigned long)len, hex);
 }
 
 static void print_result(cw_err e)
@@ -359,13 +361,13 @@ static void print_result(cw_err e)
     cw_http_timing(diag_http, &t);
     if (e == CW_OK) {
         print_body(r->body_len);
-        cw_console_printf(diag.con, "time: connect %lu ms, first byte %lu ms, total %lu ms", (unsigned long)t.connect_ms,
+        cw_console_say(diag.con, "time: connect %lu ms, first byte %lu ms, total %lu ms", (unsigned long)t.connect_ms,
                           (unsigned long)t.first_byte_ms, (unsigned long)t.total_ms);
     } else {
         if (r->status != 0) {
-            cw_console_printf(diag.con, "body: %lu bytes before the error", (unsigned long)r->body_len);
+            cw_console_say(diag.con, "body: %lu bytes before the error", (unsigned long)r->body_len);
         }
-        cw_console_printf(diag.con, "failed after %lu ms", (unsigned long)t.total_ms);
+        cw_console_say(diag.con, "failed after %lu ms", (unsigned long)t.total_ms);
     }
 }
 
@@ -410,7 +412,7 @@ CW_NOINLINE void cw_cmd_net_poll(void)
         }
         return;
     }
-    cw_console_printf(diag.con, "requests: %lu on %u connection%s", (unsigned long)diag.nurls, diag.connections,
+    cw_console_say(diag.con, "requests: %lu on %u connection%s", (unsigned long)diag.nurls, diag.connections,
                       diag.connections == 1 ? "" : "s");
     end_diag(CW_OK);
 }
@@ -518,8 +520,9 @@ static cw_err cmd_http(cw_console_ctx *con, int argc, char **argv)
 }
 
 static const cw_cmd_t net_cmds[] = {
-    {"net", "", "network interface, address, gateway, DNS, link, DHCP, pool use", cmd_net},
-    {"http", "get|post [timeout=S] URL...", "fetch URLs (post: URL LENGTH); status, headers, timing", cmd_http},
+    {"net", "", CW_CMD_HELP("network interface, address, gateway, DNS, link, DHCP, pool use"), cmd_net},
+    {"http", "get|post [timeout=S] URL...", CW_CMD_HELP("fetch URLs (post: URL LENGTH); status, headers, timing"),
+     cmd_http},
 };
 
 const cw_cmd_group_t cw_cmd_net = {net_cmds, sizeof net_cmds / sizeof net_cmds[0]};

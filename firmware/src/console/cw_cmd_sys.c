@@ -4,6 +4,8 @@
  */
 #include "cw/console/cw_cmd.h"
 
+#define CW_SAY_FILE cw_cmd_sys /* cw_console_say's rows (cw_console.h) */
+
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +40,7 @@ void cw_cmd_fingerprint(cw_console_ctx *con, const char *what, const uint8_t sha
 {
     char h[65];
     cw_hex_encode(sha256, 32, h, false);
-    cw_console_printf(con, "%s SHA-256: %s", what, h);
+    cw_console_say(con, "%s SHA-256: %s", what, h);
 }
 
 void cw_cmd_show_cert(cw_console_ctx *con, const cw_der_t *der, bool issuer)
@@ -52,12 +54,12 @@ void cw_cmd_show_cert(cw_console_ctx *con, const cw_der_t *der, bool issuer)
     }
     (void)mbedtls_sha1(der->p, der->len, sha1);
     cw_hex_encode(sha1, sizeof sha1, h, false);
-    cw_console_printf(con, "  subject: %s", s.subject);
+    cw_console_say(con, "  subject: %s", s.subject);
     if (issuer) {
-        cw_console_printf(con, "  issuer: %s", s.issuer);
+        cw_console_say(con, "  issuer: %s", s.issuer);
     }
     cw_cmd_fingerprint(con, " ", s.sha256);
-    cw_console_printf(con, "   SHA-1: %s", h);
+    cw_console_say(con, "   SHA-1: %s", h);
 }
 
 void cw_cmd_time_text(char *out, size_t cap, int64_t t)
@@ -85,7 +87,7 @@ const char *cw_cmd_key_type_text(cw_key_type t)
 void cw_cmd_key_refused(cw_console_ctx *con, const char *set, cw_key_type t, const cw_p11_key_range_t *range,
                         const char *then)
 {
-    cw_console_printf(con, "set %s asks for %s keys; this token makes %s keys of %lu..%lu bits%s", set,
+    cw_console_say(con, "set %s asks for %s keys; this token makes %s keys of %lu..%lu bits%s", set,
                       cw_cmd_key_type_text(t), t <= CW_KEY_RSA4096 ? "RSA" : "EC", range->min, range->max, then);
 }
 
@@ -95,9 +97,9 @@ static cw_err cmd_version(cw_console_ctx *con, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    cw_console_printf(con, "certwiz %s", CW_VERSION);
-    cw_console_printf(con, "board: %s (%s)", CW_PLATFORM_NAME, hal_board_describe());
-    cw_console_printf(con, "mbedTLS %s, lwIP %s", MBEDTLS_VERSION_STRING, LWIP_VERSION_STRING);
+    cw_console_say(con, "certwiz %s", CW_VERSION);
+    cw_console_say(con, "board: %s (%s)", CW_PLATFORM_NAME, hal_board_describe());
+    cw_console_say(con, "mbedTLS %s, lwIP %s", MBEDTLS_VERSION_STRING, LWIP_VERSION_STRING);
     return CW_OK;
 }
 
@@ -107,13 +109,13 @@ static void status_model(cw_console_ctx *con)
 
     cw_model_status(&st);
     if (st.swept > 0) {
-        cw_console_printf(con, "recovery: %lu half-made object(s) removed at login", (unsigned long)st.swept);
+        cw_console_say(con, "recovery: %lu half-made object(s) removed at login", (unsigned long)st.swept);
     }
     if (!st.loaded) {
-        cw_console_printf(con, "topology: %s", st.locked ? "locked until login" : "none loaded");
+        cw_console_say(con, "topology: %s", st.locked ? "locked until login" : "none loaded");
         return;
     }
-    cw_console_printf(con, "topology: %s, %lu sets, %lu roles (%lu assigned)", st.host, (unsigned long)st.sets,
+    cw_console_say(con, "topology: %s, %lu sets, %lu roles (%lu assigned)", st.host, (unsigned long)st.sets,
                       (unsigned long)st.roles, (unsigned long)st.assigned);
 }
 
@@ -129,7 +131,7 @@ static void status_held(cw_console_ctx *con)
             continue;
         }
         cw_model_set_name(i, set, sizeof set);
-        cw_console_printf(con, "scep: set %s held by the CA; next poll in %ld s%s%s", set, (long)next,
+        cw_console_say(con, "scep: set %s held by the CA; next poll in %ld s%s%s", set, (long)next,
                           last != CW_OK ? ", last: " : "", last != CW_OK ? cw_err_name(last) : "");
     }
 }
@@ -167,7 +169,7 @@ void cw_cmd_life_line(cw_console_ctx *con, size_t set_index, const char *prefix,
         (void)snprintf(err, sizeof err, "; last error: %s, %u failed tr%s", cw_err_name(li.last_err), li.fails,
                        li.fails == 1 ? "y" : "ies");
     }
-    cw_console_printf(con, "%s%s: %s%s%s%s", prefix, name, cw_life_state_name(li.state), next, err,
+    cw_console_say(con, "%s%s: %s%s%s%s", prefix, name, cw_life_state_name(li.state), next, err,
                       li.stuck ? "; STUCK" : "");
 }
 
@@ -177,7 +179,7 @@ void cw_cmd_job_line(cw_console_ctx *con, const char *prefix)
     cw_job_info_t j;
     cw_job_state(&j);
     if (j.kind != CW_JOB_NONE && (size_t)j.kind < sizeof kinds / sizeof kinds[0]) {
-        cw_console_printf(con, "%s: %s%s of set %s runs (%s: %s), %lu ms", prefix, j.background ? "background " : "",
+        cw_console_say(con, "%s: %s%s of set %s runs (%s: %s), %lu ms", prefix, j.background ? "background " : "",
                           kinds[j.kind], j.set, j.protocol, j.step, (unsigned long)j.running_ms);
     }
 }
@@ -193,31 +195,31 @@ static cw_err cmd_status(cw_console_ctx *con, int argc, char **argv)
     (void)argc;
     (void)argv;
     cw_arena_stats(&a);
-    cw_console_printf(con, "board: %s", CW_PLATFORM_NAME);
-    cw_console_printf(con, "uptime: %lu.%03lu s", (unsigned long)(ms / 1000u), (unsigned long)(ms % 1000u));
+    cw_console_say(con, "board: %s", CW_PLATFORM_NAME);
+    cw_console_say(con, "uptime: %lu.%03lu s", (unsigned long)(ms / 1000u), (unsigned long)(ms % 1000u));
     cw_clock_status(&clk);
     if (now > 0) {
         cw_time_format(now, when, sizeof when);
-        cw_console_printf(con, "clock: %s", when);
-        cw_console_printf(con, "clock source: %s, %lu s since it last said the time", cw_clock_source_name(clk.source),
+        cw_console_say(con, "clock: %s", when);
+        cw_console_say(con, "clock source: %s, %lu s since it last said the time", cw_clock_source_name(clk.source),
                           (unsigned long)(clk.since_ms / 1000u));
     } else {
-        cw_console_printf(con, "clock: unknown (no RTC, no SNTP answer yet): validity is not judged (TIME_UNKNOWN)");
+        cw_console_say(con, "clock: unknown (no RTC, no SNTP answer yet): validity is not judged (TIME_UNKNOWN)");
     }
     {
         cw_sntp_status_t sn;
         cw_sntp_status(&sn);
         if (sn.running) {
-            cw_console_printf(con, "sntp: %s%s, %s; %lu answers taken", sn.server[0] != '\0' ? sn.server : "no server",
+            cw_console_say(con, "sntp: %s%s, %s; %lu answers taken", sn.server[0] != '\0' ? sn.server : "no server",
                               sn.from_dhcp ? " (from DHCP)" : "", sn.reachable ? "answering" : "no answer yet",
                               (unsigned long)clk.syncs);
         }
     }
     if (clk.jumped) {
         cw_time_format(clk.jump_at, when, sizeof when);
-        cw_console_printf(con, "clock jumped: %+ld s, at %s", (long)clk.jump_s, when);
+        cw_console_say(con, "clock jumped: %+ld s, at %s", (long)clk.jump_s, when);
     }
-    cw_console_printf(con, "arena: %lu of %lu bytes in use", (unsigned long)a.used, (unsigned long)a.size);
+    cw_console_say(con, "arena: %lu of %lu bytes in use", (unsigned long)a.used, (unsigned long)a.size);
     cw_cmd_token_status(con);
     status_model(con);
     status_held(con);
@@ -227,7 +229,7 @@ static cw_err cmd_status(cw_console_ctx *con, int argc, char **argv)
 
 static void print_pool(cw_console_ctx *con, const char *name, const struct stats_mem *s)
 {
-    cw_console_printf(con, "  %-16s %6lu %6lu %6lu %6lu", name, (unsigned long)s->avail, (unsigned long)s->used,
+    cw_console_say(con, "  %-16s %6lu %6lu %6lu %6lu", name, (unsigned long)s->avail, (unsigned long)s->used,
                       (unsigned long)s->max, (unsigned long)s->err);
 }
 
@@ -238,19 +240,19 @@ static cw_err cmd_mem(cw_console_ctx *con, int argc, char **argv)
     (void)argc;
     (void)argv;
     cw_arena_stats(&a);
-    cw_console_printf(con, "arena: size %lu, in use %lu in %lu blocks, high-water %lu in %lu blocks",
+    cw_console_say(con, "arena: size %lu, in use %lu in %lu blocks, high-water %lu in %lu blocks",
                       (unsigned long)a.size, (unsigned long)a.used, (unsigned long)a.blocks,
                       (unsigned long)a.high_water, (unsigned long)a.high_blocks);
     {
         size_t stack_size = 0;
         size_t stack_high = 0;
         if (hal_board_stack_usage(&stack_size, &stack_high) == 0) {
-            cw_console_printf(con, "stack: size %lu, high-water %lu", (unsigned long)stack_size,
+            cw_console_say(con, "stack: size %lu, high-water %lu", (unsigned long)stack_size,
                               (unsigned long)stack_high);
         }
     }
-    cw_console_printf(con, "token calls: %lu since boot", (unsigned long)cw_p11_calls());
-    cw_console_printf(con, "lwIP   %-16s %6s %6s %6s %6s", "pool", "size", "used", "high", "errors");
+    cw_console_say(con, "token calls: %lu since boot", (unsigned long)cw_p11_calls());
+    cw_console_say(con, "lwIP   %-16s %6s %6s %6s %6s", "pool", "size", "used", "high", "errors");
     print_pool(con, "HEAP (bytes)", &lwip_stats.mem);
     for (size_t i = 0; i < (size_t)MEMP_MAX; i++) {
         if (lwip_stats.memp[i] != NULL) { /* NULL until the board has called lwip_init() */
@@ -268,18 +270,19 @@ static cw_err cmd_help(cw_console_ctx *con, int argc, char **argv)
         for (size_t i = 0; i < con->groups[g]->ncmds; i++) {
             const cw_cmd_t *c = &con->groups[g]->cmds[i];
             char left[48];
+            char help[CW_SAY_MAX];
             (void)snprintf(left, sizeof left, "%s%s%s", c->name, c->args[0] != '\0' ? " " : "", c->args);
-            cw_console_printf(con, "%-30s %s", left, c->help);
+            cw_console_say(con, "%-30s %s", left, cw_err_say_line(c->help, help));
         }
     }
     return CW_OK;
 }
 
 static const cw_cmd_t sys_commands[] = {
-    {"help", "", "list the commands", cmd_help},
-    {"version", "", "firmware version, board, library versions", cmd_version},
-    {"status", "", "board, uptime, clock, arena use, token state", cmd_status},
-    {"mem", "", "arena and lwIP pool use with high-water marks", cmd_mem},
+    {"help", "", CW_CMD_HELP("list the commands"), cmd_help},
+    {"version", "", CW_CMD_HELP("firmware version, board, library versions"), cmd_version},
+    {"status", "", CW_CMD_HELP("board, uptime, clock, arena use, token state"), cmd_status},
+    {"mem", "", CW_CMD_HELP("arena and lwIP pool use with high-water marks"), cmd_mem},
 };
 
 const cw_cmd_group_t cw_cmd_sys = {sys_commands, sizeof sys_commands / sizeof sys_commands[0]};

@@ -4,6 +4,8 @@
  */
 #include "cw/console/cw_cmd.h"
 
+#define CW_SAY_FILE cw_cmd_token /* cw_console_say's rows (cw_console.h) */
+
 #include <stdio.h>
 #include <string.h>
 
@@ -17,17 +19,17 @@ void cw_cmd_token_status(cw_console_ctx *con)
     cw_err e = cw_token_error();
 
     if (p11 == NULL) {
-        cw_console_printf(con, "token: none (%s: %s)", cw_err_name(e), cw_err_text(e));
+        cw_console_say(con, "token: none (%s: %s)", cw_err_name(e), cw_err_text(e));
         return;
     }
     if (cw_p11_token_info(p11, &info) != CW_OK) {
-        cw_console_printf(con, "token: open, but it does not answer C_GetTokenInfo");
+        cw_console_say(con, "token: open, but it does not answer C_GetTokenInfo");
         return;
     }
-    cw_console_printf(con, "token: %s (serial %s), user %s", info.label, info.serial,
+    cw_console_say(con, "token: %s (serial %s), user %s", info.label, info.serial,
                       cw_token_logged_in() ? "logged in" : "logged out");
     if (cw_token_fresh_logins() > 0u) {
-        cw_console_printf(con, "token: logged in afresh %lu time(s): it had no room for another loaded key",
+        cw_console_say(con, "token: logged in afresh %lu time(s): it had no room for another loaded key",
                           (unsigned long)cw_token_fresh_logins());
     }
 }
@@ -45,7 +47,7 @@ static cw_err take_pin(cw_console_ctx *con, char *line, void *arg)
     /* The PIN is used in place: the console wipes its line buffer when this returns. */
     e = cw_token_login(line, strlen(line));
     if (e == CW_OK) {
-        cw_console_printf(con, "logged in");
+        cw_console_say(con, "logged in");
     }
     return e;
 }
@@ -69,7 +71,7 @@ static cw_err cmd_logout(cw_console_ctx *con, int argc, char **argv)
     (void)argv;
     e = cw_token_logout();
     if (e == CW_OK) {
-        cw_console_printf(con, "logged out");
+        cw_console_say(con, "logged out");
     }
     return e;
 }
@@ -79,9 +81,9 @@ static cw_err cmd_logout(cw_console_ctx *con, int argc, char **argv)
 CW_NOINLINE static void print_free(cw_console_ctx *con, const char *what, bool known, unsigned long bytes)
 {
     if (known) {
-        cw_console_printf(con, "free %s memory: %lu bytes", what, bytes);
+        cw_console_say(con, "free %s memory: %lu bytes", what, bytes);
     } else {
-        cw_console_printf(con, "free %s memory: unknown (the token does not tell)", what);
+        cw_console_say(con, "free %s memory: unknown (the token does not tell)", what);
     }
 }
 
@@ -100,16 +102,16 @@ static cw_err cmd_token(cw_console_ctx *con, int argc, char **argv)
     if (e != CW_OK) {
         return e;
     }
-    cw_console_printf(con, "label: %s", info.label);
-    cw_console_printf(con, "manufacturer: %s", info.manufacturer);
-    cw_console_printf(con, "model: %s", info.model);
-    cw_console_printf(con, "serial: %s", info.serial);
+    cw_console_say(con, "label: %s", info.label);
+    cw_console_say(con, "manufacturer: %s", info.manufacturer);
+    cw_console_say(con, "model: %s", info.model);
+    cw_console_say(con, "serial: %s", info.serial);
     print_free(con, "public", info.free_public_known, info.free_public);
     print_free(con, "private", info.free_private_known, info.free_private);
-    cw_console_printf(con, "PIN length: %lu to %lu%s%s%s", info.pin_min, info.pin_max,
+    cw_console_say(con, "PIN length: %lu to %lu%s%s%s", info.pin_min, info.pin_max,
                       info.pin_count_low ? ", a wrong PIN was given recently" : "",
                       info.pin_final_try ? ", FINAL TRY" : "", info.pin_locked ? ", LOCKED" : "");
-    cw_console_printf(con, "user: %s", cw_token_logged_in() ? "logged in" : "logged out");
+    cw_console_say(con, "user: %s", cw_token_logged_in() ? "logged in" : "logged out");
     return CW_OK;
 }
 
@@ -138,7 +140,7 @@ static void print_key(cw_console_ctx *con, cw_p11_ctx *p11, CK_OBJECT_HANDLE h)
     if (idn > 0 && idn <= CW_P11_KEY_ID_LEN && cw_p11_key_find_by_id(p11, id, idn, &k) == CW_OK) {
         type = cw_cmd_key_type_text(k.type);
     }
-    cw_console_printf(con, "%-24s %-9s %s", label[0] != '\0' ? label : "(no label)", type, idn > 0 ? hex : "(no id)");
+    cw_console_say(con, "%-24s %-9s %s", label[0] != '\0' ? label : "(no label)", type, idn > 0 ? hex : "(no id)");
 }
 
 static cw_err cmd_keys(cw_console_ctx *con, int argc, char **argv)
@@ -162,22 +164,22 @@ static cw_err cmd_keys(cw_console_ctx *con, int argc, char **argv)
     if (e != CW_OK && e != CW_ERR_BUFFER_SMALL) {
         return e;
     }
-    cw_console_printf(con, "%-24s %-9s %s", "label", "type", "id (CKA_ID, hex)");
+    cw_console_say(con, "%-24s %-9s %s", "label", "type", "id (CKA_ID, hex)");
     for (size_t i = 0; i < n && i < CW_TOKEN_KEYS_LIST_MAX; i++) {
         print_key(con, p11, h[i]);
     }
     if (n > CW_TOKEN_KEYS_LIST_MAX) {
-        cw_console_printf(con, "... and %lu more", (unsigned long)(n - CW_TOKEN_KEYS_LIST_MAX));
+        cw_console_say(con, "... and %lu more", (unsigned long)(n - CW_TOKEN_KEYS_LIST_MAX));
     }
-    cw_console_printf(con, "%lu key pair%s", (unsigned long)n, n == 1 ? "" : "s");
+    cw_console_say(con, "%lu key pair%s", (unsigned long)n, n == 1 ? "" : "s");
     return CW_OK;
 }
 
 static const cw_cmd_t token_cmds[] = {
-    {"login", "", "log in to the token as its user (asks for the PIN, not echoed)", cmd_login},
-    {"logout", "", "log the token user out", cmd_logout},
-    {"token", "", "token label, maker, serial, free memory, PIN state", cmd_token},
-    {"keys", "", "list the key pairs in the token (needs login)", cmd_keys},
+    {"login", "", CW_CMD_HELP("log in to the token as its user (asks for the PIN, not echoed)"), cmd_login},
+    {"logout", "", CW_CMD_HELP("log the token user out"), cmd_logout},
+    {"token", "", CW_CMD_HELP("token label, maker, serial, free memory, PIN state"), cmd_token},
+    {"keys", "", CW_CMD_HELP("list the key pairs in the token (needs login)"), cmd_keys},
 };
 
 const cw_cmd_group_t cw_cmd_token = {token_cmds, sizeof token_cmds / sizeof token_cmds[0]};

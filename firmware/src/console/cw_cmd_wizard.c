@@ -8,6 +8,8 @@
  */
 #include "cw/console/cw_cmd.h"
 
+#define CW_SAY_FILE cw_cmd_wizard /* cw_console_say's rows (cw_console.h) */
+
 #include <stdio.h>
 #include <string.h>
 
@@ -143,12 +145,12 @@ static cw_err paste_certificates(void)
 static void print_pem(cw_console_ctx *con, const char *label, const uint8_t *der, size_t len)
 {
     char line[65];
-    cw_console_printf(con, "-----BEGIN %s-----", label);
+    cw_console_say(con, "-----BEGIN %s-----", label);
     for (size_t i = 0; i < len; i += CW_PEM_LINE_BYTES) {
         (void)cw_pem_encode_line(der + i, len - i < CW_PEM_LINE_BYTES ? len - i : CW_PEM_LINE_BYTES, line);
-        cw_console_printf(con, "%s", line);
+        cw_console_say(con, "%s", line);
     }
-    cw_console_printf(con, "-----END %s-----", label);
+    cw_console_say(con, "-----END %s-----", label);
 }
 
 /* ---- topology load | show ------------------------------------------------------------------------ */
@@ -169,10 +171,10 @@ static cw_err topology_loaded(cw_console_ctx *con)
     }
     e = cw_model_load_topology(paste.ctx->der + b->off, b->len, &why);
     if (why.refused) {
-        cw_console_printf(con, "topology refused at %s; the stored one is unchanged",
+        cw_console_say(con, "topology refused at %s; the stored one is unchanged",
                           why.where[0] ? why.where : "(whole blob)");
     } else if (e == CW_ERR_TOKEN_ELSEWHERE) {
-        cw_console_printf(con, "set %s names the token %s, not this board's", why.set, why.token_uri);
+        cw_console_say(con, "set %s names the token %s, not this board's", why.set, why.token_uri);
     } else if (e == CW_ERR_KEY_SIZE) {
         cw_cmd_key_refused(con, why.set, why.key_type, &why.range, "; topology refused, the stored one is unchanged");
     }
@@ -180,7 +182,7 @@ static cw_err topology_loaded(cw_console_ctx *con)
         return e;
     }
     t = cw_model_topology();
-    cw_console_printf(con, "topology stored: %lu CA profiles, %lu sets, %lu roles",
+    cw_console_say(con, "topology stored: %lu CA profiles, %lu sets, %lu roles",
                       (unsigned long)cw_topology_profile_count(t), (unsigned long)cw_topology_set_count(t),
                       (unsigned long)cw_topology_role_count(t));
     return CW_OK;
@@ -244,12 +246,12 @@ static void show_set(cw_console_ctx *con, const cw_topology *t, size_t s, const 
             o += (size_t)w;
         }
     }
-    cw_console_printf(con, "set %s", name);
-    cw_console_printf(con, "  roles: %s", rl);
-    cw_console_printf(con, "  CA profile: %s (%s), key %s, EKU %s", profile, cw_topology_protocol_name(d->protocol),
+    cw_console_say(con, "set %s", name);
+    cw_console_say(con, "  roles: %s", rl);
+    cw_console_say(con, "  CA profile: %s (%s), key %s, EKU %s", profile, cw_topology_protocol_name(d->protocol),
                       cw_topology_key_type_name(d->key_type), eku_text(d->eku));
-    cw_console_printf(con, "  subject: %s", subject);
-    cw_console_printf(con, "  SANs: %s", sans);
+    cw_console_say(con, "  subject: %s", subject);
+    cw_console_say(con, "  SANs: %s", sans);
 }
 
 static cw_err topology_show(cw_console_ctx *con)
@@ -265,14 +267,14 @@ static cw_err topology_show(cw_console_ctx *con)
     }
     cw_model_view_str(t->host, host, sizeof host);
     cw_model_view_str(t->site, site, sizeof site);
-    cw_console_printf(con, "appliance %s, site %s", host, site);
+    cw_console_say(con, "appliance %s, site %s", host, site);
     for (size_t p = 0; p < cw_topology_profile_count(t); p++) {
         const cw_topo_profile_t *pr = &t->profiles[p];
         char name[CW_TOPO_NAME_MAX + 1];
         char url[CW_TOPO_URL_MAX + 1];
         cw_model_view_str(pr->name, name, sizeof name);
         cw_model_view_str(pr->url, url, sizeof url);
-        cw_console_printf(con, "CA profile %s: %s%s%s%s", name, cw_topology_protocol_name((cw_topo_protocol)pr->protocol),
+        cw_console_say(con, "CA profile %s: %s%s%s%s", name, cw_topology_protocol_name((cw_topo_protocol)pr->protocol),
                           url[0] ? " " : "", url, pr->fingerprint.len ? ", CA fingerprint pinned" : "");
     }
     if ((v = claim_b()) == NULL) {
@@ -324,14 +326,14 @@ static cw_err make_request(cw_console_ctx *con, const char *challenge, size_t ch
     }
     e = cw_model_derive(req.set_index, &rc->derived);
     if (e == CW_OK) {
-        cw_console_printf(con, "generating a %s key pair in the token for set %s ...",
+        cw_console_say(con, "generating a %s key pair in the token for set %s ...",
                           cw_cmd_key_type_text(rc->derived.key_type), req.set);
         e = cw_model_request(&rc->derived, challenge, challenge_len, rc->csr, sizeof rc->csr, &out);
     }
     if (e == CW_OK) {
         cw_hex_encode(out.key.id, out.key.id_len, id, false);
-        cw_console_printf(con, "key pair generated in %lu ms, id %s", (unsigned long)out.keygen_ms, id);
-        cw_console_printf(con, "request stored as pending for set %s; send this CSR to the CA:", req.set);
+        cw_console_say(con, "key pair generated in %lu ms, id %s", (unsigned long)out.keygen_ms, id);
+        cw_console_say(con, "request stored as pending for set %s; send this CSR to the CA:", req.set);
         print_pem(con, "CERTIFICATE REQUEST", rc->csr, out.csr_len);
     }
     cw_wipe(rc, sizeof *rc); /* the CSR may carry the challenge */
@@ -363,7 +365,7 @@ static cw_err print_pending(cw_console_ctx *con, const char *set)
     if (e == CW_OK) {
         cw_hex_encode(pend.key_id, pend.key_id_len, id, false);
         cw_cmd_time_text(when, sizeof when, pend.created);
-        cw_console_printf(con, "pending request for set %s, key id %s, made %s:", set, id, when);
+        cw_console_say(con, "pending request for set %s, key id %s, made %s:", set, id, when);
         print_pem(con, "CERTIFICATE REQUEST", pend.csr, pend.csr_len);
     }
     release_b();
@@ -419,7 +421,7 @@ static cw_err cmd_request(cw_console_ctx *con, int argc, char **argv)
         }
         if (pending) {
             /* never a second key for the same pending request */
-            cw_console_printf(con, "set %s already has a pending request; its CSR again (no new key):", req.set);
+            cw_console_say(con, "set %s already has a pending request; its CSR again (no new key):", req.set);
             return print_pending(con, req.set);
         }
     }
@@ -451,19 +453,19 @@ void cw_cmd_print_accepted(cw_console_ctx *con, const char *set, const cw_model_
     if (!acc->checked) {
         return;
     }
-    cw_console_printf(con, "certificate checked: key, end entity, names, validity, key usage, EKU and chain are right");
+    cw_console_say(con, "certificate checked: key, end entity, names, validity, key usage, EKU and chain are right");
     cw_cmd_fingerprint(con, "root CA", acc->root_sha256);
     if (e != CW_OK) {
         return;
     }
     cw_cmd_time_text(when, sizeof when, acc->leaf.not_after);
-    cw_console_printf(con, "stored for set %s: %s, valid until %s", set, acc->leaf.subject, when);
+    cw_console_say(con, "stored for set %s: %s, valid until %s", set, acc->leaf.subject, when);
     {
         const cw_topo_set_t *s = &t->sets[acc->set_index];
         for (size_t r = s->first_role; r < (size_t)s->first_role + s->role_count; r++) {
             char role[CW_TOPO_NAME_MAX + 1];
             cw_model_view_str(t->roles[r].name, role, sizeof role);
-            cw_console_printf(con, "role %s assigned to set %s", role, set);
+            cw_console_say(con, "role %s assigned to set %s", role, set);
         }
     }
 }
@@ -492,9 +494,9 @@ static cw_err ask_new_root(cw_console_ctx *con, const char *profile, const cw_de
 
     (void)mbedtls_sha256(root->p, root->len, new_root.sha256, 0);
     new_root.accepted = accepted;
-    cw_console_printf(con, "root CA of the answer, not trusted for profile %s yet:", profile);
+    cw_console_say(con, "root CA of the answer, not trusted for profile %s yet:", profile);
     cw_cmd_show_cert(con, root, false);
-    cw_console_printf(con, "the topology pins no fingerprint: compare it with the one the CA's operator gives you");
+    cw_console_say(con, "the topology pins no fingerprint: compare it with the one the CA's operator gives you");
     (void)snprintf(prompt, sizeof prompt, NEW_ROOT_PROMPT, profile);
     cw_console_expect(con, prompt, false, root_answered, NULL);
     return CW_ERR_IN_PROGRESS;
@@ -640,7 +642,7 @@ static cw_err ca_import_check_and_store(cw_console_ctx *con, const uint8_t *conf
         stored = trust->list.n - first_new;
     }
     if (e == CW_OK && stored == 0) {
-        cw_console_printf(con, "these CA certificates are stored already");
+        cw_console_say(con, "these CA certificates are stored already");
     } else if (e == CW_OK && have_unknown_root) {
         for (size_t i = 0; i < pasted->n; i++) {
             uint8_t fp[32];
@@ -658,7 +660,7 @@ static cw_err ca_import_check_and_store(cw_console_ctx *con, const uint8_t *conf
             e = cw_trust_add(cw_token_session(), profile, c);
             if (e == CW_OK) {
                 (void)cw_import_summary(c, &s);
-                cw_console_printf(con, "stored CA certificate for profile %s: %s", profile, s.subject);
+                cw_console_say(con, "stored CA certificate for profile %s: %s", profile, s.subject);
                 cw_cmd_fingerprint(con, "  ", s.sha256);
             }
         }
@@ -699,11 +701,11 @@ static cw_err list_cas(cw_console_ctx *con, const char *profile, size_t *n)
         cw_cert_summary_t s;
         char until[24];
         if (cw_import_summary(&trust->list.cert[i], &s) != CW_OK) {
-            cw_console_printf(con, "CA certificate %lu: unreadable", (unsigned long)i + 1);
+            cw_console_say(con, "CA certificate %lu: unreadable", (unsigned long)i + 1);
             continue;
         }
         cw_cmd_time_text(until, sizeof until, s.not_after);
-        cw_console_printf(con, "CA certificate %lu: %s (issuer %s), valid until %s", (unsigned long)i + 1, s.subject,
+        cw_console_say(con, "CA certificate %lu: %s (issuer %s), valid until %s", (unsigned long)i + 1, s.subject,
                           s.issuer, until);
         cw_cmd_fingerprint(con, " ", s.sha256);
     }
@@ -722,7 +724,7 @@ static cw_err forget_answered(cw_console_ctx *con, char *line, void *arg)
     }
     e = cw_trust_forget(cw_token_session(), forget.profile, &n);
     if (e == CW_OK) {
-        cw_console_printf(con, "profile %s trusts no CA certificate now; roles keep theirs", forget.profile);
+        cw_console_say(con, "profile %s trusts no CA certificate now; roles keep theirs", forget.profile);
     }
     return e;
 }
@@ -750,14 +752,14 @@ static cw_err ca_show_or_forget(cw_console_ctx *con, const char *what, const cha
         return e;
     }
     if (n == 0) {
-        cw_console_printf(con, "profile %s trusts no CA certificate", profile);
+        cw_console_say(con, "profile %s trusts no CA certificate", profile);
         return CW_OK;
     }
     if (strcmp(what, "show") == 0) {
         return CW_OK;
     }
     (void)snprintf(forget.profile, sizeof forget.profile, "%s", profile);
-    cw_console_printf(con, "profile %s then needs a CA trusted again", profile);
+    cw_console_say(con, "profile %s then needs a CA trusted again", profile);
     cw_console_expect(con, "Forget these CA certificates? (yes/no): ", false, forget_answered, NULL);
     return CW_ERR_IN_PROGRESS;
 }
@@ -803,7 +805,7 @@ static cw_err cmd_assign(cw_console_ctx *con, int argc, char **argv)
     }
     e = cw_model_assign(argv[1], argv[2], &s);
     if (e == CW_OK) {
-        cw_console_printf(con, "role %s assigned to set %s (%s)", argv[1], argv[2], s.subject);
+        cw_console_say(con, "role %s assigned to set %s (%s)", argv[1], argv[2], s.subject);
     }
     return e;
 }
@@ -842,7 +844,7 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
         if (e != CW_OK) {
             break;
         }
-        cw_console_printf(con, "role %s: set %s, %s", info.role, info.set, state_text(info.state));
+        cw_console_say(con, "role %s: set %s, %s", info.role, info.set, state_text(info.state));
         {
             size_t si;
             if (cw_model_find_set(info.set, &si) == CW_OK) {
@@ -852,16 +854,16 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
         if (info.has_cert) {
             size_t si;
             cw_cmd_time_text(when, sizeof when, info.not_after);
-            cw_console_printf(con, "  subject: %s", info.subject);
-            cw_console_printf(con, "  issuer: %s", info.issuer);
-            cw_console_printf(con, "  notAfter: %s", when);
+            cw_console_say(con, "  subject: %s", info.subject);
+            cw_console_say(con, "  issuer: %s", info.issuer);
+            cw_console_say(con, "  notAfter: %s", when);
             if (cw_model_find_set(info.set, &si) == CW_OK) {
                 cw_cmd_view_ctx *v = claim_b();
                 if (v != NULL) {
                     if (cw_model_derive(si, &v->derived) == CW_OK) {
                         char sans[CW_CONSOLE_OUT_MAX - 10];
                         san_text(&v->derived, sans, sizeof sans);
-                        cw_console_printf(con, "  SANs: %s", sans);
+                        cw_console_say(con, "  SANs: %s", sans);
                     }
                     release_b();
                 }
@@ -872,16 +874,20 @@ static cw_err cmd_roles(cw_console_ctx *con, int argc, char **argv)
 }
 
 static const cw_cmd_t wizard_cmds[] = {
-    {"topology", "load|show", "load the topology (PEM paste; needs login) or show the derived sets", cmd_topology},
+    {"topology", "load|show", CW_CMD_HELP("load the topology (PEM paste; needs login) or show the derived sets"),
+     cmd_topology},
     {"request", "<set> offline [challenge] | <set>|all online",
-     "new key pair in the token; a CSR to take to the CA, or enrolment over SCEP (needs login)", cmd_request},
-    {"csr", "<set>", "print the set's pending CSR again", cmd_csr},
-    {"import", "<set>", "paste the CA's answer for the set; checked, stored, roles assigned (needs login)",
+     CW_CMD_HELP("new key pair in the token; a CSR to take to the CA, or enrolment over SCEP (needs login)"),
+     cmd_request},
+    {"csr", "<set>", CW_CMD_HELP("print the set's pending CSR again"), cmd_csr},
+    {"import", "<set>", CW_CMD_HELP("paste the CA's answer for the set; checked, stored, roles assigned (needs login)"),
      cmd_import},
     {"ca", "import|auth|show|forget <profile>",
-     "trust CA certificates (paste them, or fetch over SCEP), list them, or remove them (needs login but show)", cmd_ca},
-    {"assign", "<role> <set>", "point a role at a set's valid certificate (needs login)", cmd_assign},
-    {"roles", "", "every role: set, state, subject, issuer, notAfter, SANs", cmd_roles},
+     CW_CMD_HELP("trust CA certificates (paste them, or fetch over SCEP), list them, or remove them "
+                 "(needs login but show)"),
+     cmd_ca},
+    {"assign", "<role> <set>", CW_CMD_HELP("point a role at a set's valid certificate (needs login)"), cmd_assign},
+    {"roles", "", CW_CMD_HELP("every role: set, state, subject, issuer, notAfter, SANs"), cmd_roles},
 };
 
 const cw_cmd_group_t cw_cmd_wizard = {wizard_cmds, sizeof wizard_cmds / sizeof wizard_cmds[0]};

@@ -35,16 +35,13 @@ void cw_console_write(cw_console_ctx *con, const char *s, size_t len)
     write_out((const uint8_t *)s, len);
 }
 
-void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
+static void console_vprintf(cw_console_ctx *con, const char *fmt, va_list ap)
 {
     char out[CW_CONSOLE_OUT_MAX + 3];
-    va_list ap;
     int n;
     size_t len;
 
-    va_start(ap, fmt);
     n = vsnprintf(out, CW_CONSOLE_OUT_MAX + 1, fmt, ap);
-    va_end(ap);
     if (n < 0) {
         return;
     }
@@ -56,6 +53,25 @@ void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
     out[len++] = '\r';
     out[len++] = '\n';
     cw_console_write(con, out, len);
+}
+
+void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    console_vprintf(con, fmt, ap);
+    va_end(ap);
+}
+
+void cw_console_say_row(cw_console_ctx *con, unsigned row, ...)
+{
+    char fmt[CW_SAY_MAX];
+    va_list ap;
+
+    va_start(ap, row);
+    console_vprintf(con, cw_err_say_line(row, fmt), ap);
+    va_end(ap);
 }
 
 static void finish_line(cw_console_ctx *con, cw_err result)

@@ -205,4 +205,9 @@ const char *cw_err_text(cw_err e);
  * text also carries its original value in hex. Returns the number of characters written. */
 size_t cw_err_format(cw_err e, char *out, size_t cap);
 
+/* The console's own lines share the table's compressed stream (tools/gen-err-table.py reads the
+ * formats of cw_console_say in the console's sources, cw_console.h). Writes line `row` into out,
+ * NUL-terminated, and returns out; out holds CW_SAY_MAX bytes (the generated cw_say_rows.h). */
+const char *cw_err_say_line(unsigned row, char *out);
+
 #endif /* CW_ERR_H */

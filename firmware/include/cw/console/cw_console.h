@@ -19,6 +19,7 @@
 
 #include "cw/base/cw_err.h"
 #include "cw/base/cw_opts.h"
+#include "cw_say_rows.h" /* generated: CW_SAY_MAX and each cw_console_say call's row */
 
 typedef struct cw_console_ctx cw_console_ctx;
 
@@ -31,7 +32,7 @@ typedef struct cw_cmd_t {
     const char *name;   /* the command word */
     const char *args;   /* argument synopsis for help; "" when none, and then the console
                            answers USAGE to a line with arguments before calling fn */
-    const char *help;   /* one line */
+    uint16_t help;      /* one line: CW_CMD_HELP("text") (a row of the console's lines, below) */
     cw_cmd_fn fn;
 } cw_cmd_t;
 
@@ -91,6 +92,36 @@ void cw_console_finish(cw_console_ctx *con, cw_err result);
 void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* cw_console_printf for the console's own lines: cw_console_say(con, "format", args...) with the
+ * format a string literal. The formats are not linked as text: tools/gen-err-table.py reads every
+ * cw_console_say in the console's sources and packs its format into the error table's compressed
+ * stream (cw_err.c), and the call passes the format's row instead, found by the source's
+ * CW_SAY_FILE (its file name without .c, defined before the first call) and the line of the call
+ * in the generated cw_say_rows.h. The literal stays the source of truth: the compiler checks the
+ * arguments against it and that the row holds a format of its size, without linking it. One call
+ * a line. The format is decoded into CW_SAY_MAX bytes of stack. */
+#define cw_console_say(con, fmt, ...)                                                                  \
+    ((void)sizeof(char[sizeof(fmt) == CW_SAY_ID_(SIZE, CW_SAY_FILE, __LINE__) ? 1 : -1]),              \
+     (void)sizeof(cw_console_format_check_(fmt, ##__VA_ARGS__)),                                       \
+     cw_console_say_row(con, CW_SAY_ID_(ROW, CW_SAY_FILE, __LINE__), ##__VA_ARGS__))
+/* A command's help line in its table, {"word", "args", CW_CMD_HELP("one line"), fn}: stored as
+ * cw_console_say's formats are (the row; the literal checked for its size), cw_err_say_line()
+ * decodes it. */
+#define CW_CMD_HELP(text)                                                                              \
+    (0u * sizeof(char[sizeof(text) == CW_SAY_ID_(SIZE, CW_SAY_FILE, __LINE__) ? 1 : -1]) +           \
+     CW_SAY_ID_(ROW, CW_SAY_FILE, __LINE__))
+#define CW_SAY_ID_(what, file, line) CW_SAY_ID__(what, file, line)
+#define CW_SAY_ID__(what, file, line) CW_SAY_##what##_##file##_##line
+
+/* cw_console_say's parts: the row's format, decoded, then as cw_console_printf; and a declaration
+ * that only gives the compiler the format to check (never called, never defined). */
+void cw_console_say_row(cw_console_ctx *con, unsigned row, ...);
+int cw_console_format_check_(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
 #endif
     ;
 
