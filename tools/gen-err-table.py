@@ -119,9 +119,9 @@ def read_foreign(path):
 
 
 # The console's own lines: the format of each cw_console_say(con, "format", ...) and the text of
-# each CW_CMD_HELP("help line") in the console's sources (cw_console.h). The row of a call is keyed
-# by its file and the line its name is on.
-SAY_RE = re.compile(r"\b(cw_console_say|CW_CMD_HELP)\s*\(")
+# each CW_CMD_HELP("help line") and CW_SAY_LINE("prompt") in the console's sources (cw_console.h).
+# The row of a call is keyed by its file and the line its name is on.
+SAY_RE = re.compile(r"\b(cw_console_say|CW_CMD_HELP|CW_SAY_LINE)\s*\(")
 LITERAL_RE = re.compile(r'\s*"([^"\\\n]*)"')
 
 
@@ -140,7 +140,7 @@ def say_tag(path):
 
 
 def read_say(path):
-    """[(line, text)] of the file's cw_console_say and CW_CMD_HELP, in the order of their lines."""
+    """[(line, text)] of the file's cw_console_say, CW_CMD_HELP and CW_SAY_LINE, by line."""
     source = blank_comments(open(path, encoding="latin-1").read())
     calls = []
     for m in SAY_RE.finditer(source):

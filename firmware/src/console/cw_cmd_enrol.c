@@ -121,7 +121,7 @@ static void on_job(const cw_job_event_t *ev, void *arg)
         break;
     case CW_JOB_EV_NEED_SECRET:
         job.prompted = true;
-        cw_console_expect(con, "Challenge password (hidden): ", true, take_secret, NULL);
+        cw_console_ask(con, CW_SAY_LINE("Challenge password (hidden): "), true, take_secret, NULL);
         break;
     case CW_JOB_EV_CA:
         print_ca(con, ev->profile, ev->result);
@@ -139,7 +139,7 @@ static void on_job(const cw_job_event_t *ev, void *arg)
     case CW_JOB_EV_NEED_CONFIRM:
         cw_console_say(con, "the topology pins no fingerprint: compare it with the one the CA's operator gives you");
         job.prompted = true;
-        cw_console_expect(con, "Accept this CA certificate? (yes/no): ", false, take_confirm, NULL);
+        cw_console_ask(con, CW_SAY_LINE("Accept this CA certificate? (yes/no): "), false, take_confirm, NULL);
         break;
     case CW_JOB_EV_CA_STORED:
         cw_console_say(con, "CA certificate stored and trusted for profile %s", ev->profile);

@@ -60,7 +60,7 @@ static cw_err cmd_login(cw_console_ctx *con, int argc, char **argv)
     if (cw_token_session_for_login() == NULL) {
         return cw_token_error();
     }
-    cw_console_expect(con, "PIN (hidden): ", true, take_pin, NULL);
+    cw_console_ask(con, CW_SAY_LINE("PIN (hidden): "), true, take_pin, NULL);
     return CW_ERR_IN_PROGRESS;
 }
 

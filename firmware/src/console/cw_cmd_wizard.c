@@ -24,7 +24,6 @@
 #include "mbedtls/sha256.h"
 
 #define TOPOLOGY_PEM_LABEL "CERTWIZ TOPOLOGY"
-#define PASTE_MORE_PROMPT "Another PEM block, or a blank line or quit to finish: "
 #define NEW_ROOT_PROMPT "Trust this root CA for profile %s? (yes/no): "
 
 /* ---- part B ---------------------------------------------------------------------------------------- */
@@ -94,13 +93,13 @@ static cw_err paste_line(cw_console_ctx *con, char *line, void *arg)
         }
         /* A block is complete; a bundle may go on. One prompt per block also lets cwctl send a
          * file block by block, each answer paced by the device. */
-        cw_console_write(con, PASTE_MORE_PROMPT, sizeof PASTE_MORE_PROMPT - 1);
+        cw_console_prompt(con, CW_SAY_LINE("Another PEM block, or a blank line or quit to finish: "));
     }
     return CW_ERR_IN_PROGRESS;
 }
 
 static cw_err paste_begin(cw_console_ctx *con, const char *target, bool one_block, paste_done_fn done,
-                          const char *prompt)
+                          unsigned prompt)
 {
     if (target != NULL && strlen(target) > CW_TOPO_NAME_MAX) {
         return CW_ERR_TOO_LARGE;
@@ -116,7 +115,7 @@ static cw_err paste_begin(cw_console_ctx *con, const char *target, bool one_bloc
         return CW_ERR_BUSY;
     }
     cw_pem_reader_init(&paste.ctx->pem, paste.ctx->der, sizeof paste.ctx->der);
-    cw_console_expect(con, prompt, false, paste_line, NULL);
+    cw_console_ask(con, prompt, false, paste_line, NULL);
     return CW_ERR_IN_PROGRESS;
 }
 
@@ -300,8 +299,9 @@ static cw_err cmd_topology(cw_console_ctx *con, int argc, char **argv)
         if (e != CW_OK) {
             return e;
         }
+        /* the label is TOPOLOGY_PEM_LABEL's (a stored line is one literal) */
         return paste_begin(con, NULL, true, topology_loaded,
-                           "Paste the " TOPOLOGY_PEM_LABEL " block, it ends with its END line: ");
+                           CW_SAY_LINE("Paste the CERTWIZ TOPOLOGY block, it ends with its END line: "));
     }
     return CW_ERR_USAGE;
 }
@@ -426,7 +426,7 @@ static cw_err cmd_request(cw_console_ctx *con, int argc, char **argv)
         }
     }
     if (argc == 4) {
-        cw_console_expect(con, "Challenge password (hidden): ", true, take_challenge, NULL);
+        cw_console_ask(con, CW_SAY_LINE("Challenge password (hidden): "), true, take_challenge, NULL);
         return CW_ERR_IN_PROGRESS;
     }
     return make_request(con, NULL, 0);
@@ -545,7 +545,7 @@ static cw_err cmd_import(cw_console_ctx *con, int argc, char **argv)
         return e;
     }
     return paste_begin(con, argv[1], false, import_done,
-                       "Paste the certificate (PEM, a bundle or PKCS#7); end with a blank line or quit: ");
+                       CW_SAY_LINE("Paste the certificate (PEM, a bundle or PKCS#7); end with a blank line or quit: "));
 }
 
 /* ---- ca import ------------------------------------------------------------------------------------ */
@@ -760,7 +760,7 @@ static cw_err ca_show_or_forget(cw_console_ctx *con, const char *what, const cha
     }
     (void)snprintf(forget.profile, sizeof forget.profile, "%s", profile);
     cw_console_say(con, "profile %s then needs a CA trusted again", profile);
-    cw_console_expect(con, "Forget these CA certificates? (yes/no): ", false, forget_answered, NULL);
+    cw_console_ask(con, CW_SAY_LINE("Forget these CA certificates? (yes/no): "), false, forget_answered, NULL);
     return CW_ERR_IN_PROGRESS;
 }
 
@@ -790,7 +790,7 @@ static cw_err cmd_ca(cw_console_ctx *con, int argc, char **argv)
         return e;
     }
     return paste_begin(con, argv[2], false, ca_import_done,
-                       "Paste the CA certificate(s) (PEM or PKCS#7); end with a blank line or quit: ");
+                       CW_SAY_LINE("Paste the CA certificate(s) (PEM or PKCS#7); end with a blank line or quit: "));
 }
 
 /* ---- assign, roles ----------------------------------------------------------------------------------- */

@@ -159,6 +159,19 @@ CW_NOINLINE void cw_console_expect(cw_console_ctx *con, const char *prompt, bool
     }
 }
 
+void cw_console_prompt(cw_console_ctx *con, unsigned row)
+{
+    char text[CW_SAY_MAX];
+
+    cw_console_write(con, text, strlen(cw_err_say_line(row, text)));
+}
+
+void cw_console_ask(cw_console_ctx *con, unsigned prompt, bool secret, cw_line_fn fn, void *arg)
+{
+    cw_console_expect(con, NULL, secret, fn, arg);
+    cw_console_prompt(con, prompt);
+}
+
 void cw_console_init(cw_console_ctx *con, const cw_cmd_group_t *const *groups, size_t ngroups, cw_console_out_fn fn)
 {
     memset(con, 0, sizeof *con);

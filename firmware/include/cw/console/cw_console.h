@@ -84,6 +84,12 @@ void cw_console_push(cw_console_ctx *con, const uint8_t *buf, size_t len);
  * CW_ERR_IN_PROGRESS. */
 void cw_console_expect(cw_console_ctx *con, const char *prompt, bool secret, cw_line_fn fn, void *arg);
 
+/* cw_console_expect with a prompt stored as a row (CW_SAY_LINE("PIN (hidden): ")). */
+void cw_console_ask(cw_console_ctx *con, unsigned prompt, bool secret, cw_line_fn fn, void *arg);
+
+/* Prints the row's text (CW_SAY_LINE), no line end: a prompt again while a continuation runs. */
+void cw_console_prompt(cw_console_ctx *con, unsigned row);
+
 /* Ends the running command with its final line and prints the prompt. */
 void cw_console_finish(cw_console_ctx *con, cw_err result);
 
@@ -107,12 +113,14 @@ void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
     ((void)sizeof(char[sizeof(fmt) == CW_SAY_ID_(SIZE, CW_SAY_FILE, __LINE__) ? 1 : -1]),              \
      (void)sizeof(cw_console_format_check_(fmt, ##__VA_ARGS__)),                                       \
      cw_console_say_row(con, CW_SAY_ID_(ROW, CW_SAY_FILE, __LINE__), ##__VA_ARGS__))
-/* A command's help line in its table, {"word", "args", CW_CMD_HELP("one line"), fn}: stored as
- * cw_console_say's formats are (the row; the literal checked for its size), cw_err_say_line()
- * decodes it. */
-#define CW_CMD_HELP(text)                                                                              \
+/* The row of a line stored as cw_console_say's formats are (the literal checked for its size, not
+ * linked), a constant: a prompt for cw_console_ask() or cw_console_prompt(), or a command's help
+ * line in its table, {"word", "args", CW_CMD_HELP("one line"), fn}. cw_err_say_line() decodes a
+ * row. One a line. */
+#define CW_SAY_LINE(text)                                                                              \
     (0u * sizeof(char[sizeof(text) == CW_SAY_ID_(SIZE, CW_SAY_FILE, __LINE__) ? 1 : -1]) +           \
      CW_SAY_ID_(ROW, CW_SAY_FILE, __LINE__))
+#define CW_CMD_HELP(text) CW_SAY_LINE(text)
 #define CW_SAY_ID_(what, file, line) CW_SAY_ID__(what, file, line)
 #define CW_SAY_ID__(what, file, line) CW_SAY_##what##_##file##_##line
 
