@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
-"""gen-err-table.py CW_ERR_H FOREIGN_DEF > cw_err_table.h
+"""gen-err-table.py CW_ERR_H FOREIGN_DEF [CONSOLE_C ...] > cw_err_table.h
+   gen-err-table.py --say-rows [CONSOLE_C ...] > cw_say_rows.h
 
-Writes the compressed name and sentence table that firmware/src/base/cw_err.c decodes. The Makefile
-runs it at build time; nobody edits the output.
+Writes the compressed name and sentence table that firmware/src/base/cw_err.c decodes, and the
+console's own lines in the same stream. The Makefile runs it at build time; nobody edits the output.
 
 Sources of truth (both keep each row's value, name and sentence on one line):
   CW_ERR_H     firmware/include/cw/base/cw_err.h, the X-macro CW_ERR_LIST: certwiz's own codes
   FOREIGN_DEF  firmware/src/base/cw_err_foreign.def: PKCS#11, mbedTLS and lwIP codes
+  CONSOLE_C    the console's sources (firmware/src/console/*.c): the string literals of each
+               cw_console_say(con, "format", ...), CW_CMD_HELP("help line") and
+               CW_SAY_LINE("prompt") (cw_console.h), each a string of the stream after the error
+               rows (a text used twice is stored once). --say-rows writes cw_say_rows.h, which the
+               console's sources include: each call's row and the size of its text, by the
+               source's CW_SAY_FILE (its name without .c) and the line the macro's name is on, and
+               CW_SAY_MAX, the longest text plus its NUL.
 
 The output, all for cw_err.c alone:
   CW_ERR_TABLE_<RANGE>_FIRST / _COUNT / _PREFIX
@@ -21,7 +29,10 @@ The output, all for cw_err.c alone:
                     CW_ERR_TABLE_END; a symbol is written as its canonical Huffman code, whose
                     lengths cw_err_code_counts[] gives (how many symbols have a code of each
                     length, 1 to CW_ERR_TABLE_CODE_MAX; symbols are numbered in code order)
-  cw_err_index[]    the bit where row k * CW_ERR_TABLE_INDEX_STEP's name starts
+  cw_err_index[]    the bit where string k * 2 * CW_ERR_TABLE_INDEX_STEP starts (uint32_t when the
+                    stream is over 65 535 bits)
+  CW_ERR_TABLE_SAY_FIRST / _COUNT
+                    the console's lines: string SAY_FIRST + row
   cw_err_symbols[]  what each symbol stands for: two fields of CW_ERR_TABLE_SYMBOL_BITS bits
                     (packed, most significant bit first): a character is the pair (itself, the
                     character); any other symbol is a pair of symbols, each of which may be a pair
@@ -43,6 +54,9 @@ puff.c reads codes), and the recursive expansion of a pair. The script runs in a
 pair search), only when the error sources change. Finding a row walks the stream from
 the nearest index entry, which is quick enough for an error path. On Cortex-M, cw_err.o went from
 18 038 to 9 662 bytes with byte pairs, then (decision 44) to the figure docs/decisions.md gives.
+With the console's lines (decision 45: 162 formats, help lines and prompts, 6 031 bytes with
+their NULs) all strings share one set of pairs: 840 of them then make the table smallest, and
+cw_err.o grows by 2 528 bytes on Cortex-M; MAX_PAIRS leaves room above that.
 """
 import collections
 import heapq
