@@ -662,21 +662,17 @@ cw_err cw_p11_keygen(cw_p11_ctx *ctx, cw_key_type type, const char *label, bool 
     CK_ULONG priv_n = sizeof priv_t / sizeof priv_t[0];
 
     bool work_before = ctx->key_work;
-    CK_RV rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
-                                          &out->priv);
-    ctx->key_work = true;
-    if (rv != CKR_OK) {
+    for (bool again = false;; again = true) { /* once more after a fresh login, at most */
+        CK_RV rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
+                                                     &out->priv);
+        ctx->key_work = true;
+        if (rv == CKR_OK) {
+            break;
+        }
         memset(out, 0, sizeof *out);
         e = cw_p11__rv(ctx, "C_GenerateKeyPair", rv);
-        if (!retry_after_fresh_login(ctx, work_before, &e)) {
+        if (again || !retry_after_fresh_login(ctx, work_before, &e)) {
             return e;
-        }
-        rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
-                                               &out->priv);
-        ctx->key_work = true;
-        if (rv != CKR_OK) {
-            memset(out, 0, sizeof *out);
-            return cw_p11__rv(ctx, "C_GenerateKeyPair", rv);
         }
     }
     out->type = type;
