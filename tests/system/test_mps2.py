@@ -428,7 +428,7 @@ def test_the_board_takes_its_wall_clock_from_sntp(elf, tmp_path):
 
 # ---- the token on UART1 (issue 19) ------------------------------------------------------------
 
-from conftest import CWCTL, Device, SOFTHSM_MODULE, Token  # noqa: E402
+from conftest import Device, SOFTHSM_MODULE, Token, compile_topology  # noqa: E402
 
 LINE_BAUD = 115200  # the line time figures: 10 bits a byte on an 8N1 UART
 
@@ -729,11 +729,7 @@ def life_topology(tmp, scep_url, scep_sha256, offline_sha256):
              "eku": ["serverAuth"], "cn": "ec.{domain}", "san": [{"dns": "ec.{domain}"}]},
         ],
     }
-    js = tmp / "life.json"
-    js.write_text(json.dumps(doc))
-    der = tmp / "life.der"
-    subprocess.run([str(CWCTL), "topology", "compile", str(js), "-o", str(der)], check=True)
-    return der
+    return compile_topology(doc, tmp, "life")
 
 
 def test_the_whole_life_on_the_target(elf, tmp_path):
