@@ -148,8 +148,10 @@ def test_status_names_the_missing_token(board):
     assert "board: mps2-an386" in out
     assert "clock: unknown (no RTC, no SNTP answer yet): validity is not judged (TIME_UNKNOWN)" in out
     assert any(l.startswith("token: none (NO_TOKEN: ") for l in out), out
-    # token commands answer the named error
-    assert board.cmd("login") == ["ERR NO_TOKEN: No PKCS#11 token is available on this board."]
+    # token commands answer the named error; a login asks the link again, and says what it heard
+    out = board.cmd("login")
+    assert out[-1] == "ERR NO_TOKEN: No PKCS#11 token is available on this board.", out
+    assert any("no token on UART1: nothing answered the p11-kit handshake" in l for l in out), out
 
 
 def test_mem_lists_arena_and_pools(board):
@@ -690,6 +692,7 @@ def test_a_board_booted_without_its_token_uses_it_at_the_next_login(elf, token_l
     try:
         assert "no token on UART1: nothing answered the p11-kit handshake" in b.banner, b.banner
         assert b.cmd("keys")[-1].startswith("ERR NO_TOKEN")
+        assert b.cmd("topology show")[-1].startswith("ERR NO_TOKEN")  # the reason, not "no topology"
         out = b.cmd("login")
         assert out[-1].startswith("ERR NO_TOKEN"), out  # still nobody there: asked again, named
         assert any("nothing answered the p11-kit handshake" in l for l in out), out
