@@ -274,6 +274,10 @@ cw_err cw_p11_pubkey_spki(cw_p11_ctx *ctx, const cw_p11_key *key, uint8_t *out, 
  * mechanism comes back as its CKR_MECHANISM_INVALID (or CKR_KEY_FUNCTION_NOT_PERMITTED, ...);
  * logged out: CKR_USER_NOT_LOGGED_IN from the token, or CW_ERR_NOT_LOGGED_IN when the token
  * answers with a handle error because it dropped the key's handle at logout. */
+/* Most bytes a signature by a key of this type takes: the RSA modulus; ECDSA as DER, 72 for
+ * P-256 and 104 for P-384. */
+size_t cw_p11_sig_max(cw_key_type t);
+
 cw_err cw_p11_sign(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg hash, const uint8_t *data,
                    size_t len, uint8_t *sig, size_t cap, size_t *siglen);
 

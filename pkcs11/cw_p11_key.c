@@ -662,21 +662,17 @@ cw_err cw_p11_keygen(cw_p11_ctx *ctx, cw_key_type type, const char *label, bool 
     CK_ULONG priv_n = sizeof priv_t / sizeof priv_t[0];
 
     bool work_before = ctx->key_work;
-    CK_RV rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
-                                          &out->priv);
-    ctx->key_work = true;
-    if (rv != CKR_OK) {
+    for (bool again = false;; again = true) { /* once more after a fresh login, at most */
+        CK_RV rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
+                                                     &out->priv);
+        ctx->key_work = true;
+        if (rv == CKR_OK) {
+            break;
+        }
         memset(out, 0, sizeof *out);
         e = cw_p11__rv(ctx, "C_GenerateKeyPair", rv);
-        if (!retry_after_fresh_login(ctx, work_before, &e)) {
+        if (again || !retry_after_fresh_login(ctx, work_before, &e)) {
             return e;
-        }
-        rv = CW_P11_FN(ctx, C_GenerateKeyPair)(ctx->session, &gen, pub_t, pub_n, priv_t, priv_n, &out->pub,
-                                               &out->priv);
-        ctx->key_work = true;
-        if (rv != CKR_OK) {
-            memset(out, 0, sizeof *out);
-            return cw_p11__rv(ctx, "C_GenerateKeyPair", rv);
         }
     }
     out->type = type;
@@ -877,9 +873,9 @@ static int write_digest_info(unsigned char **p, unsigned char *start, cw_hash_al
     return der_close(p, start, len, SEQ);
 }
 
-/* Most bytes a signature by this key takes (ECDSA: both INTEGERs 1 byte longer than the
- * coordinate, for a sign byte: SEQUENCE 2 + 2 * (2 + coord + 1)). */
-static size_t sig_max(cw_key_type t)
+/* ECDSA: both INTEGERs 1 byte longer than the coordinate, for a sign byte: SEQUENCE
+ * 2 + 2 * (2 + coord + 1). */
+size_t cw_p11_sig_max(cw_key_type t)
 {
     return is_rsa(t) ? key_bytes(t) : 2u + 2u * (2u + key_bytes(t) + 1u);
 }
@@ -998,7 +994,7 @@ static cw_err sign_prepare(cw_p11_ctx *ctx, const cw_p11_key *key, cw_hash_alg h
     if (!cw_p11__ready(ctx)) {
         return CW_ERR_NO_TOKEN;
     }
-    size_t need = sig_max(key->type);
+    size_t need = cw_p11_sig_max(key->type);
     if (sig == NULL || cap < need) {
         *siglen = need; /* sizing pass: no hashing, no token call */
         return CW_ERR_BUFFER_SMALL;

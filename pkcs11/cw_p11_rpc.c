@@ -647,6 +647,14 @@ void cw_p11_rpc_stats_reset(void)
 /* ---- Cryptoki --------------------------------------------------------------------------------- */
 
 /* Sends a request whose arguments are all CK_ULONGs and starts reading its reply. */
+/* Sends the request w holds and reads the answer's header: CKR_OK, then the caller reads the
+ * answer's arguments from r and ends it with r_end. */
+static CK_RV exchange(const wr_t *w, rd_t *r, uint32_t call, uint32_t timeout_ms)
+{
+    CK_RV rv = w_end(w);
+    return rv != CKR_OK ? rv : r_begin(r, call, timeout_ms);
+}
+
 static CK_RV ask(uint32_t call, const CK_ULONG *in, size_t nin, rd_t *r)
 {
     wr_t w;
@@ -659,8 +667,7 @@ static CK_RV ask(uint32_t call, const CK_ULONG *in, size_t nin, rd_t *r)
             w_ulong(&w, in[i]);
         }
     }
-    rv = w_end(&w);
-    return rv != CKR_OK ? rv : r_begin(r, call, CW_P11_RPC_REPLY_MS);
+    return exchange(&w, r, call, CW_P11_RPC_REPLY_MS);
 }
 
 /* The calls whose arguments and answers are all CK_ULONGs. */
@@ -694,12 +701,9 @@ static CK_RV rpc_Initialize(CK_VOID_PTR args)
         w_u8(&w, 0);           /* no reserved string ... */
         w_in_bytes(&w, "", 1); /* ... sent as "" with its NUL, as p11-kit's own client does */
     }
-    rv = w_end(&w);
+    rv = exchange(&w, &r, INITIALIZE, CW_P11_RPC_REPLY_MS);
     if (rv == CKR_OK) {
-        rv = r_begin(&r, INITIALIZE, CW_P11_RPC_REPLY_MS);
-        if (rv == CKR_OK) {
-            rv = r_end(&r, CKR_OK);
-        }
+        rv = r_end(&r, CKR_OK);
     }
     if (rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
         rpc.state = CW_P11_RPC_READY;
@@ -739,10 +743,7 @@ static CK_RV call_list(uint32_t call, CK_ULONG first, CK_ULONG *out, CK_ULONG *c
         }
         w_room(&w, out, count);
     }
-    rv = w_end(&w);
-    if (rv == CKR_OK) {
-        rv = r_begin(&r, call, CW_P11_RPC_REPLY_MS);
-    }
+    rv = exchange(&w, &r, call, CW_P11_RPC_REPLY_MS);
     return rv != CKR_OK ? rv : r_end(&r, r_out_ulongs(&r, out, count));
 }
 
@@ -847,10 +848,7 @@ static CK_RV rpc_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR
         w_ulong(&w, user);
         w_in_bytes(&w, pin, len); /* from the caller's buffer to the link: no copy to wipe */
     }
-    rv = w_end(&w);
-    if (rv == CKR_OK) {
-        rv = r_begin(&r, LOGIN, CW_P11_RPC_REPLY_MS);
-    }
+    rv = exchange(&w, &r, LOGIN, CW_P11_RPC_REPLY_MS);
     return rv != CKR_OK ? rv : r_end(&r, CKR_OK);
 }
 
@@ -876,10 +874,7 @@ static CK_RV call_template(uint32_t call, const CK_ULONG *in, size_t nin, const 
         }
         w_template(&w, t, n);
     }
-    rv = w_end(&w);
-    if (rv == CKR_OK) {
-        rv = r_begin(&r, call, CW_P11_RPC_REPLY_MS);
-    }
+    rv = exchange(&w, &r, call, CW_P11_RPC_REPLY_MS);
     if (rv != CKR_OK) {
         return rv;
     }
@@ -972,10 +967,7 @@ static CK_RV rpc_GetAttributeValue(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE o
         w_ulong(&w, object);
         w_template_room(&w, t, n);
     }
-    rv = w_end(&w);
-    if (rv == CKR_OK) {
-        rv = r_begin(&r, GET_ATTRIBUTE_VALUE, CW_P11_RPC_REPLY_MS);
-    }
+    rv = exchange(&w, &r, GET_ATTRIBUTE_VALUE, CW_P11_RPC_REPLY_MS);
     if (rv != CKR_OK) {
         return rv;
     }
@@ -1034,10 +1026,7 @@ static CK_RV call_init(uint32_t call, CK_SESSION_HANDLE session, const CK_MECHAN
         w_mech(&w, m);
         w_ulong(&w, key);
     }
-    rv = w_end(&w);
-    if (rv == CKR_OK) {
-        rv = r_begin(&r, call, CW_P11_RPC_REPLY_MS);
-    }
+    rv = exchange(&w, &r, call, CW_P11_RPC_REPLY_MS);
     return rv != CKR_OK ? rv : r_end(&r, CKR_OK);
 }
 
@@ -1062,10 +1051,7 @@ static CK_RV call_bytes(uint32_t call, CK_SESSION_HANDLE session, const CK_BYTE 
         }
         w_room(&w, out, out_len);
     }
-    rv = w_end(&w);
-    if (rv == CKR_OK) {
-        rv = r_begin(&r, call, CW_P11_RPC_REPLY_MS);
-    }
+    rv = exchange(&w, &r, call, CW_P11_RPC_REPLY_MS);
     return rv != CKR_OK ? rv : r_end(&r, r_out_bytes(&r, out, out_len));
 }
 
@@ -1110,10 +1096,7 @@ static CK_RV rpc_GenerateKeyPair(CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, 
         w_template(&w, pub, npub);
         w_template(&w, priv, npriv);
     }
-    rv = w_end(&w);
-    if (rv == CKR_OK) {
-        rv = r_begin(&r, GENERATE_KEY_PAIR, CW_P11_RPC_KEYGEN_MS);
-    }
+    rv = exchange(&w, &r, GENERATE_KEY_PAIR, CW_P11_RPC_KEYGEN_MS);
     if (rv != CKR_OK) {
         return rv;
     }

@@ -54,7 +54,7 @@ puff.c reads codes), and the recursive expansion of a pair. The script runs in a
 pair search), only when the error sources change. Finding a row walks the stream from
 the nearest index entry, which is quick enough for an error path. On Cortex-M, cw_err.o went from
 18 038 to 9 662 bytes with byte pairs, then (decision 44) to the figure docs/decisions.md gives.
-With the console's lines (decision 45: 162 formats, help lines and prompts, 6 031 bytes with
+With the console's lines (decision 47: 162 formats, help lines and prompts, 6 031 bytes with
 their NULs) all strings share one set of pairs: 840 of them then make the table smallest, and
 cw_err.o grows by 2 528 bytes on Cortex-M; MAX_PAIRS leaves room above that.
 """

@@ -68,7 +68,7 @@ BOARD_CPPFLAGS  := -DCW_BOARD_COMPILER='"arm-none-eabi-gcc $(shell $(BOARD_CC) -
 # (-104), and -fno-tree-forwprop (-64). Of the 60-odd other flags tried one at a time, none saved
 # 50 bytes (-fno-tree-loop-im -16 on top of these; -fno-ipa-cp +2.9 KB, -mno-unaligned-access
 # +2.3 KB).
-# Room for margin under 144 KiB (decisions.md 45, measured on the whole image with all the above
+# Room for margin under 144 KiB (decisions.md 47, measured on the whole image with all the above
 # and the console's lines packed, 2026-12-07): -fno-tree-dominator-opts, no dominator-tree
 # redundancy elimination and jump threading in GIMPLE, whose block copies cost more bytes here
 # than they save (-776; the on-target suite under QEMU -icount as fast as before). Of the 40 other

@@ -45,9 +45,11 @@
 #define CW_CSR_NAMES_TEXT_MAX (CW_TOPO_DERIVED_TEXT_MAX + 16u * CW_TOPO_DERIVED_SANS_MAX)
 
 /* SCEP with RSA-2048 device keys (docs/scep.md): a PKCSReq with its signer certificate is about
- * 3 KiB; a CertRep from an RSA-4096 CA about 5 KiB; a GetCACert of CA + two RA certificates
- * about 4 KiB; a GET query is 1.42 times the message. */
-#define CW_SCEP_MESSAGE_MAX (5u * 1024u)
+ * 2.6 KiB (2 599 bytes measured with test_scep's topology; 2 855 enveloped to an RSA-4096 CA),
+ * checked against its own size, not a sum of bounds (cw_scep_request_encode); a CertRep from an
+ * RSA-4096 CA about 5 KiB; a GetCACert of CA + two RA certificates about 4 KiB; a GET query is
+ * 1.42 times the message. */
+#define CW_SCEP_MESSAGE_MAX (4u * 1024u)
 #define CW_SCEP_REPLY_MAX (6u * 1024u)
 #define CW_SCEP_CACERT_MAX (4u * 1024u)
 #define CW_SCEP_QUERY_MAX (6u * 1024u)

@@ -83,6 +83,15 @@ static void on_notice(const char *line, void *arg)
     }
 }
 
+/* The token opened for the first time (at cw_init, or at a login when it was not there at boot):
+ * what lives on its records starts. */
+static void token_opened(void)
+{
+    (void)cw_model_boot();
+    cw_job_boot();
+    cw_life_boot(on_notice, NULL);
+}
+
 /* ---- entry points ------------------------------------------------------------------------------------ */
 
 cw_err cw_init(const cw_config_t *cfg)
@@ -107,14 +116,12 @@ cw_err cw_init(const cw_config_t *cfg)
     if (config.console) {
         output((const uint8_t *)banner, sizeof banner - 1);
     }
-    /* Not fatal: the console works without a token; token words and `status` say why. */
-    if (cw_token_init(config.login == CW_LOGIN_APPLIANCE ? config.get_pin : NULL, config.pin_arg) == CW_OK) {
-        (void)cw_model_boot();
-        cw_job_boot();
-        cw_life_boot(on_notice, NULL);
-        if (config.login == CW_LOGIN_APPLIANCE) {
-            (void)cw_token_need_login(); /* a failure is the token's to tell: `status`, the next job */
-        }
+    /* Not fatal: the console works without a token; token words and `status` say why, and a
+     * login tries it again (token_opened runs then). */
+    if (cw_token_init(config.login == CW_LOGIN_APPLIANCE ? config.get_pin : NULL, config.pin_arg, token_opened) ==
+            CW_OK &&
+        config.login == CW_LOGIN_APPLIANCE) {
+        (void)cw_token_need_login(); /* a failure is the token's to tell: `status`, the next job */
     }
     if (hal_net_netif() != NULL && (config.ntp_server == NULL || config.ntp_server[0] != '\0')) {
         cw_sntp_start(config.ntp_server);

@@ -11,6 +11,7 @@ certwiz with `*token.args()` and check with `token.tool(...)`, so the same test 
 on SoftHSM2 (it copies the token's files, or asks for a key the TPM cannot make) is marked
 `@pytest.mark.softhsm_only("why")` and skipped on the TPM with that reason.
 """
+import json
 import os
 import re
 import signal
@@ -25,6 +26,17 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / os.environ.get("CW_BUILD", "build/host")
 CERTWIZ = BUILD / "certwiz"
 CWCTL = BUILD / "cwctl"
+
+
+def compile_topology(doc, tmp, name="site"):
+    """A topology (a dict, or its JSON text) written to tmp/NAME.json and compiled by cwctl into
+    tmp/NAME.der, whose path is returned."""
+    js = tmp / f"{name}.json"
+    js.write_text(doc if isinstance(doc, str) else json.dumps(doc))
+    der = tmp / f"{name}.der"
+    r = subprocess.run([str(CWCTL), "topology", "compile", str(js), "-o", str(der)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return der
 
 
 class Device:

@@ -6,7 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from conftest import CWCTL, ROOT
+from conftest import ROOT, compile_topology
 
 EXAMPLE = ROOT / "docs/examples/edge-appliance.json"
 
@@ -74,13 +74,7 @@ def topology_pem(tmp_path, root_sha256, mutate=None):
                   f'"caFingerprint": "{fingerprint_colons(root_sha256)}"', text)
     if mutate:
         text = mutate(text)
-    src = tmp_path / "site.json"
-    src.write_text(text)
-    der = tmp_path / "site.der"
-    r = subprocess.run([str(CWCTL), "topology", "compile", str(src), "-o", str(der)],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    blob = der.read_bytes()
+    blob = compile_topology(text, tmp_path).read_bytes()
     pem = tmp_path / "site.pem"
     b64 = base64.b64encode(blob).decode()
     pem.write_text("-----BEGIN CERTWIZ TOPOLOGY-----\n" +

@@ -154,6 +154,32 @@ def test_a_ca_that_is_down_gets_backed_off_retries_and_the_renewal_completes_whe
     assert cert_id(token) != old
 
 
+def test_a_certificate_due_on_arrival_is_not_renewed_again_at_once(short_lab, token):
+    """The CA's certificate is already due when it arrives (here: the device's clock is 20.5 h
+    ahead of the CA's, and the CA issues one-day certificates; also a CA whose lifetime is shorter
+    than the renewal share). Renewing it at once would get another one just as due: a renewal
+    storm against the CA. The next renewal waits, backed off like a failure, and says why."""
+    ca, edge = short_lab
+    old = cert_id(token)
+    edge.set_offset(PAST_DUE)
+    life = edge.wait_life(r"next: renewal held back \(due on arrival\) at \S+ \(in \d+ s\)", timeout=60)
+    assert cert_id(token) != old
+    wait = int(re.search(r"\(in (\d+) s\)", life).group(1))
+    assert 300 * 3 // 4 - 2 <= wait <= 300, life
+    time.sleep(10)
+    assert ca.server_log().count("RenewalReq") == 1, ca.server_log()
+    assert edge.life().startswith("renewal due; next: renewal held back"), edge.life()
+    # past the hold it renews again; the next certificate due on arrival is held back twice as long
+    edge.set_offset(PAST_DUE + wait + 1)
+    life = edge.wait_life(r"held back \(due on arrival\) at \S+ \(in (\d{3}) s\)", timeout=60)
+    wait2 = int(re.search(r"\(in (\d+) s\)", life).group(1))
+    assert 600 * 3 // 4 - 2 <= wait2 <= 600, life
+    assert ca.server_log().count("RenewalReq") == 2, ca.server_log()
+    # the clock back to the CA's: the certificate is young, nothing is held
+    edge.set_offset(0)
+    edge.wait_life(r"^valid; next: renewal at", timeout=30)
+
+
 HOLE = """
 import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)

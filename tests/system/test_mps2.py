@@ -148,8 +148,10 @@ def test_status_names_the_missing_token(board):
     assert "board: mps2-an386" in out
     assert "clock: unknown (no RTC, no SNTP answer yet): validity is not judged (TIME_UNKNOWN)" in out
     assert any(l.startswith("token: none (NO_TOKEN: ") for l in out), out
-    # token commands answer the named error
-    assert board.cmd("login") == ["ERR NO_TOKEN: No PKCS#11 token is available on this board."]
+    # token commands answer the named error; a login asks the link again, and says what it heard
+    out = board.cmd("login")
+    assert out[-1] == "ERR NO_TOKEN: No PKCS#11 token is available on this board.", out
+    assert any("no token on UART1: nothing answered the p11-kit handshake" in l for l in out), out
 
 
 def test_mem_lists_arena_and_pools(board):
@@ -428,7 +430,7 @@ def test_the_board_takes_its_wall_clock_from_sntp(elf, tmp_path):
 
 # ---- the token on UART1 (issue 19) ------------------------------------------------------------
 
-from conftest import CWCTL, Device, SOFTHSM_MODULE, Token  # noqa: E402
+from conftest import Device, SOFTHSM_MODULE, Token, compile_topology  # noqa: E402
 
 LINE_BAUD = 115200  # the line time figures: 10 bits a byte on an 8N1 UART
 
@@ -670,6 +672,41 @@ def test_link_loss_is_a_named_error_and_a_login_reconnects(elf, token_link):
         b.close()
 
 
+def test_a_board_booted_without_its_token_uses_it_at_the_next_login(elf, token_link):
+    """Nothing answers on UART1 at boot (the PC side not started yet): the board boots at once and
+    names the missing token; once the server is there, `login` opens the token, no reboot, and
+    what the token holds (a topology stored there before, by the host board) is read then."""
+    from conftest import start_device
+    from offline_pki import topology_pem
+    tok = token_link.token
+    dev = start_device(*tok.args(), env=tok.env)
+    try:
+        assert dev.cwctl("login", pin_file=tok.pin_file).returncode == 0
+        pem, _ = topology_pem(tok.dir, "00" * 32)
+        r = dev.cwctl("topology", "load", extra=("--input", str(pem)))
+        assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        dev.stop()
+    token_link.kill()
+    b = Board(elf, extra=token_link.qemu_args())
+    try:
+        assert "no token on UART1: nothing answered the p11-kit handshake" in b.banner, b.banner
+        assert b.cmd("keys")[-1].startswith("ERR NO_TOKEN")
+        assert b.cmd("topology show")[-1].startswith("ERR NO_TOKEN")  # the reason, not "no topology"
+        out = b.cmd("login")
+        assert out[-1].startswith("ERR NO_TOKEN"), out  # still nobody there: asked again, named
+        assert any("nothing answered the p11-kit handshake" in l for l in out), out
+        token_link.start()
+        assert b.login("1234")[-1] == "OK"
+        assert b.cmd("keys")[-2:] == ["0 key pairs", "OK"]
+        status = b.cmd("status")
+        assert any(l.startswith("token: certwiz-mps2 (serial ") for l in status), status
+        shown = b.cmd("topology show")
+        assert shown[-1] == "OK" and any("public-offline" in l for l in shown), shown
+    finally:
+        b.close()
+
+
 def test_make_run_starts_the_token_server_and_keeps_the_token(elf, tmp_path):
     """`make run`'s script: a SoftHSM2 token made under the given directory the first time (PIN
     1234), served by p11-kit server on UART1; the second run finds what the first stored."""
@@ -729,11 +766,7 @@ def life_topology(tmp, scep_url, scep_sha256, offline_sha256):
              "eku": ["serverAuth"], "cn": "ec.{domain}", "san": [{"dns": "ec.{domain}"}]},
         ],
     }
-    js = tmp / "life.json"
-    js.write_text(json.dumps(doc))
-    der = tmp / "life.der"
-    subprocess.run([str(CWCTL), "topology", "compile", str(js), "-o", str(der)], check=True)
-    return der
+    return compile_topology(doc, tmp, "life")
 
 
 def test_the_whole_life_on_the_target(elf, tmp_path):

@@ -201,8 +201,17 @@ class Lab:
         self.proc.communicate()
 
     def roles(self):
-        """{role: state} as `roles` says."""
-        return dict(re.findall(r"^role (\S+): set \S+, (\S+)$", self.cw("roles").stdout, re.M))
+        """{role: state} as `roles` says. A job that holds the scratch the read needs (a renewal
+        the boot's clock made due) makes `roles` answer BUSY until it ends (docs/lifecycle.md):
+        asked again then, within a minute."""
+        end = time.monotonic() + 60
+        while True:
+            r = self.cw("roles", check=False)
+            if r.returncode == 0 or "BUSY" not in r.stderr or time.monotonic() > end:
+                break
+            time.sleep(0.5)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        return dict(re.findall(r"^role (\S+): set \S+, (\S+)$", r.stdout, re.M))
 
     def answer(self, s, name):
         """The CA's answer to the set's pending CSR, as a PEM bundle file, or None."""

@@ -8,14 +8,13 @@ it stands in for a CA with manual approval, or a network that drops a request.
 """
 import contextlib
 import datetime
-import json
 import re
 import subprocess
 import time
 
 import pytest
 
-from conftest import CWCTL
+from conftest import compile_topology
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -45,11 +44,7 @@ def site(tmp, url, pin=None, sets=("web",), other_url=None):
         profiles.append({"name": "gone", "protocol": "scep", "url": other_url})
         doc["sets"].append({"name": "late", "roles": ["Late"], "caProfile": "gone", "eku": ["clientAuth"],
                             "cn": "late.{domain}"})
-    js = tmp / "site.json"
-    js.write_text(json.dumps(doc))
-    der = tmp / "site.der"
-    subprocess.run([str(CWCTL), "topology", "compile", str(js), "-o", str(der)], check=True)
-    return der
+    return compile_topology(doc, tmp)
 
 
 def colon_fp(sha256_hex):

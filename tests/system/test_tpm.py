@@ -11,9 +11,10 @@ import subprocess
 
 import pytest
 
-from conftest import CWCTL, ROOT, TPM_MODULE, start_device
+from conftest import ROOT, TPM_MODULE, start_device
 from offline_pki import OfflineCA, csr_of, topology_pem
 from scep_fixture import ScepServer
+from test_scep import site
 
 pytestmark = pytest.mark.skipif(
     shutil.which("swtpm") is None or not os.path.exists(TPM_MODULE) or os.geteuid() != 0,
@@ -233,23 +234,6 @@ def test_four_offline_requests_of_every_key_type_in_one_login_behind_three_trans
 SCEP_CHALLENGE = "s3cret-Challenge"
 
 
-def scep_site(tmp_path, url, sets):
-    doc = {
-        "version": 1,
-        "appliance": {"host": "edge01.example.com", "site": "lab", "addresses": ["10.0.2.15"]},
-        "subject": {"organization": "certwiz test", "country": "US"},
-        "domains": ["example.com"],
-        "caProfiles": [{"name": "lab", "protocol": "scep", "url": url, "pollSeconds": 10}],
-        "sets": [{"name": s, "roles": [s.capitalize()], "caProfile": "lab", "eku": ["clientAuth"],
-                  "cn": f"{s}.{{domain}}"} for s in sets],
-    }
-    js = tmp_path / "site.json"
-    js.write_text(json.dumps(doc))
-    der = tmp_path / "site.der"
-    subprocess.run([str(CWCTL), "topology", "compile", str(js), "-o", str(der)], check=True)
-    return der
-
-
 def test_scep_enrolments_and_renewals_in_one_boot_behind_three_transients(lab, tmp_path):
     """Two online enrolments against scepserver (the TPM decrypts each CertRep), then both sets
     renewed with key rollover (a new key, the RenewalReq signed by the old one): six key uses
@@ -260,7 +244,7 @@ def test_scep_enrolments_and_renewals_in_one_boot_behind_three_transients(lab, t
         ch.write_text(SCEP_CHALLENGE + "\n")
         try:
             assert dev.cwctl("login", pin_file=lab.pin_file).returncode == 0
-            r = dev.cwctl("topology", "load", str(scep_site(tmp_path, ca.device_url, ("web", "mail"))))
+            r = dev.cwctl("topology", "load", str(site(tmp_path, ca.device_url, sets=("web", "mail"))))
             assert r.returncode == 0, r.stdout + r.stderr
             assert dev.cwctl("ca", "auth", "--profile", "lab", "--yes").returncode == 0
             r = dev.cwctl("request", "all", "online", extra=("--challenge-file", str(ch)), timeout=180)

@@ -325,7 +325,7 @@ static void test_core_login_reconnects(void **state)
 
     cw_p11_close(&ctx);
     test_board_set_token(&t);
-    assert_int_equal(cw_token_init(NULL, NULL), CW_OK);
+    assert_int_equal(cw_token_init(NULL, NULL, NULL), CW_OK);
     assert_int_equal(cw_token_login(P11_SOFTHSM_PIN, strlen(P11_SOFTHSM_PIN)), CW_OK);
     p11_rpc_pipe_kill(&server);
     assert_p11(cw_p11_random(cw_token_session(), rnd, sizeof rnd), CKR_DEVICE_ERROR);

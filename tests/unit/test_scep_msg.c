@@ -570,6 +570,13 @@ static size_t make_request(const cw_p11_key *key, const uint8_t *signer, size_t 
     assert_int_equal(cw_scep_request_encode(&ctx, &req, NULL, 0, &len), CW_ERR_BUFFER_SMALL);
     assert_true(len > *csr_len);
     assert_int_equal(cw_scep_request_encode(&ctx, &req, buf_c, sizeof buf_c, &len), CW_OK);
+    /* each step checks its own room, not the sum of the bounds: a buffer of the message's size
+     * takes it, one byte less is refused */
+    size_t exact = len;
+    assert_int_equal(cw_scep_request_encode(&ctx, &req, buf_c, exact - 1u, &len), CW_ERR_BUFFER_SMALL);
+    assert_true(len >= exact);
+    assert_int_equal(cw_scep_request_encode(&ctx, &req, buf_c, exact, &len), CW_OK);
+    assert_int_equal(len, exact);
     return len;
 }
 

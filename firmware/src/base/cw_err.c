@@ -13,7 +13,7 @@
  * A lookup walks the table from the nearest index entry, which is quick enough for an error path;
  * the decoded strings go to static buffers (cw_err.h says how long they stay valid).
  * The console's own lines (cw_console_say's formats, help lines, prompts) are further strings of
- * the same stream, decoded into the caller's buffer by cw_err_say_line (decision 45).
+ * the same stream, decoded into the caller's buffer by cw_err_say_line (decision 47).
  */
 #include "cw/base/cw_err.h"
 

@@ -932,11 +932,12 @@ cw_err cw_cms_signed_encode(cw_p11_ctx *p11, const cw_cms_signer_t *s, const uin
     mbedtls_x509_crt c;
     cw_err e;
 
-    /* Headers: ContentInfo, SignedData, encap, certificates, SignerInfo: well under 128 bytes. */
-    *len = content_len + s->cert_len + CW_CMS_SIGNED_ATTRS_MAX + CW_P11_SIG_MAX + 128u;
+    *len = 0;
     if (d == NULL || s->key == NULL || s->cert == NULL) {
         return CW_ERR_INVALID_ARG;
     }
+    /* Headers: ContentInfo, SignedData, encap, certificates, SignerInfo: well under 128 bytes. */
+    *len = content_len + s->cert_len + CW_CMS_SIGNED_ATTRS_MAX + cw_p11_sig_max(s->key->type) + 128u;
     if (out == NULL) {
         return CW_ERR_BUFFER_SMALL;
     }
@@ -948,7 +949,7 @@ cw_err cw_cms_signed_encode(cw_p11_ctx *p11, const cw_cms_signer_t *s, const uin
     e = write_signed(s, &c, d, attrs, attrs_len, sig, sig_len, content, content_len, out, cap, len);
     mbedtls_x509_crt_free(&c);
     if (e == CW_ERR_BUFFER_SMALL) {
-        *len = content_len + s->cert_len + CW_CMS_SIGNED_ATTRS_MAX + CW_P11_SIG_MAX + 128u;
+        *len = content_len + s->cert_len + CW_CMS_SIGNED_ATTRS_MAX + cw_p11_sig_max(s->key->type) + 128u;
     }
     return e;
 }
@@ -1156,18 +1157,22 @@ cw_err cw_cms_enveloped_encode(cw_p11_ctx *p11, const cw_der_t *recipient, cw_cm
     mbedtls_x509_crt rc;
     cw_err e;
 
-    /* ciphertext, issuer and serial (less than the certificate), the encrypted key, and headers */
-    *outlen = len + CW_CMS_IV_MAX + recipient->len + CW_P11_RSA_MODULUS_MAX + 128u;
+    *outlen = 0;
     if (a == NULL || content == NULL) {
         return CW_ERR_INVALID_ARG;
     }
-    if (out == NULL || cap < *outlen) {
-        return CW_ERR_BUFFER_SMALL;
-    }
     CW_TRY(parse_cert(&rc, recipient->p, recipient->len));
-    cw_arena_prepare_key(&rc.pk); /* before the encryption's own buffers (cw_arena.h) */
-    e = mbedtls_pk_get_type(&rc.pk) == MBEDTLS_PK_RSA ? envelope(p11, &rc, a, content, len, out, cap, outlen)
-                                                       : CW_ERR_CMS_ALGORITHM;
+    /* the ciphertext (padded: up to a block more), the IV, the recipient's issuer and serial, the
+     * encrypted key (the recipient's modulus), and headers (about 100 bytes) */
+    *outlen = len + 2u * a->block + rc.issuer_raw.len + rc.serial.len + mbedtls_pk_get_len(&rc.pk) + 128u;
+    if (mbedtls_pk_get_type(&rc.pk) != MBEDTLS_PK_RSA) {
+        e = CW_ERR_CMS_ALGORITHM;
+    } else if (out == NULL || cap < *outlen) {
+        e = CW_ERR_BUFFER_SMALL;
+    } else {
+        cw_arena_prepare_key(&rc.pk); /* before the encryption's own buffers (cw_arena.h) */
+        e = envelope(p11, &rc, a, content, len, out, cap, outlen);
+    }
     mbedtls_x509_crt_free(&rc);
     return e;
 }

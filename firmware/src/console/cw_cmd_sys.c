@@ -153,7 +153,7 @@ void cw_cmd_life_line(cw_console_ctx *con, size_t set_index, const char *prefix,
 {
     cw_life_info_t li;
     char when[24];
-    char next[64] = "";
+    char next[96] = "";
     char err[64] = "";
 
     if (!cw_life_info(set_index, &li)) {

@@ -38,6 +38,8 @@ typedef struct set_life_t {
     uint32_t seed;          /* FNV-1a of the certificate's CKA_ID: the jitter's, and who it is */
     cw_err last_err;
     uint8_t fails;          /* failed tries in a row (stops counting at 255) */
+    uint8_t early;          /* certificates in a row already due when they arrived: the next
+                               renewal is held back (next_try), backed off like a failure */
     uint8_t alerts_told;    /* bit k: alert_days[k] told (or not due) for this certificate */
     bool known : 1;         /* facts read since the last change */
     bool stale : 1;         /* read them again */
@@ -118,25 +120,6 @@ static uint8_t alerts_not_due(const cw_set_facts_t *f)
     return told;
 }
 
-/* The next try after the fails-th failure in a row: CW_LIFE_RETRY_MIN_S doubled each time, up to
- * CW_LIFE_RETRY_MAX_S, the last quarter of it random (from the same seed and the count), and never
- * later than half the remaining lifetime. */
-static int64_t retry_time(const set_life_t *s, size_t i, int64_t now)
-{
-    uint32_t wait = CW_LIFE_RETRY_MIN_S;
-    for (unsigned k = 1; k < s->fails && wait < CW_LIFE_RETRY_MAX_S; k++) {
-        wait *= 2u;
-    }
-    if (wait > CW_LIFE_RETRY_MAX_S) {
-        wait = CW_LIFE_RETRY_MAX_S;
-    }
-    wait -= ((s->seed ^ (uint32_t)i) * 2654435761u + s->fails) % (wait / 4u + 1u);
-    if (s->has_cert && s->not_after > now && (int64_t)wait > (s->not_after - now) / 2) {
-        wait = (uint32_t)((s->not_after - now) / 2);
-    }
-    return now + (wait > 1u ? wait : 1u);
-}
-
 static bool set_name(size_t i, char *out, size_t cap)
 {
     if (cw_model_topology() == NULL || i >= life.nsets) {
@@ -144,6 +127,53 @@ static bool set_name(size_t i, char *out, size_t cap)
     }
     cw_model_set_name(i, out, cap);
     return true;
+}
+
+/* The next try after the count-th failure (or certificate due on arrival) in a row:
+ * CW_LIFE_RETRY_MIN_S doubled each time, up to CW_LIFE_RETRY_MAX_S, the last quarter of it random
+ * (from the same seed and the count), and never later than half the remaining lifetime. */
+static int64_t backoff_time(const set_life_t *s, size_t i, int64_t now, unsigned count)
+{
+    uint32_t wait = CW_LIFE_RETRY_MIN_S;
+    for (unsigned k = 1; k < count && wait < CW_LIFE_RETRY_MAX_S; k++) {
+        wait *= 2u;
+    }
+    if (wait > CW_LIFE_RETRY_MAX_S) {
+        wait = CW_LIFE_RETRY_MAX_S;
+    }
+    wait -= ((s->seed ^ (uint32_t)i) * 2654435761u + count) % (wait / 4u + 1u);
+    if (s->has_cert && s->not_after > now && (int64_t)wait > (s->not_after - now) / 2) {
+        wait = (uint32_t)((s->not_after - now) / 2);
+    }
+    return now + (wait > 1u ? wait : 1u);
+}
+
+static int64_t retry_time(const set_life_t *s, size_t i, int64_t now)
+{
+    return backoff_time(s, i, now, s->fails);
+}
+
+/* A renewed certificate already past its renewal time when it arrives (the CA's lifetime is short
+ * for the profile's renewPercent, or this clock runs ahead of the CA's) would be renewed at once,
+ * and again: a renewal storm against the CA. Its renewal is held back instead, longer each time
+ * in a row, and said once. */
+static void hold_if_due_on_arrival(set_life_t *s, size_t i)
+{
+    char set[CW_TOPO_NAME_MAX + 1];
+    int64_t now = cw_clock_utc();
+
+    if (now <= 0 || s->renew_at == 0 || now < s->renew_at) {
+        s->early = 0;
+        return;
+    }
+    if (s->early < UINT8_MAX) {
+        s->early++;
+    }
+    s->next_try = backoff_time(s, i, now, s->early);
+    if (set_name(i, set, sizeof set)) {
+        notice(set, "its new certificate was due for renewal on arrival (a short lifetime, or this clock ahead "
+                    "of the CA's); next renewal in %ld s", (long)(s->next_try - now));
+    }
 }
 
 /* ---- the facts ------------------------------------------------------------------------------------ */
@@ -183,11 +213,12 @@ static bool refresh_one(void)
         s->stale = false;
         uint32_t seed = id_seed(&f);
         bool first = !s->known;
+        bool renewed = s->has_cert && f.has_cert && f.not_after != s->not_after;
         if (first || seed != s->seed || f.has_cert != s->has_cert) {
             s->alerts_told = alerts_not_due(&f); /* a new certificate: its own alerts */
         }
-        if (s->has_cert && f.has_cert && f.not_after != s->not_after) {
-            s->fails = 0; /* renewed */
+        if (renewed) {
+            s->fails = 0;
             s->next_try = 0;
             s->last_err = CW_OK;
         }
@@ -210,6 +241,9 @@ static bool refresh_one(void)
             if (f.has_cert) {
                 s->renew_at = renewal_time(&f, seed ^ (uint32_t)i, pol.renew_percent);
             }
+        }
+        if (renewed) {
+            hold_if_due_on_arrival(s, i);
         }
         return true;
     }
@@ -480,6 +514,9 @@ bool cw_life_info(size_t i, cw_life_info_t *out)
     if (s->fails > 0 && s->next_try != 0) {
         out->next_at = s->next_try;
         out->next = "retry";
+    } else if (out->state == CW_LIFE_DUE && s->early > 0 && s->next_try > now) {
+        out->next_at = s->next_try;
+        out->next = "renewal held back (due on arrival)";
     } else if (out->state == CW_LIFE_VALID || out->state == CW_LIFE_DUE) {
         out->next_at = s->renew_at;
         out->next = "renewal";

@@ -91,7 +91,13 @@ static bool records_locked;
 
 cw_err cw_model_need_topology(void)
 {
-    return topo.loaded ? CW_OK : records_locked ? CW_ERR_RECORDS_LOCKED : CW_ERR_NO_TOPOLOGY;
+    if (topo.loaded) {
+        return CW_OK;
+    }
+    if (cw_token_session() == NULL) {
+        return cw_token_error(); /* no token: its reason, not "no topology" */
+    }
+    return records_locked ? CW_ERR_RECORDS_LOCKED : CW_ERR_NO_TOPOLOGY;
 }
 
 const cw_topology *cw_model_topology(void)

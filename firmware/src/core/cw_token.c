@@ -15,7 +15,8 @@
 
 static cw_p11_ctx session;
 static cw_err open_error = CW_ERR_NO_TOKEN;
-static bool ever_open; /* the token was there once: a login may open it again (token_gone) */
+static bool ever_open; /* the token was there once (opened() was called) */
+static cw_token_opened_fn opened_fn;
 static cw_token_pin_fn pin_fn;
 static void *pin_arg;
 
@@ -36,7 +37,7 @@ static void forget_pin(void)
     }
 }
 
-static cw_err open_token(void);
+static cw_err open_now(void);
 
 /* Answers that say the library lost its token rather than refused the login: the link to a token
  * on a PC (the Cortex-M board's UART1, docs/decisions.md 43) broke, or the library was finalised
@@ -53,8 +54,7 @@ static cw_err login_with(const char *pin, size_t len)
     cw_err e = cw_p11_login(&session, pin, len);
     if (token_gone(e)) {
         cw_p11_close(&session);
-        open_error = open_token();
-        e = open_error == CW_OK ? cw_p11_login(&session, pin, len) : open_error;
+        e = open_now() == CW_OK ? cw_p11_login(&session, pin, len) : open_error;
     }
     if (e == CW_OK) {
         cw_p11_touch(&session, hal_clock_ms());
@@ -123,19 +123,32 @@ static cw_err open_token(void)
         /* the appliance's own sessions share the login: never log out behind their back */
         cw_p11_set_idle_logout(&session, pin_fn != NULL ? 0u : t.idle_logout_ms);
         cw_p11_set_relogin(&session, fresh_login, NULL);
-        ever_open = true;
     }
     return e;
 }
 
-cw_err cw_token_init(cw_token_pin_fn get_pin, void *arg)
+/* Opens the token and keeps the answer (open_error); the first open ever starts what lives on
+ * the token's records (opened_fn), with the session already usable. */
+static cw_err open_now(void)
+{
+    open_error = open_token();
+    if (open_error == CW_OK && !ever_open) {
+        ever_open = true;
+        if (opened_fn != NULL) {
+            opened_fn();
+        }
+    }
+    return open_error;
+}
+
+cw_err cw_token_init(cw_token_pin_fn get_pin, void *arg, cw_token_opened_fn opened)
 {
     memset(&session, 0, sizeof session);
     ever_open = false;
+    opened_fn = opened;
     pin_fn = get_pin;
     pin_arg = arg;
-    open_error = open_token();
-    return open_error;
+    return open_now();
 }
 
 void cw_token_poll(uint32_t now_ms)
@@ -164,12 +177,12 @@ cw_err cw_token_error(void)
     return open_error;
 }
 
-/* A token lost at a login (its link broke) that may be back: opened afresh (a handshake, which
- * answers within the board's timeout when nobody is there). */
+/* A token not there at boot, or lost at a login (its link broke), that may be there now: opened
+ * afresh (a handshake, which answers within the board's timeout when nobody is there). */
 static void reopen_if_lost(void)
 {
-    if (open_error != CW_OK && ever_open) {
-        open_error = open_token();
+    if (open_error != CW_OK) {
+        (void)open_now();
     }
 }
 

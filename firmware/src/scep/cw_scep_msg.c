@@ -445,23 +445,22 @@ cw_err cw_scep_request_encode(cw_p11_ctx *p11, const cw_scep_req_t *req, uint8_t
 {
     char type[4];
     size_t env_len = 0;
-    size_t bound;
     cw_cms_attr_t attrs[3];
     cw_cms_signer_t s;
     cw_err e;
 
     *len = 0;
     CW_TRY(check_request(req));
-    /* the envelope's bound, then the SignedData's around it */
-    (void)cw_cms_enveloped_encode(p11, req->recipient, req->cipher, req->message, req->message_len, NULL, 0,
-                                  &env_len);
-    bound = env_len + req->signer_cert_len + CW_CMS_SIGNED_ATTRS_MAX + CW_P11_SIG_MAX + 128u;
-    if (out == NULL || cap < bound) {
-        *len = bound;
-        return CW_ERR_BUFFER_SMALL;
+    /* Without out: the size, as the envelope's bound and the SignedData's around it. With out,
+     * each step checks its own room (the envelope its bound before any work, the SignedData the
+     * exact size), so a buffer the sum of the bounds would refuse takes every message that fits. */
+    e = cw_cms_enveloped_encode(p11, req->recipient, req->cipher, req->message, req->message_len, out, cap,
+                                &env_len);
+    if (e == CW_ERR_BUFFER_SMALL) {
+        *len = env_len + req->signer_cert_len + CW_CMS_SIGNED_ATTRS_MAX + cw_p11_sig_max(req->signer_key->type) +
+               128u;
     }
-    CW_TRY(cw_cms_enveloped_encode(p11, req->recipient, req->cipher, req->message, req->message_len, out, cap,
-                                &env_len));
+    CW_TRY(e);
 
     /* messageType is the decimal number as PrintableString ("19") */
     {

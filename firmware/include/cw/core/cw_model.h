@@ -49,7 +49,7 @@ typedef union cw_model_ws_t {
 /* ---- life -------------------------------------------------------------------------------------- */
 
 /* Reads the topology and the role table from the token (if there is one) and rolls interrupted
- * imports forward. Call once after cw_token_init(). */
+ * imports forward. Call once the token is open (cw_token_init's opened hook). */
 cw_err cw_model_boot(void);
 
 /* After every successful login: the first after boot removes what a power cut left half-made

@@ -19,10 +19,16 @@
 /* Who supplies the PIN (cw.h's cw_login_policy, seen from the core). */
 typedef cw_err (*cw_token_pin_fn)(char *pin, size_t cap, size_t *len, void *arg);
 
+/* Called once, when the token opens for the first time: at cw_token_init, or at a later login
+ * when the board had no token at boot (nothing on its link yet). What reads the token's records
+ * (the role model, the job slot, the schedule) starts there. */
+typedef void (*cw_token_opened_fn)(void);
+
 /* Opens the board's token. get_pin NULL: the operator logs in (cw_token_login); else certwiz logs
  * in through it now and whenever the token says the user is logged out, and never logs out by
- * itself. Returns the error and keeps it for `status` when there is no session. */
-cw_err cw_token_init(cw_token_pin_fn get_pin, void *pin_arg);
+ * itself. Returns the error and keeps it for `status` when there is no session; each login tries
+ * to open it again. opened may be NULL. */
+cw_err cw_token_init(cw_token_pin_fn get_pin, void *pin_arg, cw_token_opened_fn opened);
 
 /* The idle logout (operator policy only): call from cw_poll with the board's ms clock. */
 void cw_token_poll(uint32_t now_ms);
@@ -33,9 +39,9 @@ void cw_token_shutdown(void);
 /* The open session, or NULL when there is no token (cw_token_error() says why). */
 cw_p11_ctx *cw_token_session(void);
 
-/* The session for the `login` word: as cw_token_session(), but a token lost at an earlier login
- * (its link broke) is opened afresh first, so that the operator is asked for the PIN only when
- * there is a token to give it to. */
+/* The session for the `login` word: as cw_token_session(), but a token that was not there at boot
+ * or was lost at an earlier login (its link broke) is opened afresh first, so that the operator
+ * is asked for the PIN only when there is a token to give it to. */
 cw_p11_ctx *cw_token_session_for_login(void);
 
 /* Why there is no session: CW_OK when there is one. */
@@ -52,8 +58,8 @@ cw_err cw_token_need_login(void);
  * until the login ends, for one use: a fresh login when the token has no room for another loaded
  * key (cw_p11_set_relogin, decision 41); logout, idle logout, a lost login and shutdown wipe it.
  * A token the library lost (CKR_DEVICE_ERROR, DEVICE_REMOVED, CRYPTOKI_NOT_INITIALIZED: a broken
- * link to a token on a PC) is opened afresh first, here and on the appliance's own login, if it
- * was there at boot. */
+ * link to a token on a PC), or one that was not there at boot, is opened afresh first, here and
+ * on the appliance's own login. */
 cw_err cw_token_login(const char *pin, size_t len);
 
 /* How often since boot the token had no room for another loaded key and certwiz logged in
