@@ -81,10 +81,10 @@ static cw_err cmd_paste(cw_console_ctx *c, int argc, char **argv)
 }
 
 static const cw_cmd_t cmds[] = {
-    {"echo", "[words]", 0, cmd_echo}, /* help: a row of the firmware's console lines, unused here */
-    {"fail", "", 0, cmd_fail},
-    {"secret", "", 0, cmd_secret},
-    {"paste", "", 0, cmd_paste},
+    {"echo", "[words]", CW_CMD_TEXT("print the words"), cmd_echo},
+    {"fail", "", CW_CMD_TEXT("always fails"), cmd_fail},
+    {"secret", "", CW_CMD_TEXT("read a hidden line"), cmd_secret},
+    {"paste", "", CW_CMD_TEXT("read lines until END"), cmd_paste},
 };
 
 static const cw_cmd_group_t group = {cmds, sizeof cmds / sizeof cmds[0]};
@@ -320,6 +320,31 @@ static void test_long_printf_is_cut_visibly(void **state)
     assert_true(strlen(o) <= strlen("certwiz> ") + CW_CONSOLE_OUT_MAX + 2);
 }
 
+/* The appliance's own words (cw_config_t.extra) answer, and `help` lists them with their own
+ * text beside certwiz's packed help lines. */
+static void test_appliance_words_in_help(void **state)
+{
+    static const cw_cmd_group_t *const extra[] = {&group};
+    cw_config_t cfg;
+    (void)state;
+    cw_config_default(&cfg);
+    cfg.extra = extra;
+    cfg.nextra = 1;
+    assert_int_equal(cw_init(&cfg), CW_OK);
+    test_uart_reset();
+    test_uart_feed("help\r");
+    cw_poll();
+    char want[80];
+    snprintf(want, sizeof want, "\r\n%-30s %s\r\n", "echo [words]", "print the words");
+    assert_non_null(strstr(test_uart_output(), want));
+    snprintf(want, sizeof want, "\r\n%-30s %s\r\n", "help", "list the commands");
+    assert_non_null(strstr(test_uart_output(), want));
+    test_uart_reset();
+    test_uart_feed("echo a b\r");
+    cw_poll();
+    assert_non_null(strstr(test_uart_output(), "a b"));
+}
+
 /* The real command table, through cw_init and cw_poll: what the foundation promises. */
 static void test_firmware_commands(void **state)
 {
@@ -387,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_printf_is_cut_visibly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_firmware_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_appliance_words_in_help, setup, teardown),
     };
     cw_arena_init();
     lwip_init(); /* as the board does before cw_init() */

@@ -272,7 +272,7 @@ static cw_err cmd_help(cw_console_ctx *con, int argc, char **argv)
             char left[48];
             char help[CW_SAY_MAX];
             (void)snprintf(left, sizeof left, "%s%s%s", c->name, c->args[0] != '\0' ? " " : "", c->args);
-            cw_console_say(con, "%-30s %s", left, cw_err_say_line(c->help, help));
+            cw_console_say(con, "%-30s %s", left, c->help != NULL ? c->help : cw_err_say_line(c->help_row, help));
         }
     }
     return CW_OK;

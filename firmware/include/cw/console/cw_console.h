@@ -32,7 +32,11 @@ typedef struct cw_cmd_t {
     const char *name;   /* the command word */
     const char *args;   /* argument synopsis for help; "" when none, and then the console
                            answers USAGE to a line with arguments before calling fn */
-    uint16_t help;      /* one line: CW_CMD_HELP("text") (a row of the console's lines, below) */
+    /* The help line, written CW_CMD_TEXT("one line") in the appliance's own words (plain text)
+     * and CW_CMD_HELP("one line") in certwiz's (a row of the console's packed lines, below); each
+     * macro fills both fields. */
+    const char *help;   /* the text; NULL: help_row */
+    uint16_t help_row;
     cw_cmd_fn fn;
 } cw_cmd_t;
 
@@ -116,11 +120,13 @@ void cw_console_printf(cw_console_ctx *con, const char *fmt, ...)
 /* The row of a line stored as cw_console_say's formats are (the literal checked for its size, not
  * linked), a constant: a prompt for cw_console_ask() or cw_console_prompt(), or a command's help
  * line in its table, {"word", "args", CW_CMD_HELP("one line"), fn}. cw_err_say_line() decodes a
- * row. One a line. */
+ * row. One a line. Only for certwiz's console sources (the generator reads those); the
+ * appliance's words give their help as CW_CMD_TEXT("one line"). */
 #define CW_SAY_LINE(text)                                                                              \
     (0u * sizeof(char[sizeof(text) == CW_SAY_ID_(SIZE, CW_SAY_FILE, __LINE__) ? 1 : -1]) +           \
      CW_SAY_ID_(ROW, CW_SAY_FILE, __LINE__))
-#define CW_CMD_HELP(text) CW_SAY_LINE(text)
+#define CW_CMD_HELP(text) NULL, CW_SAY_LINE(text)
+#define CW_CMD_TEXT(text) (text), 0u
 #define CW_SAY_ID_(what, file, line) CW_SAY_ID__(what, file, line)
 #define CW_SAY_ID__(what, file, line) CW_SAY_##what##_##file##_##line
 
