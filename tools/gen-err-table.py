@@ -134,7 +134,9 @@ def read_foreign(path):
 
 # The console's own lines: the format of each cw_console_say(con, "format", ...) and the text of
 # each CW_CMD_HELP("help line") and CW_SAY_LINE("prompt") in the console's sources (cw_console.h).
-# The row of a call is keyed by its file and the line its name is on.
+# The row of a call is keyed by its file and a line of the call: GCC's __LINE__ in a call written
+# over several lines is the line its name is on, clang's the line of its closing parenthesis, so
+# both are keys (make check builds with both: the fuzz targets with clang).
 SAY_RE = re.compile(r"\b(cw_console_say|CW_CMD_HELP|CW_SAY_LINE)\s*\(")
 LITERAL_RE = re.compile(r'\s*"([^"\\\n]*)"')
 
@@ -153,8 +155,29 @@ def say_tag(path):
     return tag[:-2]
 
 
+def call_end(source, i):
+    """The index of the parenthesis that closes the call whose arguments start at source[i]
+    (comments are blanked already; string and character literals are skipped)."""
+    depth = 1
+    while i < len(source):
+        c = source[i]
+        if c in "\"'":
+            i += 1
+            while i < len(source) and source[i] != c:
+                i += 2 if source[i] == "\\" else 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return len(source)
+
+
 def read_say(path):
-    """[(line, text)] of the file's cw_console_say, CW_CMD_HELP and CW_SAY_LINE, by line."""
+    """[(line, end_line, text)] of the file's cw_console_say, CW_CMD_HELP and CW_SAY_LINE: the
+    line the call's name is on and the line of its closing parenthesis."""
     source = blank_comments(open(path, encoding="latin-1").read())
     calls = []
     for m in SAY_RE.finditer(source):
@@ -182,7 +205,8 @@ def read_say(path):
         text = "".join(parts)
         if not text or not all(0x20 <= ord(ch) < 0x7F for ch in text):
             fail(where, "a console line must be printable ASCII, not empty")
-        calls.append((line, text))
+        end_line = source.count("\n", 0, call_end(source, m.end())) + 1
+        calls.append((line, end_line, text))
     return calls
 
 
@@ -191,10 +215,13 @@ def say_rows(paths):
     texts, where = [], {}
     for path in paths:
         tag = say_tag(path)
-        for line, text in read_say(path):
+        for line, end_line, text in read_say(path):
             if text not in texts:
                 texts.append(text)
-            where[(tag, line)] = texts.index(text)
+            for key in {line, end_line}:
+                if (tag, key) in where:
+                    fail(f"{path}:{key}", "two console lines share this line (a row is keyed by its lines)")
+                where[(tag, key)] = texts.index(text)
     return texts, where
 
 
