@@ -148,6 +148,7 @@ def test_status_names_the_missing_token(board):
     assert "board: mps2-an386" in out
     assert "clock: unknown (no RTC, no SNTP answer yet): validity is not judged (TIME_UNKNOWN)" in out
     assert any(l.startswith("token: none (NO_TOKEN: ") for l in out), out
+    assert "topology: not read (no token)" in out, out
     # token commands answer the named error; a login asks the link again, and says what it heard
     out = board.cmd("login")
     assert out[-1] == "ERR NO_TOKEN: No PKCS#11 token is available on this board.", out
