@@ -213,7 +213,9 @@ static bool refresh_one(void)
         s->stale = false;
         uint32_t seed = id_seed(&f);
         bool first = !s->known;
-        bool renewed = s->has_cert && f.has_cert && f.not_after != s->not_after;
+        /* another certificate: a new key's (its ID, the seed) or a new expiry (a renewal within the
+         * same second as the request before it has the same notAfter) */
+        bool renewed = s->has_cert && f.has_cert && (seed != s->seed || f.not_after != s->not_after);
         if (first || seed != s->seed || f.has_cert != s->has_cert) {
             s->alerts_told = alerts_not_due(&f); /* a new certificate: its own alerts */
         }
