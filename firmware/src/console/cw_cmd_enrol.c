@@ -99,7 +99,7 @@ static void print_report(cw_console_ctx *con, const char *set, const cw_job_repo
         break;
     case CW_REPORT_SENT:
         cw_console_say(con, "set %s: %s sent (%lu bytes, transaction %.16s...)", set, r->text, (unsigned long)r->bytes,
-                          r->text2);
+                       r->text2);
         break;
     case CW_REPORT_REPLY:
         cw_console_say(con, "set %s: reply verified: %s", set, r->text);
@@ -152,7 +152,7 @@ static void on_job(const cw_job_event_t *ev, void *arg)
         break;
     case CW_JOB_EV_HELD:
         cw_console_say(con, "set %s: the CA holds the request for approval (PENDING); certwiz polls it every %lu s",
-                          ev->set, (unsigned long)ev->wait_s);
+                       ev->set, (unsigned long)ev->wait_s);
         break;
     case CW_JOB_EV_SET_DONE:
         cw_console_say(con, "set %s: done in %lu ms", ev->set, (unsigned long)ev->ms);
@@ -166,8 +166,8 @@ static void on_job(const cw_job_event_t *ev, void *arg)
         }
         if (ev->kept) {
             cw_console_say(con, "set %s: the request stays pending with its key; %s %s%s sends or polls it again",
-                              ev->set, ev->job == CW_JOB_RENEW ? "renew" : "request", ev->set,
-                              ev->job == CW_JOB_RENEW ? "" : " online");
+                           ev->set, ev->job == CW_JOB_RENEW ? "renew" : "request", ev->set,
+                           ev->job == CW_JOB_RENEW ? "" : " online");
         }
         break;
     case CW_JOB_EV_SKIPPED:

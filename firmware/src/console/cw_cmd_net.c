@@ -85,10 +85,10 @@ static void print_pool_use(cw_console_ctx *con)
     const struct stats_mem *heap = &lwip_stats.mem;
 
     cw_console_say(con, "pools: TCP_PCB %lu of %lu in use (high %lu), PBUF_POOL %lu of %lu (high %lu), "
-                      "heap %lu of %lu bytes (high %lu); mem lists every pool",
-                      (unsigned long)pcb->used, (unsigned long)pcb->avail, (unsigned long)pcb->max,
-                      (unsigned long)pool->used, (unsigned long)pool->avail, (unsigned long)pool->max,
-                      (unsigned long)heap->used, (unsigned long)heap->avail, (unsigned long)heap->max);
+                   "heap %lu of %lu bytes (high %lu); mem lists every pool",
+                   (unsigned long)pcb->used, (unsigned long)pcb->avail, (unsigned long)pcb->max,
+                   (unsigned long)pool->used, (unsigned long)pool->avail, (unsigned long)pool->max,
+                   (unsigned long)heap->used, (unsigned long)heap->avail, (unsigned long)heap->max);
 }
 
 static cw_err cmd_net(cw_console_ctx *con, int argc, char **argv)
@@ -106,16 +106,16 @@ static cw_err cmd_net(cw_console_ctx *con, int argc, char **argv)
     cw_console_say(con, "interface: %c%c%u (%s)", n->name[0], n->name[1], (unsigned)n->num, hal_net_describe());
     if (n->hwaddr_len == 6) {
         cw_console_say(con, "mac: %02x:%02x:%02x:%02x:%02x:%02x", n->hwaddr[0], n->hwaddr[1], n->hwaddr[2],
-                          n->hwaddr[3], n->hwaddr[4], n->hwaddr[5]);
+                       n->hwaddr[3], n->hwaddr[4], n->hwaddr[5]);
     }
     cw_console_say(con, "link: %s, interface %s, mtu %u", netif_is_link_up(n) ? "up" : "down",
-                      netif_is_up(n) ? "up" : "down", (unsigned)n->mtu);
+                   netif_is_up(n) ? "up" : "down", (unsigned)n->mtu);
     addr_text(netif_ip4_addr(n), a, sizeof a);
     if (ip4_addr_isany(netif_ip4_addr(n))) {
         cw_console_say(con, "address: none yet (%s)", using_dhcp(n) ? "DHCP" : "static");
     } else {
         cw_console_say(con, "address: %s/%u (%s)", a, prefix_len(netif_ip4_netmask(n)),
-                          using_dhcp(n) ? "DHCP" : "static");
+                       using_dhcp(n) ? "DHCP" : "static");
     }
     addr_text(netif_ip4_gw(n), a, sizeof a);
     cw_console_say(con, "gateway: %s", a);
@@ -362,7 +362,7 @@ static void print_result(cw_err e)
     if (e == CW_OK) {
         print_body(r->body_len);
         cw_console_say(diag.con, "time: connect %lu ms, first byte %lu ms, total %lu ms", (unsigned long)t.connect_ms,
-                          (unsigned long)t.first_byte_ms, (unsigned long)t.total_ms);
+                       (unsigned long)t.first_byte_ms, (unsigned long)t.total_ms);
     } else {
         if (r->status != 0) {
             cw_console_say(diag.con, "body: %lu bytes before the error", (unsigned long)r->body_len);
@@ -413,7 +413,7 @@ CW_NOINLINE void cw_cmd_net_poll(void)
         return;
     }
     cw_console_say(diag.con, "requests: %lu on %u connection%s", (unsigned long)diag.nurls, diag.connections,
-                      diag.connections == 1 ? "" : "s");
+                   diag.connections == 1 ? "" : "s");
     end_diag(CW_OK);
 }
 

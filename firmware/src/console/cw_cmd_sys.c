@@ -89,7 +89,7 @@ void cw_cmd_key_refused(cw_console_ctx *con, const char *set, cw_key_type t, con
                         const char *then)
 {
     cw_console_say(con, "set %s asks for %s keys; this token makes %s keys of %lu..%lu bits%s", set,
-                      cw_cmd_key_type_text(t), t <= CW_KEY_RSA4096 ? "RSA" : "EC", range->min, range->max, then);
+                   cw_cmd_key_type_text(t), t <= CW_KEY_RSA4096 ? "RSA" : "EC", range->min, range->max, then);
 }
 
 /* ---- the words ---------------------------------------------------------------------------------- */
@@ -120,7 +120,7 @@ static void status_model(cw_console_ctx *con)
         return;
     }
     cw_console_say(con, "topology: %s, %lu sets, %lu roles (%lu assigned)", st.host, (unsigned long)st.sets,
-                      (unsigned long)st.roles, (unsigned long)st.assigned);
+                   (unsigned long)st.roles, (unsigned long)st.assigned);
 }
 
 static void status_held(cw_console_ctx *con)
@@ -136,7 +136,7 @@ static void status_held(cw_console_ctx *con)
         }
         cw_model_set_name(i, set, sizeof set);
         cw_console_say(con, "scep: set %s held by the CA; next poll in %ld s%s%s", set, (long)next,
-                          last != CW_OK ? ", last: " : "", last != CW_OK ? cw_err_name(last) : "");
+                       last != CW_OK ? ", last: " : "", last != CW_OK ? cw_err_name(last) : "");
     }
 }
 
@@ -174,7 +174,7 @@ void cw_cmd_life_line(cw_console_ctx *con, size_t set_index, const char *prefix,
                        li.fails == 1 ? "y" : "ies");
     }
     cw_console_say(con, "%s%s: %s%s%s%s", prefix, name, cw_life_state_name(li.state), next, err,
-                      li.stuck ? "; STUCK" : "");
+                   li.stuck ? "; STUCK" : "");
 }
 
 void cw_cmd_job_line(cw_console_ctx *con, const char *prefix)
@@ -184,7 +184,7 @@ void cw_cmd_job_line(cw_console_ctx *con, const char *prefix)
     cw_job_state(&j);
     if (j.kind != CW_JOB_NONE && (size_t)j.kind < sizeof kinds / sizeof kinds[0]) {
         cw_console_say(con, "%s: %s%s of set %s runs (%s: %s), %lu ms", prefix, j.background ? "background " : "",
-                          kinds[j.kind], j.set, j.protocol, j.step, (unsigned long)j.running_ms);
+                       kinds[j.kind], j.set, j.protocol, j.step, (unsigned long)j.running_ms);
     }
 }
 
@@ -206,7 +206,7 @@ static cw_err cmd_status(cw_console_ctx *con, int argc, char **argv)
         cw_time_format(now, when, sizeof when);
         cw_console_say(con, "clock: %s", when);
         cw_console_say(con, "clock source: %s, %lu s since it last said the time", cw_clock_source_name(clk.source),
-                          (unsigned long)(clk.since_ms / 1000u));
+                       (unsigned long)(clk.since_ms / 1000u));
     } else {
         cw_console_say(con, "clock: unknown (no RTC, no SNTP answer yet): validity is not judged (TIME_UNKNOWN)");
     }
@@ -215,8 +215,8 @@ static cw_err cmd_status(cw_console_ctx *con, int argc, char **argv)
         cw_sntp_status(&sn);
         if (sn.running) {
             cw_console_say(con, "sntp: %s%s, %s; %lu answers taken", sn.server[0] != '\0' ? sn.server : "no server",
-                              sn.from_dhcp ? " (from DHCP)" : "", sn.reachable ? "answering" : "no answer yet",
-                              (unsigned long)clk.syncs);
+                           sn.from_dhcp ? " (from DHCP)" : "", sn.reachable ? "answering" : "no answer yet",
+                           (unsigned long)clk.syncs);
         }
     }
     if (clk.jumped) {
@@ -234,7 +234,7 @@ static cw_err cmd_status(cw_console_ctx *con, int argc, char **argv)
 static void print_pool(cw_console_ctx *con, const char *name, const struct stats_mem *s)
 {
     cw_console_say(con, "  %-16s %6lu %6lu %6lu %6lu", name, (unsigned long)s->avail, (unsigned long)s->used,
-                      (unsigned long)s->max, (unsigned long)s->err);
+                   (unsigned long)s->max, (unsigned long)s->err);
 }
 
 static cw_err cmd_mem(cw_console_ctx *con, int argc, char **argv)
@@ -245,14 +245,14 @@ static cw_err cmd_mem(cw_console_ctx *con, int argc, char **argv)
     (void)argv;
     cw_arena_stats(&a);
     cw_console_say(con, "arena: size %lu, in use %lu in %lu blocks, high-water %lu in %lu blocks",
-                      (unsigned long)a.size, (unsigned long)a.used, (unsigned long)a.blocks,
-                      (unsigned long)a.high_water, (unsigned long)a.high_blocks);
+                   (unsigned long)a.size, (unsigned long)a.used, (unsigned long)a.blocks,
+                   (unsigned long)a.high_water, (unsigned long)a.high_blocks);
     {
         size_t stack_size = 0;
         size_t stack_high = 0;
         if (hal_board_stack_usage(&stack_size, &stack_high) == 0) {
             cw_console_say(con, "stack: size %lu, high-water %lu", (unsigned long)stack_size,
-                              (unsigned long)stack_high);
+                           (unsigned long)stack_high);
         }
     }
     cw_console_say(con, "token calls: %lu since boot", (unsigned long)cw_p11_calls());

@@ -27,10 +27,10 @@ void cw_cmd_token_status(cw_console_ctx *con)
         return;
     }
     cw_console_say(con, "token: %s (serial %s), user %s", info.label, info.serial,
-                      cw_token_logged_in() ? "logged in" : "logged out");
+                   cw_token_logged_in() ? "logged in" : "logged out");
     if (cw_token_fresh_logins() > 0u) {
         cw_console_say(con, "token: logged in afresh %lu time(s): it had no room for another loaded key",
-                          (unsigned long)cw_token_fresh_logins());
+                       (unsigned long)cw_token_fresh_logins());
     }
 }
 
@@ -109,8 +109,8 @@ static cw_err cmd_token(cw_console_ctx *con, int argc, char **argv)
     print_free(con, "public", info.free_public_known, info.free_public);
     print_free(con, "private", info.free_private_known, info.free_private);
     cw_console_say(con, "PIN length: %lu to %lu%s%s%s", info.pin_min, info.pin_max,
-                      info.pin_count_low ? ", a wrong PIN was given recently" : "",
-                      info.pin_final_try ? ", FINAL TRY" : "", info.pin_locked ? ", LOCKED" : "");
+                   info.pin_count_low ? ", a wrong PIN was given recently" : "",
+                   info.pin_final_try ? ", FINAL TRY" : "", info.pin_locked ? ", LOCKED" : "");
     cw_console_say(con, "user: %s", cw_token_logged_in() ? "logged in" : "logged out");
     return CW_OK;
 }

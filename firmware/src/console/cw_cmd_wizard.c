@@ -171,7 +171,7 @@ static cw_err topology_loaded(cw_console_ctx *con)
     e = cw_model_load_topology(paste.ctx->der + b->off, b->len, &why);
     if (why.refused) {
         cw_console_say(con, "topology refused at %s; the stored one is unchanged",
-                          why.where[0] ? why.where : "(whole blob)");
+                       why.where[0] ? why.where : "(whole blob)");
     } else if (e == CW_ERR_TOKEN_ELSEWHERE) {
         cw_console_say(con, "set %s names the token %s, not this board's", why.set, why.token_uri);
     } else if (e == CW_ERR_KEY_SIZE) {
@@ -182,8 +182,8 @@ static cw_err topology_loaded(cw_console_ctx *con)
     }
     t = cw_model_topology();
     cw_console_say(con, "topology stored: %lu CA profiles, %lu sets, %lu roles",
-                      (unsigned long)cw_topology_profile_count(t), (unsigned long)cw_topology_set_count(t),
-                      (unsigned long)cw_topology_role_count(t));
+                   (unsigned long)cw_topology_profile_count(t), (unsigned long)cw_topology_set_count(t),
+                   (unsigned long)cw_topology_role_count(t));
     return CW_OK;
 }
 
@@ -248,7 +248,7 @@ static void show_set(cw_console_ctx *con, const cw_topology *t, size_t s, const 
     cw_console_say(con, "set %s", name);
     cw_console_say(con, "  roles: %s", rl);
     cw_console_say(con, "  CA profile: %s (%s), key %s, EKU %s", profile, cw_topology_protocol_name(d->protocol),
-                      cw_topology_key_type_name(d->key_type), eku_text(d->eku));
+                   cw_topology_key_type_name(d->key_type), eku_text(d->eku));
     cw_console_say(con, "  subject: %s", subject);
     cw_console_say(con, "  SANs: %s", sans);
 }
@@ -274,7 +274,7 @@ static cw_err topology_show(cw_console_ctx *con)
         cw_model_view_str(pr->name, name, sizeof name);
         cw_model_view_str(pr->url, url, sizeof url);
         cw_console_say(con, "CA profile %s: %s%s%s%s", name, cw_topology_protocol_name((cw_topo_protocol)pr->protocol),
-                          url[0] ? " " : "", url, pr->fingerprint.len ? ", CA fingerprint pinned" : "");
+                       url[0] ? " " : "", url, pr->fingerprint.len ? ", CA fingerprint pinned" : "");
     }
     if ((v = claim_b()) == NULL) {
         return CW_ERR_BUSY;
@@ -327,7 +327,7 @@ static cw_err make_request(cw_console_ctx *con, const char *challenge, size_t ch
     e = cw_model_derive(req.set_index, &rc->derived);
     if (e == CW_OK) {
         cw_console_say(con, "generating a %s key pair in the token for set %s ...",
-                          cw_cmd_key_type_text(rc->derived.key_type), req.set);
+                       cw_cmd_key_type_text(rc->derived.key_type), req.set);
         e = cw_model_request(&rc->derived, challenge, challenge_len, rc->csr, sizeof rc->csr, &out);
     }
     if (e == CW_OK) {
@@ -706,7 +706,7 @@ static cw_err list_cas(cw_console_ctx *con, const char *profile, size_t *n)
         }
         cw_cmd_time_text(until, sizeof until, s.not_after);
         cw_console_say(con, "CA certificate %lu: %s (issuer %s), valid until %s", (unsigned long)i + 1, s.subject,
-                          s.issuer, until);
+                       s.issuer, until);
         cw_cmd_fingerprint(con, " ", s.sha256);
     }
     cw_scratch_release(CW_SCRATCH_A, CW_SCRATCH_CONSOLE);
